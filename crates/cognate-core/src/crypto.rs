@@ -1,0 +1,177 @@
+//! Small, well-known primitives: sealing secrets at rest, password hashing, random tokens.
+
+use aes_gcm::aead::{Aead, KeyInit, OsRng};
+use aes_gcm::{AeadCore, Aes256Gcm, Nonce};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// Seals secrets (private keys, client secrets, messages) under the server's master key with
+/// AES-256-GCM. Output is `nonce ‖ ciphertext`.
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: Aes256Gcm,
+}
+
+impl SecretBox {
+    pub const KEY_LEN: usize = 32;
+
+    pub fn new(master_key: &[u8]) -> Result<Self> {
+        let cipher = Aes256Gcm::new_from_slice(master_key)
+            .map_err(|_| Error::internal("master key must be 32 bytes"))?;
+        Ok(SecretBox { cipher })
+    }
+
+    pub fn generate_key() -> Zeroizing<Vec<u8>> {
+        let mut key = Zeroizing::new(vec![0u8; Self::KEY_LEN]);
+        OsRng.fill_bytes(&mut key);
+        key
+    }
+
+    pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let mut out = nonce.to_vec();
+        // Encryption with a fresh nonce and an in-memory buffer cannot fail.
+        out.extend(
+            self.cipher
+                .encrypt(&nonce, plain)
+                .expect("AES-GCM encryption"),
+        );
+        out
+    }
+
+    pub fn open(&self, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        if sealed.len() < 12 {
+            return Err(Error::internal("sealed value too short"));
+        }
+        let (nonce, ciphertext) = sealed.split_at(12);
+        self.cipher
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map(Zeroizing::new)
+            .map_err(|_| Error::internal("sealed value does not open under the master key"))
+    }
+
+    pub fn open_string(&self, sealed: &[u8]) -> Result<String> {
+        let plain = self.open(sealed)?;
+        String::from_utf8(plain.to_vec()).map_err(Error::internal)
+    }
+}
+
+/// Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
+#[derive(Clone)]
+pub struct PasswordHasherConfig {
+    params: Params,
+}
+
+impl Default for PasswordHasherConfig {
+    fn default() -> Self {
+        PasswordHasherConfig {
+            params: Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters"),
+        }
+    }
+}
+
+impl PasswordHasherConfig {
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "argon2id m={} KiB t={} p={}",
+            self.params.m_cost(),
+            self.params.t_cost(),
+            self.params.p_cost()
+        )
+    }
+
+    pub fn hash(&self, password: &str) -> Result<String> {
+        let salt = SaltString::generate(&mut OsRng);
+        self.argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(Error::internal)
+    }
+
+    pub fn verify(&self, password: &str, phc: &str) -> bool {
+        match PasswordHash::new(phc) {
+            Ok(hash) => self
+                .argon2()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Burns the same time as a real verification, so that an unknown user answers as slowly
+    /// as a wrong password.
+    pub fn verify_dummy(&self, password: &str) {
+        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let phc = DUMMY.get_or_init(|| self.hash("dummy password").unwrap_or_default());
+        let _ = self.verify(password, phc);
+    }
+}
+
+/// 32 random bytes, base64url: refresh tokens, sessions, ids.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Six random digits, as Cognito's codes.
+pub fn random_code() -> String {
+    format!("{:06}", OsRng.next_u32() % 1_000_000)
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_under_their_key() {
+        let a = SecretBox::new(&SecretBox::generate_key()).unwrap();
+        let b = SecretBox::new(&SecretBox::generate_key()).unwrap();
+        let sealed = a.seal(b"private key");
+        assert_ne!(&sealed[12..], b"private key");
+        assert_eq!(&a.open(&sealed).unwrap()[..], b"private key");
+        assert!(b.open(&sealed).is_err());
+        let mut tampered = sealed.clone();
+        tampered[20] ^= 1;
+        assert!(a.open(&tampered).is_err());
+    }
+
+    #[test]
+    fn password_hashes_are_argon2id_and_verify() {
+        let hasher = PasswordHasherConfig::default();
+        let phc = hasher.hash("Correct-Horse1").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(hasher.verify("Correct-Horse1", &phc));
+        assert!(!hasher.verify("correct-horse1", &phc));
+        assert!(!hasher.verify("x", "not a hash"));
+    }
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..100 {
+            let code = random_code();
+            assert_eq!(code.len(), 6);
+            assert!(code.chars().all(|c| c.is_ascii_digit()));
+        }
+    }
+}

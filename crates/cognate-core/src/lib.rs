@@ -1,0 +1,14 @@
+//! cognate's domain: identifiers, records, the rules of user pools and sign-in, tokens and the
+//! pure pieces (ListUsers filters, SigV4). No HTTP and no SQL here.
+
+pub mod crypto;
+pub mod error;
+pub mod filter;
+pub mod ids;
+pub mod model;
+pub mod service;
+pub mod sigv4;
+pub mod store;
+pub mod tokens;
+
+pub use error::{Error, Result};

@@ -1,0 +1,657 @@
+//! Sign-in flows, challenges, token minting and the checks every token-authenticated call
+//! goes through.
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::{check_secret_hash, now, Cognito};
+use crate::crypto::{random_token, sha256_hex};
+use crate::error::{Error, Result};
+use crate::ids::{ClientId, PoolId, Timestamp};
+use crate::model::{AppClient, Attribute, Session, TokenUse, User, UserPool, UserStatus};
+use crate::tokens;
+
+pub type AuthParameters = HashMap<String, String>;
+
+/// What a successful sign-in returns. Refreshes carry no new refresh token.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub id_token: String,
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone)]
+pub enum AuthOutcome {
+    Tokens(Tokens),
+    Challenge {
+        name: String,
+        session: String,
+        parameters: HashMap<String, String>,
+    },
+}
+
+/// The verified caller behind an access token.
+pub struct Caller {
+    pub pool: UserPool,
+    pub client: AppClient,
+    pub user: User,
+    pub claims: Map<String, Value>,
+}
+
+/// The state of an unfinished sign-in, sealed into the opaque `Session` string.
+#[derive(Serialize, Deserialize)]
+struct ChallengeState {
+    challenge: String,
+    pool: PoolId,
+    client: ClientId,
+    sub: String,
+    expires: Timestamp,
+}
+
+/// Cognito's lockout: from the fifth consecutive failure, sign-in is refused for a time that
+/// starts at one second and doubles with each further failure, up to 15 minutes.
+pub fn lockout_until(failed_sign_ins: i64, last_failure: Option<Timestamp>) -> Option<Timestamp> {
+    if failed_sign_ins < 5 {
+        return None;
+    }
+    let exponent = (failed_sign_ins - 5).min(10) as u32;
+    let secs = 2i64.pow(exponent).min(15 * 60);
+    last_failure.map(|t| t.plus_secs(secs))
+}
+
+fn required(params: &AuthParameters, name: &str) -> Result<String> {
+    params
+        .get(name)
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .ok_or_else(|| Error::invalid(format!("Missing required parameter {name}")))
+}
+
+fn flow_not_enabled(flow: &str) -> Error {
+    Error::invalid(format!("{flow} flow not enabled for this client"))
+}
+
+impl Cognito {
+    pub(super) fn locked_out(&self, user: &User) -> bool {
+        lockout_until(user.failed_sign_ins, user.last_failed_sign_in)
+            .is_some_and(|until| now() < until)
+    }
+
+    /// InitiateAuth: flows that a public client may start.
+    pub async fn initiate_auth(
+        &self,
+        client_id: &ClientId,
+        flow: &str,
+        params: &AuthParameters,
+    ) -> Result<AuthOutcome> {
+        let client = self.client(client_id).await?;
+        match flow {
+            "USER_PASSWORD_AUTH" => {
+                if !client.allows("ALLOW_USER_PASSWORD_AUTH") {
+                    return Err(flow_not_enabled(flow));
+                }
+                self.password_flow(&client, params).await
+            }
+            "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => self.refresh_flow(&client, params).await,
+            "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => Err(Error::invalid(format!(
+                "{flow} is only valid with AdminInitiateAuth"
+            ))),
+            other => Err(self.unsupported_flow(&client, other)),
+        }
+    }
+
+    /// AdminInitiateAuth: signed by an administrator, so the password flow needs no SRP.
+    pub async fn admin_initiate_auth(
+        &self,
+        pool: &PoolId,
+        client_id: &ClientId,
+        flow: &str,
+        params: &AuthParameters,
+    ) -> Result<AuthOutcome> {
+        self.pool(pool).await?;
+        let client = self.client_in_pool(pool, client_id).await?;
+        match flow {
+            "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
+                if !client.allows("ALLOW_ADMIN_USER_PASSWORD_AUTH") {
+                    return Err(Error::invalid("Auth flow not enabled for this client"));
+                }
+                self.password_flow(&client, params).await
+            }
+            "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => self.refresh_flow(&client, params).await,
+            "USER_PASSWORD_AUTH" => Err(Error::invalid(
+                "USER_PASSWORD_AUTH is only valid with InitiateAuth",
+            )),
+            other => Err(self.unsupported_flow(&client, other)),
+        }
+    }
+
+    fn unsupported_flow(&self, client: &AppClient, flow: &str) -> Error {
+        let known = ["USER_SRP_AUTH", "CUSTOM_AUTH", "USER_AUTH"];
+        if !known.contains(&flow) {
+            return Error::invalid(format!(
+                "1 validation error detected: Value '{flow}' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH, USER_AUTH]"
+            ));
+        }
+        if !client.allows(&format!("ALLOW_{flow}")) {
+            return flow_not_enabled(flow);
+        }
+        Error::UnsupportedOperation(format!("{flow} is not supported by this server yet."))
+    }
+
+    async fn password_flow(
+        &self,
+        client: &AppClient,
+        params: &AuthParameters,
+    ) -> Result<AuthOutcome> {
+        let login = required(params, "USERNAME")?;
+        let password = required(params, "PASSWORD")?;
+        let pool = self.pool(&client.pool_id).await?;
+        let found = self.find_user(&pool, &login).await?;
+        let mut names = vec![login.as_str()];
+        if let Some(user) = &found {
+            names.push(user.username.as_str());
+        }
+        check_secret_hash(
+            client,
+            params.get("SECRET_HASH").map(String::as_str),
+            &names,
+        )?;
+        let user = self.check_password(&pool, client, found, &password).await?;
+        self.after_first_factor(&pool, client, user).await
+    }
+
+    /// The one place a password is checked at sign-in: lockout, constant-ish time for unknown
+    /// users, failure counting.
+    async fn check_password(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: Option<User>,
+        password: &str,
+    ) -> Result<User> {
+        let Some(user) = user else {
+            self.password_matches(password, None).await;
+            return Err(if client.prevent_user_existence_errors {
+                Error::incorrect_credentials()
+            } else {
+                Error::UserNotFound("User does not exist.".into())
+            });
+        };
+        if self.locked_out(&user) {
+            return Err(Error::NotAuthorized("Password attempts exceeded".into()));
+        }
+        if !self
+            .password_matches(password, user.password_hash.as_deref())
+            .await
+        {
+            let failures = self
+                .store
+                .record_failed_sign_in(&pool.id, &user.sub, now())
+                .await?;
+            tracing::info!(pool = %pool.id, user = %user.username, failures, "failed sign-in");
+            return Err(Error::incorrect_credentials());
+        }
+        if user.failed_sign_ins > 0 {
+            self.store
+                .clear_failed_sign_ins(&pool.id, &user.sub)
+                .await?;
+        }
+        Ok(user)
+    }
+
+    /// After the password: the account's state decides between tokens, a challenge and an error.
+    async fn after_first_factor(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: User,
+    ) -> Result<AuthOutcome> {
+        if !user.enabled {
+            return Err(Error::NotAuthorized("User is disabled.".into()));
+        }
+        match user.status {
+            UserStatus::Unconfirmed => {
+                Err(Error::UserNotConfirmed("User is not confirmed.".into()))
+            }
+            UserStatus::ResetRequired => Err(Error::PasswordResetRequired(
+                "Password reset required for the user".into(),
+            )),
+            UserStatus::ForceChangePassword => {
+                if user.temporary_password_expires.is_some_and(|t| t < now()) {
+                    return Err(Error::NotAuthorized(
+                        "Temporary password has expired and must be reset by an administrator."
+                            .into(),
+                    ));
+                }
+                self.new_password_challenge(pool, client, &user)
+            }
+            UserStatus::Confirmed => Ok(AuthOutcome::Tokens(
+                self.start_session(pool, client, &user).await?,
+            )),
+        }
+    }
+
+    fn new_password_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+    ) -> Result<AuthOutcome> {
+        let state = ChallengeState {
+            challenge: "NEW_PASSWORD_REQUIRED".into(),
+            pool: pool.id.clone(),
+            client: client.id.clone(),
+            sub: user.sub.clone(),
+            expires: now().plus_secs(client.auth_session_validity * 60),
+        };
+        let sealed = self
+            .secrets
+            .seal(&serde_json::to_vec(&state).map_err(Error::internal)?);
+        let missing: Vec<String> = pool
+            .required_attributes()
+            .filter(|r| user.attribute(r).is_none())
+            .map(|r| format!("userAttributes.{r}"))
+            .collect();
+        let visible: Map<String, Value> = user
+            .attributes
+            .iter()
+            .filter(|a| !a.name.ends_with("_verified"))
+            .map(|a| (a.name.clone(), Value::String(a.value.clone())))
+            .collect();
+        let parameters = HashMap::from([
+            ("USER_ID_FOR_SRP".to_owned(), user.username.to_string()),
+            (
+                "requiredAttributes".to_owned(),
+                serde_json::to_string(&missing).map_err(Error::internal)?,
+            ),
+            (
+                "userAttributes".to_owned(),
+                Value::Object(visible).to_string(),
+            ),
+        ]);
+        Ok(AuthOutcome::Challenge {
+            name: "NEW_PASSWORD_REQUIRED".into(),
+            session: URL_SAFE_NO_PAD.encode(sealed),
+            parameters,
+        })
+    }
+
+    fn open_challenge(
+        &self,
+        session: Option<&str>,
+        challenge: &str,
+        client: &AppClient,
+    ) -> Result<ChallengeState> {
+        let expired =
+            || Error::NotAuthorized("Invalid session for the user, session is expired.".into());
+        let sealed = URL_SAFE_NO_PAD
+            .decode(session.ok_or_else(expired)?)
+            .map_err(|_| expired())?;
+        let plain = self.secrets.open(&sealed).map_err(|_| expired())?;
+        let state: ChallengeState = serde_json::from_slice(&plain).map_err(|_| expired())?;
+        if state.challenge != challenge || state.client != client.id || state.expires < now() {
+            return Err(expired());
+        }
+        Ok(state)
+    }
+
+    /// RespondToAuthChallenge (and the admin form, with `pool` given).
+    pub async fn respond_to_auth_challenge(
+        &self,
+        pool: Option<&PoolId>,
+        client_id: &ClientId,
+        challenge: &str,
+        session: Option<&str>,
+        responses: &AuthParameters,
+    ) -> Result<AuthOutcome> {
+        let client = match pool {
+            Some(pool) => {
+                self.pool(pool).await?;
+                self.client_in_pool(pool, client_id).await?
+            }
+            None => self.client(client_id).await?,
+        };
+        match challenge {
+            "NEW_PASSWORD_REQUIRED" => {
+                self.complete_new_password(&client, session, responses)
+                    .await
+            }
+            "SMS_MFA"
+            | "SOFTWARE_TOKEN_MFA"
+            | "SELECT_MFA_TYPE"
+            | "MFA_SETUP"
+            | "PASSWORD_VERIFIER"
+            | "CUSTOM_CHALLENGE"
+            | "DEVICE_SRP_AUTH"
+            | "DEVICE_PASSWORD_VERIFIER"
+            | "EMAIL_OTP"
+            | "SELECT_CHALLENGE" => Err(Error::UnsupportedOperation(format!(
+                "The {challenge} challenge is not supported by this server yet."
+            ))),
+            other => Err(Error::invalid(format!("Invalid challenge name: {other}"))),
+        }
+    }
+
+    async fn complete_new_password(
+        &self,
+        client: &AppClient,
+        session: Option<&str>,
+        responses: &AuthParameters,
+    ) -> Result<AuthOutcome> {
+        let state = self.open_challenge(session, "NEW_PASSWORD_REQUIRED", client)?;
+        let new_password = required(responses, "NEW_PASSWORD")?;
+        let pool = self.pool(&state.pool).await?;
+        let mut user = self
+            .store
+            .get_user_by_sub(&pool.id, &state.sub)
+            .await?
+            .ok_or_else(|| Error::UserNotFound("User does not exist.".into()))?;
+        let login = responses
+            .get("USERNAME")
+            .map(String::as_str)
+            .unwrap_or(user.username.as_str());
+        check_secret_hash(
+            client,
+            responses.get("SECRET_HASH").map(String::as_str),
+            &[login, user.username.as_str()],
+        )?;
+        if user.status != UserStatus::ForceChangePassword {
+            return Err(Error::NotAuthorized(
+                "Invalid session for the user, session is expired.".into(),
+            ));
+        }
+        super::users::check_password_policy(&pool.password_policy, &new_password)?;
+        let attributes: Vec<Attribute> = responses
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("userAttributes.").map(|n| Attribute {
+                    name: n.to_owned(),
+                    value: v.clone(),
+                })
+            })
+            .collect();
+        Self::validate_attributes(&pool, &attributes)?;
+        for attribute in attributes {
+            user.set_attribute(&attribute.name, attribute.value);
+        }
+        if let Some(missing) = pool
+            .required_attributes()
+            .find(|r| user.attribute(r).is_none())
+        {
+            return Err(Error::invalid(format!(
+                "Attributes did not conform to the schema: {missing}: The attribute is required"
+            )));
+        }
+        user.password_hash = Some(self.hash_password(&new_password).await?);
+        user.status = UserStatus::Confirmed;
+        user.temporary_password_expires = None;
+        self.save(&mut user).await?;
+        self.after_first_factor(&pool, client, user).await
+    }
+
+    async fn refresh_flow(
+        &self,
+        client: &AppClient,
+        params: &AuthParameters,
+    ) -> Result<AuthOutcome> {
+        if !client.allows("ALLOW_REFRESH_TOKEN_AUTH") {
+            return Err(flow_not_enabled("REFRESH_TOKEN_AUTH"));
+        }
+        let refresh_token = required(params, "REFRESH_TOKEN")?;
+        let invalid = || Error::NotAuthorized("Invalid Refresh Token".into());
+        let session = self
+            .store
+            .get_session_by_refresh_hash(&sha256_hex(refresh_token.as_bytes()))
+            .await?
+            .ok_or_else(invalid)?;
+        if session.client_id != client.id {
+            return Err(invalid());
+        }
+        if session.revoked {
+            return Err(Error::NotAuthorized(
+                "Refresh Token has been revoked".into(),
+            ));
+        }
+        if session.expires < now() {
+            return Err(Error::NotAuthorized("Refresh Token has expired".into()));
+        }
+        let pool = self.pool(&client.pool_id).await?;
+        let user = self
+            .store
+            .get_user_by_sub(&pool.id, &session.user_sub)
+            .await?
+            .ok_or_else(|| Error::NotAuthorized("User does not exist.".into()))?;
+        let mut names = vec![user.username.as_str(), user.sub.as_str()];
+        if let Some(given) = params.get("USERNAME") {
+            names.push(given);
+        }
+        check_secret_hash(
+            client,
+            params.get("SECRET_HASH").map(String::as_str),
+            &names,
+        )?;
+        if !user.enabled {
+            return Err(Error::NotAuthorized("User is disabled.".into()));
+        }
+        let (id_token, access_token) = self.mint(&pool, client, &user, &session).await?;
+        Ok(AuthOutcome::Tokens(Tokens {
+            id_token,
+            access_token,
+            refresh_token: None,
+            expires_in: client.access_token_secs(),
+        }))
+    }
+
+    /// A new sign-in: a session with a fresh refresh token, and the first ID and access tokens.
+    async fn start_session(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+    ) -> Result<Tokens> {
+        let refresh_token = random_token();
+        let auth_time = now();
+        let session = Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            pool_id: pool.id.clone(),
+            client_id: client.id.clone(),
+            user_sub: user.sub.clone(),
+            refresh_token_hash: sha256_hex(refresh_token.as_bytes()),
+            auth_time,
+            expires: auth_time.plus_secs(client.refresh_token_secs()),
+            revoked: false,
+        };
+        self.store.insert_session(&session).await?;
+        let (id_token, access_token) = self.mint(pool, client, user, &session).await?;
+        Ok(Tokens {
+            id_token,
+            access_token,
+            refresh_token: Some(refresh_token),
+            expires_in: client.access_token_secs(),
+        })
+    }
+
+    /// Signs an ID token and an access token with Cognito's claims.
+    async fn mint(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        session: &Session,
+    ) -> Result<(String, String)> {
+        let issued = now().epoch_secs();
+        let issuer = self.issuer(&pool.id);
+        let event_id = uuid::Uuid::new_v4().to_string();
+        let mut id = Map::new();
+        id.insert("sub".into(), json!(user.sub));
+        for attribute in &user.attributes {
+            let readable = client.read_attributes.is_empty()
+                || client.read_attributes.contains(&attribute.name);
+            if !readable {
+                continue;
+            }
+            let value = if attribute.name.ends_with("_verified") {
+                json!(attribute.value == "true")
+            } else {
+                json!(attribute.value)
+            };
+            id.insert(attribute.name.clone(), value);
+        }
+        id.insert("iss".into(), json!(issuer));
+        id.insert("cognito:username".into(), json!(user.username));
+        id.insert("origin_jti".into(), json!(session.id));
+        id.insert("aud".into(), json!(client.id));
+        id.insert("event_id".into(), json!(event_id));
+        id.insert("token_use".into(), json!("id"));
+        id.insert("auth_time".into(), json!(session.auth_time.epoch_secs()));
+        id.insert("exp".into(), json!(issued + client.id_token_secs()));
+        id.insert("iat".into(), json!(issued));
+        id.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
+
+        let access = json!({
+            "sub": user.sub,
+            "iss": issuer,
+            "client_id": client.id,
+            "origin_jti": session.id,
+            "event_id": event_id,
+            "token_use": "access",
+            "scope": "aws.cognito.signin.user.admin",
+            "auth_time": session.auth_time.epoch_secs(),
+            "exp": issued + client.access_token_secs(),
+            "iat": issued,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "username": user.username,
+        });
+        let Value::Object(access) = access else {
+            unreachable!("json! object")
+        };
+        let id_token = self.signing_key(&pool.id, TokenUse::Id).await?.sign(&id)?;
+        let access_token = self
+            .signing_key(&pool.id, TokenUse::Access)
+            .await?
+            .sign(&access)?;
+        Ok((id_token, access_token))
+    }
+
+    /// Verifies an access token fully, including revocation, and loads who it belongs to.
+    pub async fn authenticate_access_token(&self, token: &str) -> Result<Caller> {
+        let invalid = || Error::NotAuthorized("Invalid Access Token".into());
+        let pool_id = self.pool_of_token(token).ok_or_else(invalid)?;
+        let kid = jsonwebtoken::decode_header(token)
+            .ok()
+            .and_then(|h| h.kid)
+            .ok_or_else(invalid)?;
+        let pool = self.store.get_pool(&pool_id).await?.ok_or_else(invalid)?;
+        let keys = self.pool_keys(&pool.id, Some(&kid)).await?;
+        let claims = tokens::verify(token, TokenUse::Access, &self.issuer(&pool.id), &keys)?;
+        let claim = |name: &str| {
+            claims
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(invalid)
+        };
+        let session = self.store.get_session(&claim("origin_jti")?).await?;
+        if session.as_ref().is_none_or(|s| s.revoked) {
+            return Err(Error::NotAuthorized("Access Token has been revoked".into()));
+        }
+        let client_id = ClientId::parse(&claim("client_id")?).map_err(|_| invalid())?;
+        let client = self
+            .client_in_pool(&pool.id, &client_id)
+            .await
+            .map_err(|_| invalid())?;
+        let user = self
+            .store
+            .get_user_by_sub(&pool.id, &claim("sub")?)
+            .await?
+            .ok_or_else(|| Error::NotAuthorized("User does not exist.".into()))?;
+        if !user.enabled {
+            return Err(Error::NotAuthorized("User is disabled.".into()));
+        }
+        Ok(Caller {
+            pool,
+            client,
+            user,
+            claims,
+        })
+    }
+
+    /// Reads the pool from the (not yet verified) `iss` claim, to know which keys to verify with.
+    fn pool_of_token(&self, token: &str) -> Option<PoolId> {
+        let payload = token.split('.').nth(1)?;
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let iss = claims.get("iss")?.as_str()?;
+        let pool = iss
+            .strip_prefix(&self.config.public_url)?
+            .strip_prefix('/')?;
+        PoolId::parse(pool).ok()
+    }
+
+    /// GlobalSignOut: every session of the caller ends; their tokens stop working.
+    pub async fn global_sign_out(&self, access_token: &str) -> Result<()> {
+        let caller = self.authenticate_access_token(access_token).await?;
+        self.store
+            .revoke_user_sessions(&caller.pool.id, &caller.user.sub)
+            .await?;
+        Ok(())
+    }
+
+    /// RevokeToken: ends the session of a refresh token, and so the access tokens minted from it.
+    pub async fn revoke_token(
+        &self,
+        refresh_token: &str,
+        client_id: &ClientId,
+        client_secret: Option<&str>,
+    ) -> Result<()> {
+        let client = self.client(client_id).await?;
+        if let Some(secret) = &client.secret {
+            let given = client_secret.unwrap_or_default();
+            if !crate::crypto::constant_time_eq(secret.as_bytes(), given.as_bytes()) {
+                return Err(Error::NotAuthorized(
+                    "Client secret is missing or wrong.".into(),
+                ));
+            }
+        }
+        if !client.enable_token_revocation {
+            return Err(Error::UnsupportedOperation(
+                "Token revocation is not enabled for this client.".into(),
+            ));
+        }
+        let Some(session) = self
+            .store
+            .get_session_by_refresh_hash(&sha256_hex(refresh_token.as_bytes()))
+            .await?
+        else {
+            // As in OAuth token revocation, an unknown token is not an error.
+            return Ok(());
+        };
+        if session.client_id != client.id {
+            return Err(Error::NotAuthorized(
+                "The token was not issued to this client.".into(),
+            ));
+        }
+        self.store.revoke_session(&session.id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_starts_at_the_fifth_failure_and_doubles_to_fifteen_minutes() {
+        let t = Timestamp(1_000_000);
+        assert_eq!(lockout_until(4, Some(t)), None);
+        assert_eq!(lockout_until(5, Some(t)), Some(t.plus_secs(1)));
+        assert_eq!(lockout_until(6, Some(t)), Some(t.plus_secs(2)));
+        assert_eq!(lockout_until(10, Some(t)), Some(t.plus_secs(32)));
+        assert_eq!(lockout_until(15, Some(t)), Some(t.plus_secs(900)));
+        assert_eq!(lockout_until(500, Some(t)), Some(t.plus_secs(900)));
+    }
+}

@@ -1,0 +1,214 @@
+//! The rules of user pools. Every adapter (Cognito JSON, Admin Queries, console, push) calls
+//! these functions; a rule lives here once.
+
+mod auth;
+mod clients;
+mod keys;
+mod messages;
+mod pools;
+mod users;
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+
+pub use auth::{AuthOutcome, AuthParameters, Tokens};
+pub use clients::ClientSettings;
+pub use messages::CodeDelivery;
+pub use pools::PoolSettings;
+pub use users::{NewUser, UserPage};
+
+use crate::crypto::{PasswordHasherConfig, SecretBox};
+use crate::error::{Error, Result};
+use crate::ids::{ClientId, PoolId, Timestamp};
+use crate::model::{AppClient, User, UserPool};
+use crate::store::Store;
+
+/// Settings the services need from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Where clients reach this server, without a trailing slash; the token issuer is
+    /// `{public_url}/{pool_id}`.
+    pub public_url: String,
+    pub region: String,
+    pub account_id: String,
+}
+
+/// The user-pool services. Cheap to clone.
+#[derive(Clone)]
+pub struct Cognito {
+    store: Arc<dyn Store>,
+    secrets: SecretBox,
+    hasher: PasswordHasherConfig,
+    config: Arc<ServiceConfig>,
+    keys: keys::KeyCache,
+}
+
+impl Cognito {
+    pub fn new(store: Arc<dyn Store>, secrets: SecretBox, config: ServiceConfig) -> Self {
+        Cognito {
+            store,
+            secrets,
+            hasher: PasswordHasherConfig::default(),
+            config: Arc::new(config),
+            keys: keys::KeyCache::default(),
+        }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    pub fn password_hasher(&self) -> &PasswordHasherConfig {
+        &self.hasher
+    }
+
+    pub fn issuer(&self, pool: &PoolId) -> String {
+        format!("{}/{}", self.config.public_url, pool)
+    }
+
+    pub fn pool_arn(&self, pool: &PoolId) -> String {
+        format!(
+            "arn:aws:cognito-idp:{}:{}:userpool/{}",
+            self.config.region, self.config.account_id, pool
+        )
+    }
+
+    async fn pool(&self, id: &PoolId) -> Result<UserPool> {
+        self.store
+            .get_pool(id)
+            .await?
+            .ok_or_else(|| Error::ResourceNotFound(format!("User pool {id} does not exist.")))
+    }
+
+    /// The client and its plain secret.
+    async fn client(&self, id: &ClientId) -> Result<AppClient> {
+        let (mut client, sealed) = self.store.get_client(id).await?.ok_or_else(|| {
+            Error::ResourceNotFound(format!("User pool client {id} does not exist."))
+        })?;
+        if let Some(sealed) = sealed {
+            client.secret = Some(self.secrets.open_string(&sealed)?);
+        }
+        Ok(client)
+    }
+
+    async fn client_in_pool(&self, pool: &PoolId, id: &ClientId) -> Result<AppClient> {
+        let client = self.client(id).await?;
+        if &client.pool_id != pool {
+            return Err(Error::ResourceNotFound(format!(
+                "User pool client {id} does not exist."
+            )));
+        }
+        Ok(client)
+    }
+
+    /// Finds a user by whatever they sign in with: the username, or an email / phone number
+    /// when the pool uses those as usernames or (verified) aliases.
+    async fn find_user(&self, pool: &UserPool, login: &str) -> Result<Option<User>> {
+        if let Some(user) = self
+            .store
+            .get_user(&pool.id, &pool.username_key(login))
+            .await?
+        {
+            return Ok(Some(user));
+        }
+        for attribute in pool
+            .username_attributes
+            .iter()
+            .chain(&pool.alias_attributes)
+        {
+            let alias_only = !pool.signs_in_with(attribute);
+            let found = self
+                .store
+                .find_users_by_attribute(&pool.id, attribute, login)
+                .await?;
+            if let Some(user) = found.into_iter().find(|u| {
+                !alias_only || attribute == "preferred_username" || u.is_verified(attribute)
+            }) {
+                return Ok(Some(user));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn user(&self, pool: &UserPool, login: &str) -> Result<User> {
+        self.find_user(pool, login)
+            .await?
+            .ok_or_else(|| Error::UserNotFound("User does not exist.".into()))
+    }
+}
+
+/// Opaque pagination tokens: the key to continue after.
+pub fn encode_page_token(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key.as_bytes())
+}
+
+pub fn decode_page_token(token: Option<&str>) -> Result<Option<String>> {
+    match token {
+        None | Some("") => Ok(None),
+        Some(raw) => URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(Some)
+            .ok_or_else(|| Error::invalid("Invalid pagination token.")),
+    }
+}
+
+/// `Limit`-style parameters: absent means `max`; above `max` is Cognito's validation error.
+pub fn page_limit(requested: Option<i32>, max: u32, member: &str) -> Result<u32> {
+    match requested {
+        None => Ok(max),
+        Some(n) if n < 0 => Err(Error::invalid(format!(
+            "1 validation error detected: Value '{n}' at '{member}' failed to satisfy constraint: Member must have value greater than or equal to 0"
+        ))),
+        Some(n) if n as u32 > max => Err(Error::invalid(format!(
+            "1 validation error detected: Value '{n}' at '{member}' failed to satisfy constraint: Member must have value less than or equal to {max}"
+        ))),
+        Some(0) => Ok(max),
+        Some(n) => Ok(n as u32),
+    }
+}
+
+/// `SECRET_HASH = base64(HMAC-SHA256(client_secret, username ‖ client_id))`.
+pub fn secret_hash(client_secret: &str, username: &str, client_id: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(client_secret.as_bytes()).expect("any key length");
+    mac.update(username.as_bytes());
+    mac.update(client_id.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Checks SECRET_HASH for clients that have a secret. `usernames` are the names the hash may
+/// have been computed over (what the user typed, and the canonical username).
+fn check_secret_hash(client: &AppClient, provided: Option<&str>, usernames: &[&str]) -> Result<()> {
+    let Some(secret) = &client.secret else {
+        return Ok(());
+    };
+    let provided = provided.ok_or_else(|| {
+        Error::NotAuthorized(format!(
+            "Client {} is configured with secret but SECRET_HASH was not received",
+            client.id
+        ))
+    })?;
+    let ok = usernames.iter().any(|u| {
+        crate::crypto::constant_time_eq(
+            secret_hash(secret, u, client.id.as_str()).as_bytes(),
+            provided.as_bytes(),
+        )
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::NotAuthorized(format!(
+            "Unable to verify secret hash for client {}",
+            client.id
+        )))
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}

@@ -1,0 +1,100 @@
+//! What the services need from persistence. Implementations live in `cognate-store` (SQLite and
+//! PostgreSQL); both pass the same conformance suite. A store enforces uniqueness and makes each
+//! method one transaction; it makes no decisions.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::filter::UserFilter;
+use crate::ids::{ClientId, PoolId, Timestamp};
+use crate::model::{
+    AppClient, OutboxMessage, Session, SigningKey, User, UserPool, VerificationCode,
+};
+
+/// A page of results and the key to continue after, if there are more.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Pools and their signing keys.
+    async fn insert_pool(&self, pool: &UserPool, keys: &[SigningKey]) -> Result<()>;
+    async fn get_pool(&self, id: &PoolId) -> Result<Option<UserPool>>;
+    async fn list_pools(&self, limit: u32, after: Option<&str>) -> Result<Page<UserPool>>;
+    async fn update_pool(&self, pool: &UserPool) -> Result<()>;
+    /// Removes the pool and everything in it. False if there was no such pool.
+    async fn delete_pool(&self, id: &PoolId) -> Result<bool>;
+    async fn signing_keys(&self, pool: &PoolId) -> Result<Vec<SigningKey>>;
+
+    // App clients. The secret arrives sealed.
+    async fn insert_client(&self, client: &AppClient, sealed_secret: Option<&[u8]>) -> Result<()>;
+    /// Clients are found by id alone: unauthenticated calls name only the client.
+    async fn get_client(&self, id: &ClientId) -> Result<Option<(AppClient, Option<Vec<u8>>)>>;
+    async fn list_clients(
+        &self,
+        pool: &PoolId,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<AppClient>>;
+    async fn update_client(&self, client: &AppClient) -> Result<bool>;
+    async fn delete_client(&self, pool: &PoolId, id: &ClientId) -> Result<bool>;
+
+    // Users. `insert_user` fails with UsernameExists when the username key is taken.
+    async fn insert_user(&self, user: &User) -> Result<()>;
+    async fn get_user(&self, pool: &PoolId, username_key: &str) -> Result<Option<User>>;
+    async fn get_user_by_sub(&self, pool: &PoolId, sub: &str) -> Result<Option<User>>;
+    /// Users whose attribute `name` equals `value` exactly.
+    async fn find_users_by_attribute(
+        &self,
+        pool: &PoolId,
+        name: &str,
+        value: &str,
+    ) -> Result<Vec<User>>;
+    /// Writes the whole user (row and attributes) at once. False if the user is gone.
+    async fn update_user(&self, user: &User) -> Result<bool>;
+    /// Deletes the user with their sessions and codes.
+    async fn delete_user(&self, pool: &PoolId, sub: &str) -> Result<bool>;
+    /// Users in username order, after the username key `after`.
+    async fn list_users(
+        &self,
+        pool: &PoolId,
+        filter: Option<&UserFilter>,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<User>>;
+    /// Counts one failed sign-in at `at`, atomically, and returns the new count.
+    async fn record_failed_sign_in(&self, pool: &PoolId, sub: &str, at: Timestamp) -> Result<i64>;
+    async fn clear_failed_sign_ins(&self, pool: &PoolId, sub: &str) -> Result<()>;
+
+    // Sessions (one per sign-in; carries the refresh token hash).
+    async fn insert_session(&self, session: &Session) -> Result<()>;
+    async fn get_session(&self, id: &str) -> Result<Option<Session>>;
+    async fn get_session_by_refresh_hash(&self, hash: &str) -> Result<Option<Session>>;
+    async fn revoke_session(&self, id: &str) -> Result<()>;
+    async fn revoke_user_sessions(&self, pool: &PoolId, sub: &str) -> Result<u64>;
+
+    // Verification codes: one per user and purpose; a new one replaces the old.
+    async fn put_code(&self, code: &VerificationCode) -> Result<()>;
+    async fn get_code(
+        &self,
+        pool: &PoolId,
+        sub: &str,
+        purpose: &str,
+    ) -> Result<Option<VerificationCode>>;
+    async fn delete_code(&self, pool: &PoolId, sub: &str, purpose: &str) -> Result<()>;
+    async fn count_code_failure(&self, pool: &PoolId, sub: &str, purpose: &str) -> Result<i64>;
+
+    // The outbox. Bodies arrive sealed.
+    async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64>;
+    async fn list_messages(
+        &self,
+        pool: Option<&PoolId>,
+        limit: u32,
+    ) -> Result<Vec<(OutboxMessage, Vec<u8>)>>;
+
+    /// Applies a user update and consumes a code in one transaction (confirmations).
+    async fn update_user_consuming_code(&self, user: &User, purpose: &str) -> Result<bool>;
+}
