@@ -25,6 +25,8 @@ pub enum Error {
     InvalidSignature(String),
     UnrecognizedClient(String),
     MissingAuthenticationToken(String),
+    /// The request body is not the JSON the operation takes.
+    Serialization(String),
     /// Details go to the log only; clients see a generic message.
     Internal(String),
 }
@@ -54,6 +56,7 @@ impl Error {
             InvalidSignature(_) => "InvalidSignatureException",
             UnrecognizedClient(_) => "UnrecognizedClientException",
             MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
+            Serialization(_) => "SerializationException",
             Internal(_) => "InternalErrorException",
         }
     }
@@ -82,7 +85,8 @@ impl Error {
             | UnknownOperation(m)
             | InvalidSignature(m)
             | UnrecognizedClient(m)
-            | MissingAuthenticationToken(m) => m,
+            | MissingAuthenticationToken(m)
+            | Serialization(m) => m,
         }
     }
 

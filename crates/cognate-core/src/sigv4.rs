@@ -12,6 +12,19 @@ use crate::error::{Error, Result};
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Who an access key belongs to and the secret it signs with.
+#[derive(Clone)]
+pub struct Principal {
+    pub name: String,
+    pub secret_access_key: String,
+}
+
+/// The one door for credentials: every signed surface asks this for an access key's secret.
+/// Today the root keys answer; identity-pool temporary credentials will come through here too.
+pub trait CredentialSource: Send + Sync + 'static {
+    fn lookup(&self, access_key_id: &str) -> Option<Principal>;
+}
+
 /// How far the client's clock may be from ours.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
 

@@ -1,1 +1,192 @@
+//! The cognate server: configuration, start-up, and the HTTP adapters on one axum router.
 
+pub mod config;
+pub mod data_dir;
+
+mod aws_json;
+mod well_known;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::{get, post};
+use axum::Router;
+use cognate_core::service::{Cognito, ServiceConfig};
+use cognate_core::sigv4::{CredentialSource, Principal};
+use cognate_store::SqlStore;
+use tokio::sync::oneshot;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use config::{Config, ServeArgs};
+
+/// Requests larger than this are refused before they are read.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub cognito: Cognito,
+    pub credentials: Arc<dyn CredentialSource>,
+}
+
+/// The root key pair: the only credentials the server knows today.
+struct RootCredentials {
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+impl CredentialSource for RootCredentials {
+    fn lookup(&self, access_key_id: &str) -> Option<Principal> {
+        cognate_core::crypto::constant_time_eq(
+            access_key_id.as_bytes(),
+            self.access_key_id.as_bytes(),
+        )
+        .then(|| Principal {
+            name: "root".into(),
+            secret_access_key: self.secret_access_key.clone(),
+        })
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-amzn-requestid");
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers(Any)
+        .expose_headers([
+            request_id.clone(),
+            HeaderName::from_static("x-amzn-errortype"),
+        ])
+        .max_age(Duration::from_secs(600));
+    Router::new()
+        .route("/", post(aws_json::handle))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/{pool}/.well-known/jwks.json", get(well_known::jwks))
+        .route("/{pool}/.well-known/openid-configuration", get(well_known::openid_configuration))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request
+                .headers()
+                .get("x-amzn-requestid")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path(), target)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(cors)
+}
+
+/// A started server.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    /// Where the generated root credentials are, when they live in a file.
+    pub credentials_file: Option<PathBuf>,
+    pub root_access_key_id: String,
+    pub root_secret_access_key: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits until the server stops (after a shutdown signal).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// The services over the configured data directory and database, for the server and for
+/// operator commands that read the store directly.
+pub async fn open_services(config: &Config, public_url: &str) -> Result<Cognito, String> {
+    data_dir::ensure_dir(&config.data_dir)?;
+    let secrets = data_dir::master_key(&config.data_dir, config.master_key.as_deref())?;
+    let database_url = config.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            config.data_dir.join("cognate.db").display()
+        )
+    });
+    let store = SqlStore::connect(&database_url).await.map_err(|e| {
+        format!(
+            "cannot open the database {}: {e}",
+            cognate_store::redact(&database_url)
+        )
+    })?;
+    Ok(Cognito::new(
+        Arc::new(store),
+        secrets,
+        ServiceConfig {
+            public_url: public_url.to_owned(),
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
+        },
+    ))
+}
+
+/// Opens the data directory and the store, binds the listener and starts serving.
+/// `stop` ends the server gracefully when it resolves.
+pub async fn start(
+    config: Config,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<RunningServer, String> {
+    data_dir::ensure_dir(&config.data_dir)?;
+    let ((access_key_id, secret_access_key), credentials_file) =
+        data_dir::root_credentials(&config.data_dir, config.root_credentials.clone())?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let state = AppState {
+        cognito: open_services(&config, &public_url).await?,
+        credentials: Arc::new(RootCredentials {
+            access_key_id: access_key_id.clone(),
+            secret_access_key: secret_access_key.clone(),
+        }),
+    };
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = router(state);
+    let task = tokio::spawn(async move {
+        let signal = async move {
+            tokio::select! {
+                _ = rx => {},
+                _ = stop => {},
+            }
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(signal)
+            .await
+        {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    Ok(RunningServer {
+        addr,
+        public_url,
+        credentials_file,
+        root_access_key_id: access_key_id,
+        root_secret_access_key: secret_access_key,
+        shutdown: Some(tx),
+        task,
+    })
+}

@@ -1,1 +1,909 @@
+//! Persistence for cognate over sqlx: SQLite (embedded default, WAL mode) and PostgreSQL (for
+//! several servers). One implementation of [`Store`] serves both through sqlx's `Any` driver;
+//! the SQL is written once in the dialect both accept (`$n` placeholders, `ON CONFLICT`), and
+//! the schema lives in one migration folder per backend.
 
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cognate_core::filter::{FilterAttribute, FilterOp, UserFilter};
+use cognate_core::ids::{ClientId, PoolId, Timestamp, Username};
+use cognate_core::model::{
+    AppClient, Attribute, CodePurpose, OutboxMessage, Session, SigningKey, TokenUse, User,
+    UserPool, UserStatus, VerificationCode,
+};
+use cognate_core::store::{Page, Store};
+use cognate_core::{Error, Result};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+use tokio::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store. SQLite allows one writer at a time, so writes there queue on a lock instead of
+/// failing with SQLITE_BUSY; PostgreSQL needs no such lock.
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+    writer: Option<Arc<Mutex<()>>>,
+}
+
+fn db_error(e: sqlx::Error) -> Error {
+    Error::internal(format!("database: {e}"))
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// The largest character: `prefix ‖ MAX` is above every string that starts with `prefix`.
+const MAX_CHAR: char = '\u{10FFFF}';
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://path` or `postgres://...`) and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(Error::invalid(format!(
+                "unsupported database URL (use sqlite://PATH or postgres://...): {}",
+                redact(url)
+            )));
+        };
+        let options = AnyConnectOptions::from_str(url).map_err(db_error)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+            }
+        }
+        .map_err(db_error)?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await,
+        }
+        .map_err(|e| Error::internal(format!("migrations: {e}")))?;
+        let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(SqlStore {
+            pool,
+            backend,
+            writer,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Held for the duration of every write on SQLite.
+    async fn write_lock(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A database URL with any password replaced, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(Error::internal)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T> {
+    serde_json::from_str(raw).map_err(|e| Error::internal(format!("stored document: {e}")))
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
+    row: &'r AnyRow,
+    column: &str,
+) -> Result<T> {
+    row.try_get(column).map_err(db_error)
+}
+
+const USER_COLUMNS: &str = "pool_id, sub, username, username_key, status, enabled, password_hash, created_at, modified_at, failed_sign_ins, last_failed_sign_in, temporary_password_expires";
+
+fn user_from_row(row: &AnyRow) -> Result<User> {
+    let status: String = get(row, "status")?;
+    Ok(User {
+        pool_id: PoolId::parse(&get::<String>(row, "pool_id")?)?,
+        sub: get(row, "sub")?,
+        username: Username::parse(&get::<String>(row, "username")?)?,
+        username_key: get(row, "username_key")?,
+        status: UserStatus::parse(&status)
+            .ok_or_else(|| Error::internal(format!("unknown user status {status}")))?,
+        enabled: get::<i64>(row, "enabled")? != 0,
+        password_hash: get(row, "password_hash")?,
+        attributes: Vec::new(),
+        created: Timestamp(get(row, "created_at")?),
+        modified: Timestamp(get(row, "modified_at")?),
+        failed_sign_ins: get(row, "failed_sign_ins")?,
+        last_failed_sign_in: get::<Option<i64>>(row, "last_failed_sign_in")?.map(Timestamp),
+        temporary_password_expires: get::<Option<i64>>(row, "temporary_password_expires")?
+            .map(Timestamp),
+    })
+}
+
+fn session_from_row(row: &AnyRow) -> Result<Session> {
+    Ok(Session {
+        id: get(row, "id")?,
+        pool_id: PoolId::parse(&get::<String>(row, "pool_id")?)?,
+        client_id: ClientId::parse(&get::<String>(row, "client_id")?)?,
+        user_sub: get(row, "user_sub")?,
+        refresh_token_hash: get(row, "refresh_token_hash")?,
+        auth_time: Timestamp(get(row, "auth_time")?),
+        expires: Timestamp(get(row, "expires_at")?),
+        revoked: get::<i64>(row, "revoked")? != 0,
+    })
+}
+
+fn purpose_from_key(key: &str) -> CodePurpose {
+    match key {
+        "sign_up" => CodePurpose::SignUp,
+        "forgot_password" => CodePurpose::ForgotPassword,
+        other => {
+            CodePurpose::VerifyAttribute(other.strip_prefix("verify:").unwrap_or(other).to_owned())
+        }
+    }
+}
+
+fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl SqlStore {
+    /// Fills in the attributes of `users` with one query.
+    async fn load_attributes(&self, pool: &PoolId, users: &mut [User]) -> Result<()> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT sub, name, value FROM user_attributes WHERE pool_id = $1 AND sub IN ({}) ORDER BY sub, name",
+            placeholders(2, users.len())
+        );
+        let mut query = sqlx::query(&sql).bind(pool.as_str());
+        for user in users.iter() {
+            query = query.bind(user.sub.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+        for row in &rows {
+            let sub: String = get(row, "sub")?;
+            if let Some(user) = users.iter_mut().find(|u| u.sub == sub) {
+                user.attributes.push(Attribute {
+                    name: get(row, "name")?,
+                    value: get(row, "value")?,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn users_where(&self, pool: &PoolId, condition: &str, value: &str) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND {condition}");
+        let rows = sqlx::query(&sql)
+            .bind(pool.as_str())
+            .bind(value)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let mut users = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
+        self.load_attributes(pool, &mut users).await?;
+        Ok(users)
+    }
+
+    async fn write_attributes(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        user: &User,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM user_attributes WHERE pool_id = $1 AND sub = $2")
+            .bind(user.pool_id.as_str())
+            .bind(user.sub.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        for attribute in &user.attributes {
+            sqlx::query(
+                "INSERT INTO user_attributes (pool_id, sub, name, value) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(user.pool_id.as_str())
+            .bind(user.sub.as_str())
+            .bind(attribute.name.as_str())
+            .bind(attribute.value.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    async fn write_user_row(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        user: &User,
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "UPDATE users SET username = $3, username_key = $4, status = $5, enabled = $6, password_hash = $7, modified_at = $8, \
+             failed_sign_ins = $9, last_failed_sign_in = $10, temporary_password_expires = $11 WHERE pool_id = $1 AND sub = $2",
+        )
+        .bind(user.pool_id.as_str())
+        .bind(user.sub.as_str())
+        .bind(user.username.as_str())
+        .bind(user.username_key.as_str())
+        .bind(user.status.as_str())
+        .bind(i64::from(user.enabled))
+        .bind(user.password_hash.as_deref())
+        .bind(user.modified.0)
+        .bind(user.failed_sign_ins)
+        .bind(user.last_failed_sign_in.map(|t| t.0))
+        .bind(user.temporary_password_expires.map(|t| t.0))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+        Ok(result.rows_affected() > 0)
+    }
+}
+
+/// The SQL condition and its values for a ListUsers filter, on `users u`, placeholders from
+/// `$first`.
+fn filter_condition(filter: &UserFilter, first: usize) -> (String, Vec<String>) {
+    let range = |column: &str| match filter.op {
+        FilterOp::Equals => (format!("{column} = ${first}"), vec![filter.value.clone()]),
+        FilterOp::StartsWith => (
+            format!("{column} >= ${first} AND {column} < ${}", first + 1),
+            vec![filter.value.clone(), format!("{}{MAX_CHAR}", filter.value)],
+        ),
+    };
+    match filter.attribute {
+        FilterAttribute::Username => range("u.username_key"),
+        FilterAttribute::Sub => range("u.sub"),
+        FilterAttribute::UserStatus => range("u.status"),
+        FilterAttribute::Enabled => {
+            let states: Vec<&str> = [("Enabled", 1), ("Disabled", 0)]
+                .into_iter()
+                .filter(|(label, _)| filter.matches(label))
+                .map(|(_, v)| if v == 1 { "1" } else { "0" })
+                .collect();
+            if states.is_empty() {
+                ("1 = 0".into(), vec![])
+            } else {
+                (format!("u.enabled IN ({})", states.join(", ")), vec![])
+            }
+        }
+        other => {
+            let name = other
+                .attribute_name()
+                .expect("attribute filters name an attribute");
+            let (value_condition, mut values) = range("a.value");
+            let shifted = value_condition
+                .replace(&format!("${}", first + 1), &format!("${}", first + 2))
+                .replace(&format!("${first}"), &format!("${}", first + 1));
+            values.insert(0, name.to_owned());
+            (
+                format!("u.sub IN (SELECT a.sub FROM user_attributes a WHERE a.pool_id = u.pool_id AND a.name = ${first} AND {shifted})"),
+                values,
+            )
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn insert_pool(&self, pool: &UserPool, keys: &[SigningKey]) -> Result<()> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query("INSERT INTO user_pools (id, created_at, document) VALUES ($1, $2, $3)")
+            .bind(pool.id.as_str())
+            .bind(pool.created.0)
+            .bind(to_json(pool)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, pool_id, token_use, sealed_private_key, n, e, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(key.kid.as_str())
+            .bind(key.pool_id.as_str())
+            .bind(key.token_use.as_str())
+            .bind(key.sealed_private_key.clone())
+            .bind(key.n.as_str())
+            .bind(key.e.as_str())
+            .bind(key.created.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn get_pool(&self, id: &PoolId) -> Result<Option<UserPool>> {
+        let row = sqlx::query("SELECT document FROM user_pools WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(|r| from_json(&get::<String>(&r, "document")?))
+            .transpose()
+    }
+
+    async fn list_pools(&self, limit: u32, after: Option<&str>) -> Result<Page<UserPool>> {
+        let rows =
+            sqlx::query("SELECT id, document FROM user_pools WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after.unwrap_or(""))
+                .bind(i64::from(limit) + 1)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+        let mut items = rows
+            .iter()
+            .map(|r| from_json::<UserPool>(&get::<String>(r, "document")?))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(&mut items, limit, |p| p.id.to_string()))
+    }
+
+    async fn update_pool(&self, pool: &UserPool) -> Result<()> {
+        let _w = self.write_lock().await;
+        sqlx::query("UPDATE user_pools SET document = $2 WHERE id = $1")
+            .bind(pool.id.as_str())
+            .bind(to_json(pool)?)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn delete_pool(&self, id: &PoolId) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        // Sessions do not reference the pool row itself; remove them explicitly.
+        sqlx::query("DELETE FROM sessions WHERE pool_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let deleted = sqlx::query("DELETE FROM user_pools WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        tx.commit().await.map_err(db_error)?;
+        Ok(deleted > 0)
+    }
+
+    async fn signing_keys(&self, pool: &PoolId) -> Result<Vec<SigningKey>> {
+        let rows = sqlx::query(
+            "SELECT kid, pool_id, token_use, sealed_private_key, n, e, created_at FROM signing_keys WHERE pool_id = $1 ORDER BY created_at, kid",
+        )
+        .bind(pool.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                let token_use: String = get(r, "token_use")?;
+                Ok(SigningKey {
+                    kid: get(r, "kid")?,
+                    pool_id: pool.clone(),
+                    token_use: TokenUse::parse(&token_use)
+                        .ok_or_else(|| Error::internal("unknown key use"))?,
+                    sealed_private_key: get(r, "sealed_private_key")?,
+                    n: get(r, "n")?,
+                    e: get(r, "e")?,
+                    created: Timestamp(get(r, "created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_client(&self, client: &AppClient, sealed_secret: Option<&[u8]>) -> Result<()> {
+        let _w = self.write_lock().await;
+        sqlx::query("INSERT INTO app_clients (id, pool_id, document, sealed_secret) VALUES ($1, $2, $3, $4)")
+            .bind(client.id.as_str())
+            .bind(client.pool_id.as_str())
+            .bind(to_json(client)?)
+            .bind(sealed_secret.map(<[u8]>::to_vec))
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_client(&self, id: &ClientId) -> Result<Option<(AppClient, Option<Vec<u8>>)>> {
+        let row = sqlx::query("SELECT document, sealed_secret FROM app_clients WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(|r| {
+            Ok((
+                from_json(&get::<String>(&r, "document")?)?,
+                get(&r, "sealed_secret")?,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn list_clients(
+        &self,
+        pool: &PoolId,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<AppClient>> {
+        let rows = sqlx::query(
+            "SELECT document FROM app_clients WHERE pool_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(pool.as_str())
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut items = rows
+            .iter()
+            .map(|r| from_json::<AppClient>(&get::<String>(r, "document")?))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(&mut items, limit, |c| c.id.to_string()))
+    }
+
+    async fn update_client(&self, client: &AppClient) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let result =
+            sqlx::query("UPDATE app_clients SET document = $3 WHERE id = $1 AND pool_id = $2")
+                .bind(client.id.as_str())
+                .bind(client.pool_id.as_str())
+                .bind(to_json(client)?)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn delete_client(&self, pool: &PoolId, id: &ClientId) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query("DELETE FROM sessions WHERE client_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let deleted = sqlx::query("DELETE FROM app_clients WHERE id = $1 AND pool_id = $2")
+            .bind(id.as_str())
+            .bind(pool.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        tx.commit().await.map_err(db_error)?;
+        Ok(deleted > 0)
+    }
+
+    async fn insert_user(&self, user: &User) -> Result<()> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(user.pool_id.as_str())
+        .bind(user.sub.as_str())
+        .bind(user.username.as_str())
+        .bind(user.username_key.as_str())
+        .bind(user.status.as_str())
+        .bind(i64::from(user.enabled))
+        .bind(user.password_hash.as_deref())
+        .bind(user.created.0)
+        .bind(user.modified.0)
+        .bind(user.failed_sign_ins)
+        .bind(user.last_failed_sign_in.map(|t| t.0))
+        .bind(user.temporary_password_expires.map(|t| t.0))
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Error::UsernameExists("User already exists".into()))
+            }
+            other => other.map_err(db_error)?,
+        };
+        Self::write_attributes(&mut tx, user).await?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn get_user(&self, pool: &PoolId, username_key: &str) -> Result<Option<User>> {
+        Ok(self
+            .users_where(pool, "username_key = $2", username_key)
+            .await?
+            .pop())
+    }
+
+    async fn get_user_by_sub(&self, pool: &PoolId, sub: &str) -> Result<Option<User>> {
+        Ok(self.users_where(pool, "sub = $2", sub).await?.pop())
+    }
+
+    async fn find_users_by_attribute(
+        &self,
+        pool: &PoolId,
+        name: &str,
+        value: &str,
+    ) -> Result<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT sub FROM user_attributes WHERE pool_id = $1 AND name = $2 AND value = $3",
+        )
+        .bind(pool.as_str())
+        .bind(name)
+        .bind(value)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut users = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if let Some(user) = self
+                .get_user_by_sub(pool, &get::<String>(row, "sub")?)
+                .await?
+            {
+                users.push(user);
+            }
+        }
+        Ok(users)
+    }
+
+    async fn update_user(&self, user: &User) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        if !Self::write_user_row(&mut tx, user).await? {
+            return Ok(false);
+        }
+        Self::write_attributes(&mut tx, user).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn update_user_consuming_code(&self, user: &User, purpose: &str) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let consumed = sqlx::query(
+            "DELETE FROM verification_codes WHERE pool_id = $1 AND user_sub = $2 AND purpose = $3",
+        )
+        .bind(user.pool_id.as_str())
+        .bind(user.sub.as_str())
+        .bind(purpose)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if consumed == 0 {
+            // Someone else used the code first.
+            return Err(Error::ExpiredCode(
+                "Invalid code provided, please request a code again.".into(),
+            ));
+        }
+        if !Self::write_user_row(&mut tx, user).await? {
+            return Ok(false);
+        }
+        Self::write_attributes(&mut tx, user).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn delete_user(&self, pool: &PoolId, sub: &str) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let deleted = sqlx::query("DELETE FROM users WHERE pool_id = $1 AND sub = $2")
+            .bind(pool.as_str())
+            .bind(sub)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
+
+    async fn list_users(
+        &self,
+        pool: &PoolId,
+        filter: Option<&UserFilter>,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<User>> {
+        let (condition, values) = match filter {
+            Some(f) => filter_condition(f, 4),
+            None => ("1 = 1".into(), vec![]),
+        };
+        let sql = format!(
+            "SELECT {} FROM users u WHERE u.pool_id = $1 AND u.username_key > $2 AND {condition} ORDER BY u.username_key LIMIT $3",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(pool.as_str())
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit) + 1);
+        for value in &values {
+            query = query.bind(value.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+        let mut users = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
+        let page = page(&mut users, limit, |u| u.username_key.clone());
+        let mut items = page.items;
+        self.load_attributes(pool, &mut items).await?;
+        Ok(Page {
+            items,
+            next: page.next,
+        })
+    }
+
+    async fn record_failed_sign_in(&self, pool: &PoolId, sub: &str, at: Timestamp) -> Result<i64> {
+        let _w = self.write_lock().await;
+        let row = sqlx::query(
+            "UPDATE users SET failed_sign_ins = failed_sign_ins + 1, last_failed_sign_in = $3 WHERE pool_id = $1 AND sub = $2 RETURNING failed_sign_ins",
+        )
+        .bind(pool.as_str())
+        .bind(sub)
+        .bind(at.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| get(&r, "failed_sign_ins"))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    async fn clear_failed_sign_ins(&self, pool: &PoolId, sub: &str) -> Result<()> {
+        let _w = self.write_lock().await;
+        sqlx::query("UPDATE users SET failed_sign_ins = 0, last_failed_sign_in = NULL WHERE pool_id = $1 AND sub = $2")
+            .bind(pool.as_str())
+            .bind(sub)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn insert_session(&self, session: &Session) -> Result<()> {
+        let _w = self.write_lock().await;
+        sqlx::query(
+            "INSERT INTO sessions (id, pool_id, client_id, user_sub, refresh_token_hash, auth_time, expires_at, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(session.id.as_str())
+        .bind(session.pool_id.as_str())
+        .bind(session.client_id.as_str())
+        .bind(session.user_sub.as_str())
+        .bind(session.refresh_token_hash.as_str())
+        .bind(session.auth_time.0)
+        .bind(session.expires.0)
+        .bind(i64::from(session.revoked))
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_session(&self, id: &str) -> Result<Option<Session>> {
+        let row = sqlx::query("SELECT * FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn get_session_by_refresh_hash(&self, hash: &str) -> Result<Option<Session>> {
+        let row = sqlx::query("SELECT * FROM sessions WHERE refresh_token_hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn revoke_session(&self, id: &str) -> Result<()> {
+        let _w = self.write_lock().await;
+        sqlx::query("UPDATE sessions SET revoked = 1 WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn revoke_user_sessions(&self, pool: &PoolId, sub: &str) -> Result<u64> {
+        let _w = self.write_lock().await;
+        let result = sqlx::query(
+            "UPDATE sessions SET revoked = 1 WHERE pool_id = $1 AND user_sub = $2 AND revoked = 0",
+        )
+        .bind(pool.as_str())
+        .bind(sub)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(result.rows_affected())
+    }
+
+    async fn put_code(&self, code: &VerificationCode) -> Result<()> {
+        let _w = self.write_lock().await;
+        sqlx::query(
+            "INSERT INTO verification_codes (pool_id, user_sub, purpose, code_hash, expires_at, failed_attempts) VALUES ($1, $2, $3, $4, $5, 0) \
+             ON CONFLICT (pool_id, user_sub, purpose) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, failed_attempts = 0",
+        )
+        .bind(code.pool_id.as_str())
+        .bind(code.user_sub.as_str())
+        .bind(code.purpose.as_key())
+        .bind(code.code_hash.as_str())
+        .bind(code.expires.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_code(
+        &self,
+        pool: &PoolId,
+        sub: &str,
+        purpose: &str,
+    ) -> Result<Option<VerificationCode>> {
+        let row = sqlx::query("SELECT * FROM verification_codes WHERE pool_id = $1 AND user_sub = $2 AND purpose = $3")
+            .bind(pool.as_str())
+            .bind(sub)
+            .bind(purpose)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(|r| {
+            Ok(VerificationCode {
+                pool_id: pool.clone(),
+                user_sub: get(&r, "user_sub")?,
+                purpose: purpose_from_key(&get::<String>(&r, "purpose")?),
+                code_hash: get(&r, "code_hash")?,
+                expires: Timestamp(get(&r, "expires_at")?),
+                failed_attempts: get(&r, "failed_attempts")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_code(&self, pool: &PoolId, sub: &str, purpose: &str) -> Result<()> {
+        let _w = self.write_lock().await;
+        sqlx::query(
+            "DELETE FROM verification_codes WHERE pool_id = $1 AND user_sub = $2 AND purpose = $3",
+        )
+        .bind(pool.as_str())
+        .bind(sub)
+        .bind(purpose)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn count_code_failure(&self, pool: &PoolId, sub: &str, purpose: &str) -> Result<i64> {
+        let _w = self.write_lock().await;
+        let row = sqlx::query(
+            "UPDATE verification_codes SET failed_attempts = failed_attempts + 1 WHERE pool_id = $1 AND user_sub = $2 AND purpose = $3 RETURNING failed_attempts",
+        )
+        .bind(pool.as_str())
+        .bind(sub)
+        .bind(purpose)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| get(&r, "failed_attempts"))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64> {
+        let _w = self.write_lock().await;
+        let row = sqlx::query(
+            "INSERT INTO outbox (pool_id, username, destination, subject, sealed_body, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(message.pool_id.as_str())
+        .bind(message.username.as_str())
+        .bind(message.destination.as_str())
+        .bind(message.subject.as_str())
+        .bind(sealed_body.to_vec())
+        .bind(message.created.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        get(&row, "id")
+    }
+
+    async fn list_messages(
+        &self,
+        pool: Option<&PoolId>,
+        limit: u32,
+    ) -> Result<Vec<(OutboxMessage, Vec<u8>)>> {
+        let rows = sqlx::query(
+            "SELECT id, pool_id, username, destination, subject, sealed_body, created_at FROM outbox \
+             WHERE ($1 = '' OR pool_id = $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(pool.map(PoolId::as_str).unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    OutboxMessage {
+                        id: get(r, "id")?,
+                        pool_id: PoolId::parse(&get::<String>(r, "pool_id")?)?,
+                        username: get(r, "username")?,
+                        destination: get(r, "destination")?,
+                        subject: get(r, "subject")?,
+                        body: String::new(),
+                        created: Timestamp(get(r, "created_at")?),
+                    },
+                    get(r, "sealed_body")?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// Cuts the extra row fetched to learn whether there is a next page.
+fn page<T>(items: &mut Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Page<T> {
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next = if more { items.last().map(key) } else { None };
+    Page {
+        items: std::mem::take(items),
+        next,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_redacted() {
+        assert_eq!(
+            redact("postgres://app:hunter2@db:5432/cognate"),
+            "postgres://app:***@db:5432/cognate"
+        );
+        assert_eq!(redact("postgres://db/cognate"), "postgres://db/cognate");
+        assert_eq!(redact("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+}

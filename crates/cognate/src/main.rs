@@ -1,1 +1,144 @@
-fn main() {}
+//! `cognate`: the server (`serve`) and the operator's commands.
+
+use clap::{Parser, Subcommand};
+use cognate_core::ids::PoolId;
+use cognate_server::ServeArgs;
+
+#[derive(Parser)]
+#[command(
+    name = "cognate",
+    version,
+    about = "Self-hosted identity and authorization that speaks Amazon Cognito's protocols"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Print the messages (confirmation codes, temporary passwords) the server has queued for
+    /// users, newest first.
+    Outbox {
+        #[command(flatten)]
+        server: ServeArgs,
+        /// Only messages of this user pool.
+        #[arg(long)]
+        pool: Option<String>,
+        /// How many messages to show.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COGNATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let config = args.resolve()?;
+    let server = cognate_server::start(config, shutdown_signal()).await?;
+    println!("cognate is listening on {}", server.public_url);
+    match &server.credentials_file {
+        Some(path) => println!(
+            "root credentials: {} (profile {}); use AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE={}",
+            path.display(),
+            cognate_server::data_dir::CREDENTIALS_PROFILE,
+            path.display(),
+            cognate_server::data_dir::CREDENTIALS_PROFILE,
+        ),
+        None => println!(
+            "root credentials: from COGNATE_ROOT_ACCESS_KEY_ID / COGNATE_ROOT_SECRET_ACCESS_KEY"
+        ),
+    }
+    server.wait().await;
+    Ok(())
+}
+
+async fn outbox(args: ServeArgs, pool: Option<String>, limit: u32) -> Result<(), String> {
+    let config = args.resolve()?;
+    let cognito = cognate_server::open_services(&config, "").await?;
+    let pool = pool
+        .map(|p| PoolId::parse(&p))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let messages = cognito
+        .outbox(pool.as_ref(), limit)
+        .await
+        .map_err(|e| e.to_string())?;
+    if messages.is_empty() {
+        println!("The outbox is empty.");
+    }
+    for m in messages {
+        println!(
+            "#{} {} to {} <{}> (pool {})\n  {}\n  {}\n",
+            m.id,
+            format_time(m.created.epoch_secs()),
+            m.username,
+            m.destination,
+            m.pool_id,
+            m.subject,
+            m.body
+        );
+    }
+    Ok(())
+}
+
+fn format_time(epoch_secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(epoch_secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| epoch_secs.to_string())
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Outbox {
+            server,
+            pool,
+            limit,
+        } => outbox(server, pool, limit).await,
+    };
+    if let Err(message) = result {
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
+}

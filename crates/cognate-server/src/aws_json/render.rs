@@ -1,0 +1,148 @@
+//! Domain records in the Cognito JSON shapes (member names as in the service model; timestamps
+//! as epoch seconds).
+
+use cognate_core::model::{AppClient, Attribute, User, UserPool};
+use cognate_core::service::{CodeDelivery, Tokens};
+use serde_json::{json, Map, Value};
+
+pub fn attributes(list: &[Attribute]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|a| json!({"Name": a.name, "Value": a.value}))
+            .collect(),
+    )
+}
+
+/// UserType, as in ListUsers and AdminCreateUser. `only` restricts the attributes
+/// (ListUsers' AttributesToGet).
+pub fn user_type(user: &User, only: Option<&[String]>) -> Value {
+    let all = user.all_attributes();
+    let shown: Vec<Attribute> = match only {
+        Some(names) => all
+            .into_iter()
+            .filter(|a| names.contains(&a.name))
+            .collect(),
+        None => all,
+    };
+    json!({
+        "Username": user.username,
+        "Attributes": attributes(&shown),
+        "UserCreateDate": user.created.epoch_secs_f64(),
+        "UserLastModifiedDate": user.modified.epoch_secs_f64(),
+        "Enabled": user.enabled,
+        "UserStatus": user.status.as_str(),
+    })
+}
+
+/// AdminGetUser's output.
+pub fn admin_get_user(user: &User) -> Value {
+    json!({
+        "Username": user.username,
+        "UserAttributes": attributes(&user.all_attributes()),
+        "UserCreateDate": user.created.epoch_secs_f64(),
+        "UserLastModifiedDate": user.modified.epoch_secs_f64(),
+        "Enabled": user.enabled,
+        "UserStatus": user.status.as_str(),
+        "UserMFASettingList": [],
+    })
+}
+
+pub fn code_delivery(delivery: &CodeDelivery) -> Value {
+    json!({
+        "Destination": delivery.destination,
+        "DeliveryMedium": delivery.medium,
+        "AttributeName": delivery.attribute,
+    })
+}
+
+pub fn authentication_result(tokens: &Tokens) -> Value {
+    let mut result = Map::new();
+    result.insert("AccessToken".into(), json!(tokens.access_token));
+    result.insert("ExpiresIn".into(), json!(tokens.expires_in));
+    result.insert("TokenType".into(), json!("Bearer"));
+    result.insert("IdToken".into(), json!(tokens.id_token));
+    if let Some(refresh) = &tokens.refresh_token {
+        result.insert("RefreshToken".into(), json!(refresh));
+    }
+    Value::Object(result)
+}
+
+pub fn user_pool(pool: &UserPool, arn: &str) -> Value {
+    let mut out = json!({
+        "Id": pool.id,
+        "Name": pool.name,
+        "Arn": arn,
+        "Policies": {"PasswordPolicy": pool.password_policy},
+        "DeletionProtection": pool.deletion_protection,
+        "LambdaConfig": {},
+        "LastModifiedDate": pool.modified.epoch_secs_f64(),
+        "CreationDate": pool.created.epoch_secs_f64(),
+        "SchemaAttributes": pool.full_schema(),
+        "AutoVerifiedAttributes": pool.auto_verified_attributes,
+        "MfaConfiguration": pool.mfa_configuration,
+        "UsernameConfiguration": {"CaseSensitive": pool.username_case_sensitive},
+        "AdminCreateUserConfig": {
+            "AllowAdminCreateUserOnly": pool.allow_admin_create_user_only,
+            "UnusedAccountValidityDays": pool.password_policy.temporary_password_validity_days,
+        },
+        "VerificationMessageTemplate": {"DefaultEmailOption": "CONFIRM_WITH_CODE"},
+        "UserPoolTags": pool.tags,
+    });
+    let object = out.as_object_mut().expect("object");
+    if !pool.username_attributes.is_empty() {
+        object.insert("UsernameAttributes".into(), json!(pool.username_attributes));
+    }
+    if !pool.alias_attributes.is_empty() {
+        object.insert("AliasAttributes".into(), json!(pool.alias_attributes));
+    }
+    out
+}
+
+pub fn user_pool_description(pool: &UserPool) -> Value {
+    json!({
+        "Id": pool.id,
+        "Name": pool.name,
+        "LambdaConfig": {},
+        "LastModifiedDate": pool.modified.epoch_secs_f64(),
+        "CreationDate": pool.created.epoch_secs_f64(),
+    })
+}
+
+pub fn user_pool_client(client: &AppClient) -> Value {
+    let mut out = json!({
+        "UserPoolId": client.pool_id,
+        "ClientName": client.name,
+        "ClientId": client.id,
+        "LastModifiedDate": client.modified.epoch_secs_f64(),
+        "CreationDate": client.created.epoch_secs_f64(),
+        "RefreshTokenValidity": client.refresh_token_validity,
+        "AccessTokenValidity": client.access_token_validity,
+        "IdTokenValidity": client.id_token_validity,
+        "TokenValidityUnits": client.token_validity_units,
+        "ExplicitAuthFlows": client.explicit_auth_flows,
+        "AllowedOAuthFlowsUserPoolClient": false,
+        "PreventUserExistenceErrors": if client.prevent_user_existence_errors { "ENABLED" } else { "LEGACY" },
+        "EnableTokenRevocation": client.enable_token_revocation,
+        "EnablePropagateAdditionalUserContextData": false,
+        "AuthSessionValidity": client.auth_session_validity,
+    });
+    let object = out.as_object_mut().expect("object");
+    for (key, list) in [
+        ("ReadAttributes", &client.read_attributes),
+        ("WriteAttributes", &client.write_attributes),
+        ("CallbackURLs", &client.callback_urls),
+        ("LogoutURLs", &client.logout_urls),
+        (
+            "SupportedIdentityProviders",
+            &client.supported_identity_providers,
+        ),
+    ] {
+        if !list.is_empty() {
+            object.insert(key.into(), json!(list));
+        }
+    }
+    if let Some(secret) = &client.secret {
+        object.insert("ClientSecret".into(), json!(secret));
+    }
+    out
+}

@@ -1,0 +1,189 @@
+//! Server configuration: flags > `COGNATE_*` environment > optional `cognate.toml` > defaults.
+//! Unknown keys in the file are errors, so a typo never silently falls back to a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9230";
+pub const DEFAULT_DATA_DIR: &str = "cognate-data";
+pub const DEFAULT_REGION: &str = "us-east-1";
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+
+/// `cognate serve` flags. Each has an environment variable; both override the file.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:9230]
+    #[arg(long, env = "COGNATE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the SQLite database, the master key and the root credentials [default: ./cognate-data]
+    #[arg(long, env = "COGNATE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database to use instead of the embedded SQLite, e.g. postgres://user@host/db
+    #[arg(long, env = "COGNATE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The URL clients reach this server at; token issuers are {public_url}/{pool_id} [default: http://{listen}]
+    #[arg(long, env = "COGNATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Region used in pool ids and ARNs [default: us-east-1]
+    #[arg(long, env = "COGNATE_REGION")]
+    pub region: Option<String>,
+    /// Account id used in ARNs [default: 000000000000]
+    #[arg(long, env = "COGNATE_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// Configuration file [default: ./cognate.toml if it exists]
+    #[arg(long, env = "COGNATE_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    public_url: Option<String>,
+    region: Option<String>,
+    account_id: Option<String>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// None: SQLite in the data directory.
+    pub database_url: Option<String>,
+    /// None: `http://{the bound address}`.
+    pub public_url: Option<String>,
+    pub region: String,
+    pub account_id: String,
+    /// Root credentials from `COGNATE_ROOT_ACCESS_KEY_ID` / `COGNATE_ROOT_SECRET_ACCESS_KEY`;
+    /// when absent, they are generated into the data directory on first start.
+    pub root_credentials: Option<(String, String)>,
+    /// Base64 of 32 bytes from `COGNATE_MASTER_KEY`; when absent, `{data_dir}/master.key`.
+    pub master_key: Option<String>,
+}
+
+impl Config {
+    /// Defaults for a server whose data lives in `data_dir`, listening on an ephemeral port
+    /// (tests use this).
+    pub fn ephemeral(data_dir: &Path) -> Self {
+        Config {
+            listen: "127.0.0.1:0".parse().expect("valid address"),
+            data_dir: data_dir.to_path_buf(),
+            database_url: None,
+            public_url: None,
+            region: DEFAULT_REGION.into(),
+            account_id: DEFAULT_ACCOUNT_ID.into(),
+            root_credentials: None,
+            master_key: None,
+        }
+    }
+}
+
+impl ServeArgs {
+    pub fn resolve(self) -> Result<Config, String> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None if Path::new("cognate.toml").exists() => read_file(Path::new("cognate.toml"))?,
+            None => FileConfig::default(),
+        };
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let root_credentials = match (env("COGNATE_ROOT_ACCESS_KEY_ID"), env("COGNATE_ROOT_SECRET_ACCESS_KEY")) {
+            (Some(id), Some(secret)) => Some((id, secret)),
+            (None, None) => None,
+            _ => return Err("set both COGNATE_ROOT_ACCESS_KEY_ID and COGNATE_ROOT_SECRET_ACCESS_KEY, or neither".into()),
+        };
+        let region = self
+            .region
+            .or(file.region)
+            .unwrap_or_else(|| DEFAULT_REGION.into());
+        if region.is_empty()
+            || !region
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(format!(
+                "region must be letters, digits and dashes, like us-east-1: {region:?}"
+            ));
+        }
+        let account_id = self
+            .account_id
+            .or(file.account_id)
+            .unwrap_or_else(|| DEFAULT_ACCOUNT_ID.into());
+        if account_id.len() != 12 || !account_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!("account id must be 12 digits: {account_id:?}"));
+        }
+        Ok(Config {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
+            data_dir: self
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            database_url: self.database_url.or(file.database_url),
+            public_url: self
+                .public_url
+                .or(file.public_url)
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            region,
+            account_id,
+            root_credentials,
+            master_key: env("COGNATE_MASTER_KEY"),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let err =
+            toml::from_str::<FileConfig>("listen = \"127.0.0.1:1\"\nlisten_port = 3").unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `listen_port`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cognate.toml");
+        std::fs::write(
+            &path,
+            "region = \"eu-west-1\"\naccount_id = \"123456789012\"\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            region: Some("ap-south-1".into()),
+            ..Default::default()
+        };
+        let config = args.resolve().unwrap();
+        assert_eq!(config.region, "ap-south-1");
+        assert_eq!(config.account_id, "123456789012");
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+    }
+
+    #[test]
+    fn a_malformed_account_id_is_rejected() {
+        let args = ServeArgs {
+            account_id: Some("12".into()),
+            ..Default::default()
+        };
+        assert!(args.resolve().unwrap_err().contains("12 digits"));
+    }
+}
