@@ -111,11 +111,6 @@ impl Username {
         }
         Ok(Username(raw.to_owned()))
     }
-
-    /// An opaque, generated username (used when the pool signs in by email or phone).
-    pub fn generated() -> Self {
-        Username(uuid::Uuid::new_v4().to_string())
-    }
 }
 
 /// Milliseconds since the Unix epoch.

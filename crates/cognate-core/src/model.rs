@@ -116,7 +116,7 @@ impl UserPool {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct TokenValidityUnits {
     pub access_token: TimeUnit,
     pub id_token: TimeUnit,

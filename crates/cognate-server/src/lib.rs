@@ -93,11 +93,17 @@ pub struct RunningServer {
     pub credentials_file: Option<PathBuf>,
     pub root_access_key_id: String,
     pub root_secret_access_key: String,
+    services: Cognito,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
+    /// The services behind the server, for operator tooling in the same process (and tests).
+    pub fn services(&self) -> &Cognito {
+        &self.services
+    }
+
     /// Stops accepting, lets requests in flight finish, and waits.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -157,8 +163,9 @@ pub async fn start(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let services = open_services(&config, &public_url).await?;
     let state = AppState {
-        cognito: open_services(&config, &public_url).await?,
+        cognito: services.clone(),
         credentials: Arc::new(RootCredentials {
             access_key_id: access_key_id.clone(),
             secret_access_key: secret_access_key.clone(),
@@ -186,6 +193,7 @@ pub async fn start(
         credentials_file,
         root_access_key_id: access_key_id,
         root_secret_access_key: secret_access_key,
+        services,
         shutdown: Some(tx),
         task,
     })

@@ -907,3 +907,31 @@ mod tests {
         assert_eq!(redact("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
     }
 }
+
+/// Helpers for tests that run against a real database.
+pub mod testkit {
+    use sqlx::Connection;
+
+    /// The PostgreSQL server tests should also run against, from `COGNATE_TEST_DATABASE_URL`.
+    pub fn postgres_url() -> Option<String> {
+        std::env::var("COGNATE_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+    }
+
+    /// Creates an empty database `cognate_test_<random>` on the server of `base_url` and returns
+    /// its URL, so that every test starts from nothing.
+    pub async fn scratch_postgres_database(base_url: &str) -> String {
+        let name = format!("cognate_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(base_url)
+            .await
+            .expect("connect to COGNATE_TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create scratch database");
+        conn.close().await.ok();
+        let (server, _) = base_url.rsplit_once('/').expect("database URL has a path");
+        format!("{server}/{name}")
+    }
+}

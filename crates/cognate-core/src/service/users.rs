@@ -148,10 +148,12 @@ impl Cognito {
     }
 
     /// Turns what the caller gave as a username into the stored username, setting the sign-in
-    /// attribute for pools that sign in by email or phone.
+    /// attribute for pools that sign in by email or phone (whose usernames are the `sub`, as in
+    /// Cognito).
     fn resolve_new_username(
         pool: &UserPool,
         raw: &str,
+        sub: &str,
         attributes: &mut Vec<Attribute>,
     ) -> Result<Username> {
         if pool.username_attributes.is_empty() {
@@ -178,7 +180,7 @@ impl Cognito {
             name: attribute.into(),
             value: raw.to_owned(),
         });
-        Ok(Username::generated())
+        Username::parse(sub)
     }
 
     /// Sign-in attributes must stay unique: usernames by email/phone always, aliases once verified.
@@ -220,6 +222,7 @@ impl Cognito {
 
     fn new_user(
         pool: &UserPool,
+        sub: String,
         username: Username,
         attributes: Vec<Attribute>,
         status: UserStatus,
@@ -227,7 +230,7 @@ impl Cognito {
     ) -> User {
         let created = now();
         User {
-            sub: uuid::Uuid::new_v4().to_string(),
+            sub,
             pool_id: pool.id.clone(),
             username_key: pool.username_key(username.as_str()),
             username,
@@ -272,7 +275,8 @@ impl Cognito {
         check_secret_hash(&client, secret_hash, &[&new.username])?;
         let mut attributes = new.attributes;
         Self::validate_attributes(&pool, &attributes)?;
-        let username = Self::resolve_new_username(&pool, &new.username, &mut attributes)?;
+        let sub = uuid::Uuid::new_v4().to_string();
+        let username = Self::resolve_new_username(&pool, &new.username, &sub, &mut attributes)?;
         check_password_policy(&pool.password_policy, password)?;
         if let Some(missing) = pool
             .required_attributes()
@@ -287,6 +291,7 @@ impl Cognito {
         let hash = self.hash_password(password).await?;
         let user = Self::new_user(
             &pool,
+            sub,
             username,
             attributes,
             UserStatus::Unconfirmed,
@@ -419,10 +424,13 @@ impl Cognito {
             None | Some("SUPPRESS") => {
                 let mut attributes = new.attributes;
                 Self::validate_attributes(&pool, &attributes)?;
-                let username = Self::resolve_new_username(&pool, &new.username, &mut attributes)?;
+                let sub = uuid::Uuid::new_v4().to_string();
+                let username =
+                    Self::resolve_new_username(&pool, &new.username, &sub, &mut attributes)?;
                 let hash = self.hash_password(&temporary_password).await?;
                 let mut user = Self::new_user(
                     &pool,
+                    sub,
                     username,
                     attributes,
                     UserStatus::ForceChangePassword,

@@ -23,6 +23,48 @@ use input::Input;
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
+/// Every operation this adapter serves.
+const OPERATIONS: &[&str] = &[
+    "CreateUserPool",
+    "DescribeUserPool",
+    "ListUserPools",
+    "UpdateUserPool",
+    "DeleteUserPool",
+    "CreateUserPoolClient",
+    "DescribeUserPoolClient",
+    "ListUserPoolClients",
+    "UpdateUserPoolClient",
+    "DeleteUserPoolClient",
+    "SignUp",
+    "ConfirmSignUp",
+    "ResendConfirmationCode",
+    "AdminConfirmSignUp",
+    "AdminCreateUser",
+    "AdminSetUserPassword",
+    "AdminGetUser",
+    "AdminDeleteUser",
+    "AdminDisableUser",
+    "AdminEnableUser",
+    "AdminUpdateUserAttributes",
+    "AdminDeleteUserAttributes",
+    "AdminResetUserPassword",
+    "AdminUserGlobalSignOut",
+    "ListUsers",
+    "GetUser",
+    "UpdateUserAttributes",
+    "VerifyUserAttribute",
+    "DeleteUser",
+    "ChangePassword",
+    "ForgotPassword",
+    "ConfirmForgotPassword",
+    "InitiateAuth",
+    "AdminInitiateAuth",
+    "RespondToAuthChallenge",
+    "AdminRespondToAuthChallenge",
+    "GlobalSignOut",
+    "RevokeToken",
+];
+
 /// Operations a client calls without AWS credentials (authorized by client id, token or
 /// session instead). Everything else must be SigV4-signed.
 const UNSIGNED: &[&str] = &[
@@ -57,6 +99,9 @@ pub async fn handle(
         .unwrap_or("")
         .to_owned();
     let result = async {
+        if !OPERATIONS.contains(&operation.as_str()) {
+            return Err(unknown_operation(&operation));
+        }
         if !UNSIGNED.contains(&operation.as_str()) {
             verify_signature(&state, &method, &uri, &headers, &body)?;
         }
@@ -162,12 +207,17 @@ async fn dispatch(c: &Cognito, operation: &str, input: Input) -> Result<Value> {
         "AdminRespondToAuthChallenge" => auth::admin_respond_to_auth_challenge(c, input).await,
         "GlobalSignOut" => auth::global_sign_out(c, input).await,
         "RevokeToken" => auth::revoke_token(c, input).await,
-        "" => Err(Error::UnknownOperation(
-            "Missing or unknown X-Amz-Target header.".into(),
-        )),
-        other => Err(Error::UnknownOperation(format!(
-            "The operation {other} is not supported by this server."
-        ))),
+        other => Err(unknown_operation(other)),
+    }
+}
+
+fn unknown_operation(operation: &str) -> Error {
+    if operation.is_empty() {
+        Error::UnknownOperation("Missing or unknown X-Amz-Target header.".into())
+    } else {
+        Error::UnknownOperation(format!(
+            "The operation {operation} is not supported by this server."
+        ))
     }
 }
 

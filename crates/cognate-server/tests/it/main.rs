@@ -1,0 +1,9 @@
+//! Integration tests: the real server, driven by the official AWS SDK for Rust.
+
+mod admin;
+mod auth;
+mod pools;
+mod signing;
+mod signup;
+mod support;
+mod tokens;

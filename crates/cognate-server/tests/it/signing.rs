@@ -1,0 +1,170 @@
+//! SigV4 on the administrative operations: each kind of failure gets its AWS error.
+
+use cognate_core::sigv4::{expected_signature, Authorization, SignedRequest};
+use serde_json::json;
+
+use crate::support::{code, error, TestServer};
+
+#[tokio::test]
+async fn an_unknown_access_key_is_an_unrecognized_client() {
+    let t = TestServer::start().await;
+    let stranger = t.client_with("AKIAUNKNOWNKEY000000", "whatever");
+    assert_eq!(
+        code(stranger.list_user_pools().max_results(10).send().await),
+        "UnrecognizedClientException"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_an_invalid_signature() {
+    let t = TestServer::start().await;
+    let wrong = t.client_with(&t.server.root_access_key_id, "not-the-secret");
+    let (name, message) = error(wrong.list_user_pools().max_results(10).send().await);
+    assert_eq!(name, "InvalidSignatureException");
+    assert!(
+        message.starts_with("The request signature we calculated does not match"),
+        "{message}"
+    );
+}
+
+async fn raw(
+    t: &TestServer,
+    target: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new()
+        .post(t.url())
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "x-amz-target",
+            format!("AWSCognitoIdentityProviderService.{target}"),
+        )
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/x-amz-json-1.1"
+    );
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_missing_signature_is_a_missing_authentication_token() {
+    let t = TestServer::start().await;
+    let (status, body) = raw(&t, "ListUserPools", &[], r#"{"MaxResults": 10}"#).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["__type"], "MissingAuthenticationTokenException");
+}
+
+#[tokio::test]
+async fn a_signature_from_twenty_minutes_ago_has_expired() {
+    let t = TestServer::start().await;
+    let body = r#"{"MaxResults": 10}"#;
+    let stale = time::OffsetDateTime::now_utc() - time::Duration::minutes(20);
+    let amz_date = stale
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap();
+    let host = t.server.addr.to_string();
+    let headers = vec![
+        ("host".to_owned(), host.clone()),
+        ("x-amz-date".to_owned(), amz_date.clone()),
+        (
+            "x-amz-target".to_owned(),
+            "AWSCognitoIdentityProviderService.ListUserPools".to_owned(),
+        ),
+    ];
+    let scope_date = &amz_date[..8];
+    let header = format!(
+        "AWS4-HMAC-SHA256 Credential={}/{scope_date}/us-east-1/cognito-idp/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0",
+        t.server.root_access_key_id
+    );
+    let mut auth = Authorization::parse(&header).unwrap();
+    let request = SignedRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    auth.signature =
+        expected_signature(&request, &auth, &amz_date, &t.server.root_secret_access_key);
+    let signed = header.replace("Signature=0", &format!("Signature={}", auth.signature));
+    let (status, response) = raw(
+        &t,
+        "ListUserPools",
+        &[("x-amz-date", amz_date), ("authorization", signed)],
+        body,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(response["__type"], "InvalidSignatureException");
+    assert!(
+        response["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Signature expired"),
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn unsigned_operations_need_no_credentials_but_signed_ones_do() {
+    let t = TestServer::start().await;
+    let (pool, client) = t.pool_and_client().await;
+    let (status, body) = raw(
+        &t,
+        "SignUp",
+        &[],
+        &json!({"ClientId": client, "Username": "nosig", "Password": "Correct-Horse-1"})
+            .to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = raw(
+        &t,
+        "AdminGetUser",
+        &[],
+        &json!({"UserPoolId": pool, "Username": "nosig"}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(body["__type"], "MissingAuthenticationTokenException");
+}
+
+#[tokio::test]
+async fn malformed_requests_get_aws_errors_not_500s() {
+    let t = TestServer::start().await;
+    let (status, body) = raw(&t, "SignUp", &[], "{not json").await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
+    let (status, body) = raw(&t, "NoSuchOperation", &[], "{}").await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("UnknownOperationException"))
+    );
+    let (status, body) = raw(
+        &t,
+        "SignUp",
+        &[],
+        r#"{"ClientId": 42, "Username": "x", "Password": "Correct-Horse-1"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
+    let (status, body) = raw(&t, "InitiateAuth", &[], r#"{"ClientId": "abc"}"#).await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("InvalidParameterException"))
+    );
+}

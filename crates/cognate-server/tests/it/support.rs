@@ -1,0 +1,179 @@
+//! Boots a real server on port 0 with a temporary data directory (and a scratch PostgreSQL
+//! database when `COGNATE_TEST_DATABASE_URL` is set) and hands out official SDK clients.
+
+use aws_sdk_cognitoidentityprovider as cognito;
+use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, ExplicitAuthFlowsType};
+use cognate_server::{Config, RunningServer};
+
+pub struct TestServer {
+    pub server: RunningServer,
+    pub client: cognito::Client,
+    pub data_dir: tempfile::TempDir,
+    pub database_url: Option<String>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::ephemeral(data_dir.path());
+        if let Some(base) = cognate_store::testkit::postgres_url() {
+            config.database_url =
+                Some(cognate_store::testkit::scratch_postgres_database(&base).await);
+        }
+        let database_url = config.database_url.clone();
+        let server = cognate_server::start(config, std::future::pending())
+            .await
+            .expect("server starts");
+        let client = sdk_client(
+            &server.public_url,
+            &server.root_access_key_id,
+            &server.root_secret_access_key,
+        );
+        TestServer {
+            server,
+            client,
+            data_dir,
+            database_url,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.server.public_url
+    }
+
+    /// An SDK client signing with other credentials.
+    pub fn client_with(&self, access_key_id: &str, secret: &str) -> cognito::Client {
+        sdk_client(&self.server.public_url, access_key_id, secret)
+    }
+
+    /// A pool with a public client that allows password and refresh flows.
+    pub async fn pool_and_client(&self) -> (String, String) {
+        let pool = self.create_pool().await;
+        let client = self.create_client(&pool, false).await;
+        (pool, client)
+    }
+
+    pub async fn create_pool(&self) -> String {
+        let out = self
+            .client
+            .create_user_pool()
+            .pool_name("test")
+            .send()
+            .await
+            .expect("create pool");
+        out.user_pool.unwrap().id.unwrap()
+    }
+
+    pub async fn create_client(&self, pool: &str, with_secret: bool) -> String {
+        let out = self
+            .client
+            .create_user_pool_client()
+            .user_pool_id(pool)
+            .client_name("app")
+            .generate_secret(with_secret)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+            .send()
+            .await
+            .expect("create client");
+        out.user_pool_client.unwrap().client_id.unwrap()
+    }
+
+    /// A confirmed user with a permanent password and an email.
+    pub async fn create_user(&self, pool: &str, username: &str, password: &str) {
+        self.client
+            .admin_create_user()
+            .user_pool_id(pool)
+            .username(username)
+            .user_attributes(attr("email", &format!("{username}@example.com")))
+            .user_attributes(attr("email_verified", "true"))
+            .message_action(cognito::types::MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("create user");
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(pool)
+            .username(username)
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .expect("set password");
+    }
+
+    pub async fn sign_in(
+        &self,
+        client_id: &str,
+        username: &str,
+        password: &str,
+    ) -> cognito::types::AuthenticationResultType {
+        self.client
+            .initiate_auth()
+            .client_id(client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password)
+            .send()
+            .await
+            .expect("sign in")
+            .authentication_result
+            .expect("tokens")
+    }
+
+    /// The newest code the server queued for `pool` (read as the operator would).
+    pub async fn last_code(&self, pool: &str) -> String {
+        let pool = cognate_core::ids::PoolId::parse(pool).unwrap();
+        let messages = self.server.services().outbox(Some(&pool), 1).await.unwrap();
+        let body = &messages.first().expect("a message in the outbox").body;
+        body.split_whitespace()
+            .last()
+            .unwrap()
+            .trim_end_matches('.')
+            .to_owned()
+    }
+}
+
+pub fn sdk_client(url: &str, access_key_id: &str, secret: &str) -> cognito::Client {
+    let config = cognito::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new(access_key_id, secret, None, None, "test"))
+        .build();
+    cognito::Client::from_conf(config)
+}
+
+pub fn attr(name: &str, value: &str) -> AttributeType {
+    AttributeType::builder()
+        .name(name)
+        .value(value)
+        .build()
+        .unwrap()
+}
+
+/// The Cognito exception name of a failed call.
+pub fn code<E: ProvideErrorMetadata, T: std::fmt::Debug>(result: Result<T, E>) -> String {
+    match result {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => e.code().unwrap_or("<no code>").to_owned(),
+    }
+}
+
+/// The exception name and message of a failed call.
+pub fn error<E: ProvideErrorMetadata, T: std::fmt::Debug>(
+    result: Result<T, E>,
+) -> (String, String) {
+    match result {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => (
+            e.code().unwrap_or("<no code>").to_owned(),
+            e.message().unwrap_or("").to_owned(),
+        ),
+    }
+}
+
+pub const PASSWORD: &str = "Correct-Horse-1";
