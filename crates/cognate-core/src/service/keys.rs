@@ -100,7 +100,8 @@ impl Cognito {
         Ok(json!({ "keys": keys.iter().map(ActiveKey::jwk).collect::<Vec<_>>() }))
     }
 
-    /// The OpenID Connect discovery document served beside the JWKS.
+    /// The OpenID Connect discovery document served beside the JWKS: what a resource server needs
+    /// to verify tokens (issuer, keys). There are no OAuth endpoints, so none are advertised.
     pub async fn openid_configuration(&self, pool: &PoolId) -> Result<Value> {
         self.pool(pool).await?;
         let issuer = self.issuer(pool);
@@ -109,10 +110,7 @@ impl Cognito {
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
             "id_token_signing_alg_values_supported": ["RS256"],
             "subject_types_supported": ["public"],
-            "response_types_supported": ["code", "token"],
-            "scopes_supported": ["openid", "email", "phone", "profile"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "cognito:username", "cognito:groups", "email", "email_verified", "phone_number", "phone_number_verified"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "cognito:username", "email", "email_verified", "phone_number", "phone_number_verified"],
         }))
     }
 }

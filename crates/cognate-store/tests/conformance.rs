@@ -1,0 +1,365 @@
+//! The store conformance suite: every check runs on SQLite and, when
+//! `COGNATE_TEST_DATABASE_URL` is set, on PostgreSQL. Both backends must behave the same.
+
+use std::sync::Arc;
+
+use cognate_core::filter::UserFilter;
+use cognate_core::ids::{ClientId, PoolId, Timestamp, Username};
+use cognate_core::model::{
+    AppClient, Attribute, CodePurpose, OutboxMessage, PasswordPolicy, Session, SigningKey, TokenUse, TokenValidityUnits,
+    User, UserPool, UserStatus, VerificationCode,
+};
+use cognate_core::store::Store;
+use cognate_core::Error;
+use cognate_store::SqlStore;
+
+/// Runs `check` against a fresh store of every configured backend.
+async fn on_every_backend<F, Fut>(check: F)
+where
+    F: Fn(Arc<SqlStore>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqlStore::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+    check(Arc::new(sqlite)).await;
+    if let Some(base) = cognate_store::testkit::postgres_url() {
+        let url = cognate_store::testkit::scratch_postgres_database(&base).await;
+        check(Arc::new(SqlStore::connect(&url).await.unwrap())).await;
+    }
+}
+
+fn pool(id: &str) -> UserPool {
+    UserPool {
+        id: PoolId::parse(id).unwrap(),
+        name: "p".into(),
+        password_policy: PasswordPolicy::default(),
+        username_attributes: vec![],
+        alias_attributes: vec![],
+        auto_verified_attributes: vec![],
+        schema: vec![],
+        username_case_sensitive: false,
+        allow_admin_create_user_only: false,
+        mfa_configuration: "OFF".into(),
+        deletion_protection: "INACTIVE".into(),
+        tags: Default::default(),
+        created: Timestamp(1),
+        modified: Timestamp(1),
+    }
+}
+
+fn key(pool: &UserPool, kid: &str) -> SigningKey {
+    SigningKey {
+        kid: kid.into(),
+        pool_id: pool.id.clone(),
+        token_use: TokenUse::Access,
+        sealed_private_key: vec![1, 2, 3],
+        n: "n".into(),
+        e: "AQAB".into(),
+        created: Timestamp(5),
+    }
+}
+
+fn client(pool: &UserPool, id: &str) -> AppClient {
+    AppClient {
+        pool_id: pool.id.clone(),
+        id: ClientId::parse(id).unwrap(),
+        name: "c".into(),
+        secret: None,
+        explicit_auth_flows: vec!["ALLOW_USER_PASSWORD_AUTH".into()],
+        access_token_validity: 1,
+        id_token_validity: 1,
+        refresh_token_validity: 30,
+        token_validity_units: TokenValidityUnits::default(),
+        prevent_user_existence_errors: true,
+        enable_token_revocation: true,
+        read_attributes: vec![],
+        write_attributes: vec![],
+        callback_urls: vec![],
+        logout_urls: vec![],
+        supported_identity_providers: vec![],
+        auth_session_validity: 3,
+        created: Timestamp(1),
+        modified: Timestamp(1),
+    }
+}
+
+fn user(pool: &UserPool, name: &str) -> User {
+    User {
+        sub: format!("sub-{name}"),
+        pool_id: pool.id.clone(),
+        username: Username::parse(name).unwrap(),
+        username_key: name.to_lowercase(),
+        status: UserStatus::Confirmed,
+        enabled: true,
+        password_hash: Some("$argon2id$fake".into()),
+        attributes: vec![Attribute { name: "email".into(), value: format!("{name}@example.com") }],
+        created: Timestamp(10),
+        modified: Timestamp(10),
+        failed_sign_ins: 0,
+        last_failed_sign_in: None,
+        temporary_password_expires: None,
+    }
+}
+
+fn session(pool: &UserPool, user: &User, id: &str) -> Session {
+    Session {
+        id: id.into(),
+        pool_id: pool.id.clone(),
+        client_id: ClientId::parse("client1").unwrap(),
+        user_sub: user.sub.clone(),
+        refresh_token_hash: format!("hash-{id}"),
+        auth_time: Timestamp(100),
+        expires: Timestamp(i64::MAX / 2),
+        revoked: false,
+    }
+}
+
+async fn with_pool(store: &SqlStore, id: &str) -> UserPool {
+    let p = pool(id);
+    store.insert_pool(&p, &[key(&p, &format!("kid-{id}"))]).await.unwrap();
+    p
+}
+
+#[tokio::test]
+async fn pools_round_trip_page_and_delete_with_everything_in_them() {
+    on_every_backend(|s| async move {
+        let a = with_pool(&s, "us-east-1_aaa").await;
+        with_pool(&s, "us-east-1_bbb").await;
+        with_pool(&s, "us-east-1_ccc").await;
+        assert_eq!(s.get_pool(&a.id).await.unwrap(), Some(a.clone()));
+
+        let first = s.list_pools(2, None).await.unwrap();
+        assert_eq!(first.items.len(), 2);
+        let rest = s.list_pools(2, first.next.as_deref()).await.unwrap();
+        assert_eq!(rest.items.len(), 1);
+        assert!(rest.next.is_none());
+
+        s.insert_client(&client(&a, "client1"), Some(b"sealed")).await.unwrap();
+        let u = user(&a, "alice");
+        s.insert_user(&u).await.unwrap();
+        s.insert_session(&session(&a, &u, "s1")).await.unwrap();
+        assert_eq!(s.signing_keys(&a.id).await.unwrap().len(), 1);
+
+        assert!(s.delete_pool(&a.id).await.unwrap());
+        assert!(!s.delete_pool(&a.id).await.unwrap());
+        assert_eq!(s.get_pool(&a.id).await.unwrap(), None);
+        assert!(s.signing_keys(&a.id).await.unwrap().is_empty());
+        assert!(s.get_client(&ClientId::parse("client1").unwrap()).await.unwrap().is_none());
+        assert!(s.get_user(&a.id, "alice").await.unwrap().is_none());
+        assert!(s.get_session("s1").await.unwrap().is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn clients_keep_their_sealed_secret() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_clients").await;
+        let c = client(&p, "client1");
+        s.insert_client(&c, Some(b"sealed")).await.unwrap();
+        let (found, secret) = s.get_client(&c.id).await.unwrap().unwrap();
+        assert_eq!(found, c);
+        assert_eq!(secret.as_deref(), Some(&b"sealed"[..]));
+        let mut renamed = c.clone();
+        renamed.name = "renamed".into();
+        assert!(s.update_client(&renamed).await.unwrap());
+        assert_eq!(s.get_client(&c.id).await.unwrap().unwrap().0.name, "renamed");
+        assert!(s.delete_client(&p.id, &c.id).await.unwrap());
+        assert!(!s.delete_client(&p.id, &c.id).await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_username_key_is_unique_within_a_pool_only() {
+    on_every_backend(|s| async move {
+        let a = with_pool(&s, "us-east-1_uniqa").await;
+        let b = with_pool(&s, "us-east-1_uniqb").await;
+        s.insert_user(&user(&a, "sam")).await.unwrap();
+        let mut twin = user(&a, "sam");
+        twin.sub = "another-sub".into();
+        assert!(matches!(s.insert_user(&twin).await, Err(Error::UsernameExists(_))));
+        assert!(s.get_user_by_sub(&a.id, "another-sub").await.unwrap().is_none(), "nothing half-written");
+        s.insert_user(&user(&b, "sam")).await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn user_updates_replace_attributes_atomically() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_update").await;
+        let mut u = user(&p, "ann");
+        s.insert_user(&u).await.unwrap();
+        u.attributes = vec![
+            Attribute { name: "email".into(), value: "new@example.com".into() },
+            Attribute { name: "name".into(), value: "Ann".into() },
+        ];
+        u.status = UserStatus::ResetRequired;
+        u.enabled = false;
+        assert!(s.update_user(&u).await.unwrap());
+        let mut stored = s.get_user(&p.id, "ann").await.unwrap().unwrap();
+        stored.attributes.sort_by(|x, y| x.name.cmp(&y.name));
+        assert_eq!(stored, u);
+        assert_eq!(s.find_users_by_attribute(&p.id, "email", "new@example.com").await.unwrap().len(), 1);
+        assert!(s.find_users_by_attribute(&p.id, "email", "ann@example.com").await.unwrap().is_empty());
+
+        let mut ghost = user(&p, "ghost");
+        ghost.sub = "nobody".into();
+        assert!(!s.update_user(&ghost).await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn list_users_pages_in_username_order_and_filters() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_list").await;
+        for name in ["carl", "amy", "bob", "amos", "dina"] {
+            s.insert_user(&user(&p, name)).await.unwrap();
+        }
+        let mut disabled = s.get_user(&p.id, "dina").await.unwrap().unwrap();
+        disabled.enabled = false;
+        s.update_user(&disabled).await.unwrap();
+
+        let mut names = Vec::new();
+        let mut after = None;
+        loop {
+            let page = s.list_users(&p.id, None, 2, after.as_deref()).await.unwrap();
+            names.extend(page.items.iter().map(|u| u.username.to_string()));
+            assert!(page.items.iter().all(|u| !u.attributes.is_empty()), "attributes are loaded");
+            after = page.next;
+            if after.is_none() {
+                break;
+            }
+        }
+        assert_eq!(names, ["amos", "amy", "bob", "carl", "dina"]);
+
+        let filtered = |f: &'static str| {
+            let s = s.clone();
+            let id = p.id.clone();
+            async move {
+                let filter = UserFilter::parse(f).unwrap();
+                let page = s.list_users(&id, filter.as_ref(), 60, None).await.unwrap();
+                page.items.into_iter().map(|u| u.username.to_string()).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(filtered(r#"username ^= "am""#).await, ["amos", "amy"]);
+        assert_eq!(filtered(r#"email ^= "b""#).await, ["bob"]);
+        assert_eq!(filtered(r#"email = "carl@example.com""#).await, ["carl"]);
+        assert_eq!(filtered(r#"status = "Disabled""#).await, ["dina"]);
+        assert_eq!(filtered(r#"cognito:user_status = "CONFIRMED""#).await.len(), 5);
+        assert_eq!(filtered(r#"sub = "sub-amy""#).await, ["amy"]);
+        assert!(filtered(r#"username ^= "z""#).await.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_failed_sign_ins_are_all_counted() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_lockout").await;
+        let u = user(&p, "lola");
+        s.insert_user(&u).await.unwrap();
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let s = s.clone();
+                let (id, sub) = (p.id.clone(), u.sub.clone());
+                tokio::spawn(async move { s.record_failed_sign_in(&id, &sub, Timestamp(1000 + i)).await.unwrap() })
+            })
+            .collect();
+        let mut counts = Vec::new();
+        for t in tasks {
+            counts.push(t.await.unwrap());
+        }
+        counts.sort();
+        assert_eq!(counts, (1..=20).collect::<Vec<_>>(), "every failure gets its own count");
+        assert_eq!(s.get_user(&p.id, "lola").await.unwrap().unwrap().failed_sign_ins, 20);
+        s.clear_failed_sign_ins(&p.id, &u.sub).await.unwrap();
+        let cleared = s.get_user(&p.id, "lola").await.unwrap().unwrap();
+        assert_eq!((cleared.failed_sign_ins, cleared.last_failed_sign_in), (0, None));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_are_found_by_refresh_hash_and_revoked_per_user() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_sessions").await;
+        let (a, b) = (user(&p, "a"), user(&p, "b"));
+        s.insert_user(&a).await.unwrap();
+        s.insert_user(&b).await.unwrap();
+        for (u, id) in [(&a, "a1"), (&a, "a2"), (&b, "b1")] {
+            s.insert_session(&session(&p, u, id)).await.unwrap();
+        }
+        assert_eq!(s.get_session_by_refresh_hash("hash-a2").await.unwrap().unwrap().id, "a2");
+        assert_eq!(s.revoke_user_sessions(&p.id, &a.sub).await.unwrap(), 2);
+        assert!(s.get_session("a1").await.unwrap().unwrap().revoked);
+        assert!(!s.get_session("b1").await.unwrap().unwrap().revoked);
+        s.revoke_session("b1").await.unwrap();
+        assert!(s.get_session("b1").await.unwrap().unwrap().revoked);
+
+        assert!(s.delete_user(&p.id, &b.sub).await.unwrap());
+        assert!(s.get_session("b1").await.unwrap().is_none(), "a deleted user's sessions go with them");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_code_is_replaced_counted_and_consumed_once() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_codes").await;
+        let mut u = user(&p, "cody");
+        s.insert_user(&u).await.unwrap();
+        let code = |hash: &str| VerificationCode {
+            pool_id: p.id.clone(),
+            user_sub: u.sub.clone(),
+            purpose: CodePurpose::SignUp,
+            code_hash: hash.into(),
+            expires: Timestamp(99),
+            failed_attempts: 0,
+        };
+        s.put_code(&code("first")).await.unwrap();
+        assert_eq!(s.count_code_failure(&p.id, &u.sub, "sign_up").await.unwrap(), 1);
+        s.put_code(&code("second")).await.unwrap();
+        let stored = s.get_code(&p.id, &u.sub, "sign_up").await.unwrap().unwrap();
+        assert_eq!((stored.code_hash.as_str(), stored.failed_attempts), ("second", 0));
+
+        u.status = UserStatus::Confirmed;
+        assert!(s.update_user_consuming_code(&u, "sign_up").await.unwrap());
+        assert!(s.get_code(&p.id, &u.sub, "sign_up").await.unwrap().is_none());
+        assert!(matches!(s.update_user_consuming_code(&u, "sign_up").await, Err(Error::ExpiredCode(_))));
+
+        s.put_code(&code("third")).await.unwrap();
+        s.delete_code(&p.id, &u.sub, "sign_up").await.unwrap();
+        assert!(s.get_code(&p.id, &u.sub, "sign_up").await.unwrap().is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_outbox_lists_newest_first_per_pool() {
+    on_every_backend(|s| async move {
+        let a = with_pool(&s, "us-east-1_outa").await;
+        let b = with_pool(&s, "us-east-1_outb").await;
+        let message = |p: &UserPool, subject: &str| OutboxMessage {
+            id: 0,
+            pool_id: p.id.clone(),
+            username: "u".into(),
+            destination: "u@example.com".into(),
+            subject: subject.into(),
+            body: String::new(),
+            created: Timestamp(1),
+        };
+        let first = s.push_message(&message(&a, "one"), b"sealed-1").await.unwrap();
+        let second = s.push_message(&message(&a, "two"), b"sealed-2").await.unwrap();
+        s.push_message(&message(&b, "other"), b"sealed-3").await.unwrap();
+        assert!(second > first);
+        let listed = s.list_messages(Some(&a.id), 10).await.unwrap();
+        let subjects: Vec<_> = listed.iter().map(|(m, _)| m.subject.as_str()).collect();
+        assert_eq!(subjects, ["two", "one"]);
+        assert_eq!(listed[0].1, b"sealed-2");
+        assert_eq!(s.list_messages(None, 10).await.unwrap().len(), 3);
+    })
+    .await;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The README's five-minute tour, run as written with the AWS CLI against a fresh server.
+# Usage: tests/tour.sh [path/to/cognate]   (default: target/debug/cognate)
+set -euo pipefail
+
+bin=$(realpath "${1:-target/debug/cognate}")
+work=$(mktemp -d)
+port=${TOUR_PORT:-19230}
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$work"
+
+"$bin" serve --listen "127.0.0.1:$port" >serve.out 2>serve.log &
+server=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+cat serve.out
+
+step() { printf '\n$ %s\n' "$*"; "$@"; }
+
+export AWS_SHARED_CREDENTIALS_FILE=$PWD/cognate-data/credentials AWS_PROFILE=cognate AWS_DEFAULT_REGION=us-east-1
+export AWS_ENDPOINT_URL=http://127.0.0.1:$port
+
+POOL=$(aws cognito-idp create-user-pool --pool-name demo --auto-verified-attributes email \
+  --query UserPool.Id --output text)
+CLIENT=$(aws cognito-idp create-user-pool-client --user-pool-id "$POOL" --client-name web \
+  --explicit-auth-flows ALLOW_USER_PASSWORD_AUTH ALLOW_REFRESH_TOKEN_AUTH \
+  --query UserPoolClient.ClientId --output text)
+echo "pool $POOL, client $CLIENT"
+
+step aws cognito-idp sign-up --client-id "$CLIENT" --username alice --password 'Passw0rd!' \
+  --user-attributes Name=email,Value=alice@example.com
+step "$bin" outbox --limit 1
+CODE=$("$bin" outbox --limit 1 | grep -o '[0-9]\{6\}')
+step aws cognito-idp confirm-sign-up --client-id "$CLIENT" --username alice --confirmation-code "$CODE"
+
+TOKEN=$(aws cognito-idp initiate-auth --client-id "$CLIENT" --auth-flow USER_PASSWORD_AUTH \
+  --auth-parameters USERNAME=alice,PASSWORD='Passw0rd!' \
+  --query AuthenticationResult.AccessToken --output text)
+step aws cognito-idp get-user --access-token "$TOKEN"
+step aws cognito-idp list-users --user-pool-id "$POOL" --filter 'email ^= "ali"' --query 'Users[].Username'
+step aws cognito-idp admin-disable-user --user-pool-id "$POOL" --username alice
+if aws cognito-idp initiate-auth --client-id "$CLIENT" --auth-flow USER_PASSWORD_AUTH \
+  --auth-parameters USERNAME=alice,PASSWORD='Passw0rd!' 2>err.txt; then
+  echo "a disabled user signed in" >&2
+  exit 1
+fi
+cat err.txt
+grep -q "User is disabled." err.txt
+step curl -s "$AWS_ENDPOINT_URL/$POOL/.well-known/openid-configuration"
+echo
+echo "tour: ok"
