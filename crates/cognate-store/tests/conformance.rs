@@ -6,8 +6,8 @@ use std::sync::Arc;
 use cognate_core::filter::UserFilter;
 use cognate_core::ids::{ClientId, PoolId, Timestamp, Username};
 use cognate_core::model::{
-    AppClient, Attribute, CodePurpose, OutboxMessage, PasswordPolicy, Session, SigningKey, TokenUse, TokenValidityUnits,
-    User, UserPool, UserStatus, VerificationCode,
+    AppClient, Attribute, CodePurpose, OutboxMessage, PasswordPolicy, Session, SigningKey,
+    TokenUse, TokenValidityUnits, User, UserPool, UserStatus, VerificationCode,
 };
 use cognate_core::store::Store;
 use cognate_core::Error;
@@ -20,7 +20,12 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqlStore::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+    let sqlite = SqlStore::connect(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("t.db").display()
+    ))
+    .await
+    .unwrap();
     check(Arc::new(sqlite)).await;
     if let Some(base) = cognate_store::testkit::postgres_url() {
         let url = cognate_store::testkit::scratch_postgres_database(&base).await;
@@ -92,7 +97,10 @@ fn user(pool: &UserPool, name: &str) -> User {
         status: UserStatus::Confirmed,
         enabled: true,
         password_hash: Some("$argon2id$fake".into()),
-        attributes: vec![Attribute { name: "email".into(), value: format!("{name}@example.com") }],
+        attributes: vec![Attribute {
+            name: "email".into(),
+            value: format!("{name}@example.com"),
+        }],
         created: Timestamp(10),
         modified: Timestamp(10),
         failed_sign_ins: 0,
@@ -116,7 +124,10 @@ fn session(pool: &UserPool, user: &User, id: &str) -> Session {
 
 async fn with_pool(store: &SqlStore, id: &str) -> UserPool {
     let p = pool(id);
-    store.insert_pool(&p, &[key(&p, &format!("kid-{id}"))]).await.unwrap();
+    store
+        .insert_pool(&p, &[key(&p, &format!("kid-{id}"))])
+        .await
+        .unwrap();
     p
 }
 
@@ -134,7 +145,9 @@ async fn pools_round_trip_page_and_delete_with_everything_in_them() {
         assert_eq!(rest.items.len(), 1);
         assert!(rest.next.is_none());
 
-        s.insert_client(&client(&a, "client1"), Some(b"sealed")).await.unwrap();
+        s.insert_client(&client(&a, "client1"), Some(b"sealed"))
+            .await
+            .unwrap();
         let u = user(&a, "alice");
         s.insert_user(&u).await.unwrap();
         s.insert_session(&session(&a, &u, "s1")).await.unwrap();
@@ -144,7 +157,11 @@ async fn pools_round_trip_page_and_delete_with_everything_in_them() {
         assert!(!s.delete_pool(&a.id).await.unwrap());
         assert_eq!(s.get_pool(&a.id).await.unwrap(), None);
         assert!(s.signing_keys(&a.id).await.unwrap().is_empty());
-        assert!(s.get_client(&ClientId::parse("client1").unwrap()).await.unwrap().is_none());
+        assert!(s
+            .get_client(&ClientId::parse("client1").unwrap())
+            .await
+            .unwrap()
+            .is_none());
         assert!(s.get_user(&a.id, "alice").await.unwrap().is_none());
         assert!(s.get_session("s1").await.unwrap().is_none());
     })
@@ -163,7 +180,10 @@ async fn clients_keep_their_sealed_secret() {
         let mut renamed = c.clone();
         renamed.name = "renamed".into();
         assert!(s.update_client(&renamed).await.unwrap());
-        assert_eq!(s.get_client(&c.id).await.unwrap().unwrap().0.name, "renamed");
+        assert_eq!(
+            s.get_client(&c.id).await.unwrap().unwrap().0.name,
+            "renamed"
+        );
         assert!(s.delete_client(&p.id, &c.id).await.unwrap());
         assert!(!s.delete_client(&p.id, &c.id).await.unwrap());
     })
@@ -178,8 +198,17 @@ async fn a_username_key_is_unique_within_a_pool_only() {
         s.insert_user(&user(&a, "sam")).await.unwrap();
         let mut twin = user(&a, "sam");
         twin.sub = "another-sub".into();
-        assert!(matches!(s.insert_user(&twin).await, Err(Error::UsernameExists(_))));
-        assert!(s.get_user_by_sub(&a.id, "another-sub").await.unwrap().is_none(), "nothing half-written");
+        assert!(matches!(
+            s.insert_user(&twin).await,
+            Err(Error::UsernameExists(_))
+        ));
+        assert!(
+            s.get_user_by_sub(&a.id, "another-sub")
+                .await
+                .unwrap()
+                .is_none(),
+            "nothing half-written"
+        );
         s.insert_user(&user(&b, "sam")).await.unwrap();
     })
     .await;
@@ -192,8 +221,14 @@ async fn user_updates_replace_attributes_atomically() {
         let mut u = user(&p, "ann");
         s.insert_user(&u).await.unwrap();
         u.attributes = vec![
-            Attribute { name: "email".into(), value: "new@example.com".into() },
-            Attribute { name: "name".into(), value: "Ann".into() },
+            Attribute {
+                name: "email".into(),
+                value: "new@example.com".into(),
+            },
+            Attribute {
+                name: "name".into(),
+                value: "Ann".into(),
+            },
         ];
         u.status = UserStatus::ResetRequired;
         u.enabled = false;
@@ -201,8 +236,18 @@ async fn user_updates_replace_attributes_atomically() {
         let mut stored = s.get_user(&p.id, "ann").await.unwrap().unwrap();
         stored.attributes.sort_by(|x, y| x.name.cmp(&y.name));
         assert_eq!(stored, u);
-        assert_eq!(s.find_users_by_attribute(&p.id, "email", "new@example.com").await.unwrap().len(), 1);
-        assert!(s.find_users_by_attribute(&p.id, "email", "ann@example.com").await.unwrap().is_empty());
+        assert_eq!(
+            s.find_users_by_attribute(&p.id, "email", "new@example.com")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(s
+            .find_users_by_attribute(&p.id, "email", "ann@example.com")
+            .await
+            .unwrap()
+            .is_empty());
 
         let mut ghost = user(&p, "ghost");
         ghost.sub = "nobody".into();
@@ -225,9 +270,15 @@ async fn list_users_pages_in_username_order_and_filters() {
         let mut names = Vec::new();
         let mut after = None;
         loop {
-            let page = s.list_users(&p.id, None, 2, after.as_deref()).await.unwrap();
+            let page = s
+                .list_users(&p.id, None, 2, after.as_deref())
+                .await
+                .unwrap();
             names.extend(page.items.iter().map(|u| u.username.to_string()));
-            assert!(page.items.iter().all(|u| !u.attributes.is_empty()), "attributes are loaded");
+            assert!(
+                page.items.iter().all(|u| !u.attributes.is_empty()),
+                "attributes are loaded"
+            );
             after = page.next;
             if after.is_none() {
                 break;
@@ -241,14 +292,20 @@ async fn list_users_pages_in_username_order_and_filters() {
             async move {
                 let filter = UserFilter::parse(f).unwrap();
                 let page = s.list_users(&id, filter.as_ref(), 60, None).await.unwrap();
-                page.items.into_iter().map(|u| u.username.to_string()).collect::<Vec<_>>()
+                page.items
+                    .into_iter()
+                    .map(|u| u.username.to_string())
+                    .collect::<Vec<_>>()
             }
         };
         assert_eq!(filtered(r#"username ^= "am""#).await, ["amos", "amy"]);
         assert_eq!(filtered(r#"email ^= "b""#).await, ["bob"]);
         assert_eq!(filtered(r#"email = "carl@example.com""#).await, ["carl"]);
         assert_eq!(filtered(r#"status = "Disabled""#).await, ["dina"]);
-        assert_eq!(filtered(r#"cognito:user_status = "CONFIRMED""#).await.len(), 5);
+        assert_eq!(
+            filtered(r#"cognito:user_status = "CONFIRMED""#).await.len(),
+            5
+        );
         assert_eq!(filtered(r#"sub = "sub-amy""#).await, ["amy"]);
         assert!(filtered(r#"username ^= "z""#).await.is_empty());
     })
@@ -265,7 +322,11 @@ async fn concurrent_failed_sign_ins_are_all_counted() {
             .map(|i| {
                 let s = s.clone();
                 let (id, sub) = (p.id.clone(), u.sub.clone());
-                tokio::spawn(async move { s.record_failed_sign_in(&id, &sub, Timestamp(1000 + i)).await.unwrap() })
+                tokio::spawn(async move {
+                    s.record_failed_sign_in(&id, &sub, Timestamp(1000 + i))
+                        .await
+                        .unwrap()
+                })
             })
             .collect();
         let mut counts = Vec::new();
@@ -273,11 +334,25 @@ async fn concurrent_failed_sign_ins_are_all_counted() {
             counts.push(t.await.unwrap());
         }
         counts.sort();
-        assert_eq!(counts, (1..=20).collect::<Vec<_>>(), "every failure gets its own count");
-        assert_eq!(s.get_user(&p.id, "lola").await.unwrap().unwrap().failed_sign_ins, 20);
+        assert_eq!(
+            counts,
+            (1..=20).collect::<Vec<_>>(),
+            "every failure gets its own count"
+        );
+        assert_eq!(
+            s.get_user(&p.id, "lola")
+                .await
+                .unwrap()
+                .unwrap()
+                .failed_sign_ins,
+            20
+        );
         s.clear_failed_sign_ins(&p.id, &u.sub).await.unwrap();
         let cleared = s.get_user(&p.id, "lola").await.unwrap().unwrap();
-        assert_eq!((cleared.failed_sign_ins, cleared.last_failed_sign_in), (0, None));
+        assert_eq!(
+            (cleared.failed_sign_ins, cleared.last_failed_sign_in),
+            (0, None)
+        );
     })
     .await;
 }
@@ -292,7 +367,14 @@ async fn sessions_are_found_by_refresh_hash_and_revoked_per_user() {
         for (u, id) in [(&a, "a1"), (&a, "a2"), (&b, "b1")] {
             s.insert_session(&session(&p, u, id)).await.unwrap();
         }
-        assert_eq!(s.get_session_by_refresh_hash("hash-a2").await.unwrap().unwrap().id, "a2");
+        assert_eq!(
+            s.get_session_by_refresh_hash("hash-a2")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            "a2"
+        );
         assert_eq!(s.revoke_user_sessions(&p.id, &a.sub).await.unwrap(), 2);
         assert!(s.get_session("a1").await.unwrap().unwrap().revoked);
         assert!(!s.get_session("b1").await.unwrap().unwrap().revoked);
@@ -300,7 +382,10 @@ async fn sessions_are_found_by_refresh_hash_and_revoked_per_user() {
         assert!(s.get_session("b1").await.unwrap().unwrap().revoked);
 
         assert!(s.delete_user(&p.id, &b.sub).await.unwrap());
-        assert!(s.get_session("b1").await.unwrap().is_none(), "a deleted user's sessions go with them");
+        assert!(
+            s.get_session("b1").await.unwrap().is_none(),
+            "a deleted user's sessions go with them"
+        );
     })
     .await;
 }
@@ -320,19 +405,38 @@ async fn a_code_is_replaced_counted_and_consumed_once() {
             failed_attempts: 0,
         };
         s.put_code(&code("first")).await.unwrap();
-        assert_eq!(s.count_code_failure(&p.id, &u.sub, "sign_up").await.unwrap(), 1);
+        assert_eq!(
+            s.count_code_failure(&p.id, &u.sub, "sign_up")
+                .await
+                .unwrap(),
+            1
+        );
         s.put_code(&code("second")).await.unwrap();
         let stored = s.get_code(&p.id, &u.sub, "sign_up").await.unwrap().unwrap();
-        assert_eq!((stored.code_hash.as_str(), stored.failed_attempts), ("second", 0));
+        assert_eq!(
+            (stored.code_hash.as_str(), stored.failed_attempts),
+            ("second", 0)
+        );
 
         u.status = UserStatus::Confirmed;
         assert!(s.update_user_consuming_code(&u, "sign_up").await.unwrap());
-        assert!(s.get_code(&p.id, &u.sub, "sign_up").await.unwrap().is_none());
-        assert!(matches!(s.update_user_consuming_code(&u, "sign_up").await, Err(Error::ExpiredCode(_))));
+        assert!(s
+            .get_code(&p.id, &u.sub, "sign_up")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(matches!(
+            s.update_user_consuming_code(&u, "sign_up").await,
+            Err(Error::ExpiredCode(_))
+        ));
 
         s.put_code(&code("third")).await.unwrap();
         s.delete_code(&p.id, &u.sub, "sign_up").await.unwrap();
-        assert!(s.get_code(&p.id, &u.sub, "sign_up").await.unwrap().is_none());
+        assert!(s
+            .get_code(&p.id, &u.sub, "sign_up")
+            .await
+            .unwrap()
+            .is_none());
     })
     .await;
 }
@@ -351,9 +455,17 @@ async fn the_outbox_lists_newest_first_per_pool() {
             body: String::new(),
             created: Timestamp(1),
         };
-        let first = s.push_message(&message(&a, "one"), b"sealed-1").await.unwrap();
-        let second = s.push_message(&message(&a, "two"), b"sealed-2").await.unwrap();
-        s.push_message(&message(&b, "other"), b"sealed-3").await.unwrap();
+        let first = s
+            .push_message(&message(&a, "one"), b"sealed-1")
+            .await
+            .unwrap();
+        let second = s
+            .push_message(&message(&a, "two"), b"sealed-2")
+            .await
+            .unwrap();
+        s.push_message(&message(&b, "other"), b"sealed-3")
+            .await
+            .unwrap();
         assert!(second > first);
         let listed = s.list_messages(Some(&a.id), 10).await.unwrap();
         let subjects: Vec<_> = listed.iter().map(|(m, _)| m.subject.as_str()).collect();
