@@ -38,6 +38,7 @@ macro_rules! string_id {
 string_id!(PoolId);
 string_id!(ClientId);
 string_id!(Username);
+string_id!(GroupName);
 
 impl PoolId {
     /// `{region}_{9 alphanumerics}`: clients read the region from the part before `_`.
@@ -113,6 +114,19 @@ impl Username {
     }
 }
 
+impl GroupName {
+    /// Cognito allows 1 to 128 letters, marks, symbols, numbers and punctuation.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let len = raw.chars().count();
+        if len == 0 || len > 128 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::invalid(format!(
+                "1 validation error detected: Value '{raw}' at 'groupName' failed to satisfy constraint: Member must have length between 1 and 128 and contain no white space"
+            )));
+        }
+        Ok(GroupName(raw.to_owned()))
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -177,6 +191,15 @@ mod tests {
             .as_str()
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    }
+
+    #[test]
+    fn group_names_follow_cognitos_pattern() {
+        assert!(GroupName::parse("admin").is_ok());
+        assert!(GroupName::parse("read-only_2").is_ok());
+        assert!(GroupName::parse("").is_err());
+        assert!(GroupName::parse("has space").is_err());
+        assert!(GroupName::parse(&"g".repeat(129)).is_err());
     }
 
     #[test]

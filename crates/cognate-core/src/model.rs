@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ClientId, PoolId, Timestamp, Username};
+use crate::ids::{ClientId, GroupName, PoolId, Timestamp, Username};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -385,4 +385,17 @@ pub struct OutboxMessage {
     pub subject: String,
     pub body: String,
     pub created: Timestamp,
+}
+
+/// A user pool group: a set of users with an optional precedence and IAM role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub pool_id: PoolId,
+    pub name: GroupName,
+    pub description: Option<String>,
+    /// Lower numbers win when a user's groups carry different roles; none ranks last.
+    pub precedence: Option<i64>,
+    pub role_arn: Option<String>,
+    pub created: Timestamp,
+    pub modified: Timestamp,
 }

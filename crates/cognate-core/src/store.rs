@@ -6,9 +6,9 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::filter::UserFilter;
-use crate::ids::{ClientId, PoolId, Timestamp};
+use crate::ids::{ClientId, GroupName, PoolId, Timestamp};
 use crate::model::{
-    AppClient, OutboxMessage, Session, SigningKey, User, UserPool, VerificationCode,
+    AppClient, Group, OutboxMessage, Session, SigningKey, User, UserPool, VerificationCode,
 };
 
 /// A page of results and the key to continue after, if there are more.
@@ -94,6 +94,45 @@ pub trait Store: Send + Sync + 'static {
         pool: Option<&PoolId>,
         limit: u32,
     ) -> Result<Vec<(OutboxMessage, Vec<u8>)>>;
+
+    // Groups. `insert_group` fails with GroupExists for a taken name and LimitExceeded past
+    // `max_groups` in the pool; `add_member` is idempotent and fails with LimitExceeded past
+    // `max_groups_per_user` for the user.
+    async fn insert_group(&self, group: &Group, max_groups: u32) -> Result<()>;
+    async fn get_group(&self, pool: &PoolId, name: &GroupName) -> Result<Option<Group>>;
+    async fn list_groups(
+        &self,
+        pool: &PoolId,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Group>>;
+    async fn update_group(&self, group: &Group) -> Result<bool>;
+    /// Deletes the group and its memberships.
+    async fn delete_group(&self, pool: &PoolId, name: &GroupName) -> Result<bool>;
+    async fn add_member(
+        &self,
+        pool: &PoolId,
+        group: &GroupName,
+        sub: &str,
+        max_groups_per_user: u32,
+    ) -> Result<()>;
+    async fn remove_member(&self, pool: &PoolId, group: &GroupName, sub: &str) -> Result<()>;
+    /// A user's groups in name order, after the group name `after`.
+    async fn groups_of_user(
+        &self,
+        pool: &PoolId,
+        sub: &str,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Group>>;
+    /// A group's members in username order, after the username key `after`.
+    async fn members_of_group(
+        &self,
+        pool: &PoolId,
+        group: &GroupName,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<User>>;
 
     /// Applies a user update and consumes a code in one transaction (confirmations).
     async fn update_user_consuming_code(&self, user: &User, purpose: &str) -> Result<bool>;

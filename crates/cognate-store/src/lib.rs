@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cognate_core::filter::{FilterAttribute, FilterOp, UserFilter};
-use cognate_core::ids::{ClientId, PoolId, Timestamp, Username};
+use cognate_core::ids::{ClientId, GroupName, PoolId, Timestamp, Username};
 use cognate_core::model::{
-    AppClient, Attribute, CodePurpose, OutboxMessage, Session, SigningKey, TokenUse, User,
+    AppClient, Attribute, CodePurpose, Group, OutboxMessage, Session, SigningKey, TokenUse, User,
     UserPool, UserStatus, VerificationCode,
 };
 use cognate_core::store::{Page, Store};
@@ -178,6 +178,21 @@ fn session_from_row(row: &AnyRow) -> Result<Session> {
     })
 }
 
+const GROUP_COLUMNS: &str =
+    "pool_id, name, description, precedence, role_arn, created_at, modified_at";
+
+fn group_from_row(row: &AnyRow) -> Result<Group> {
+    Ok(Group {
+        pool_id: PoolId::parse(&get::<String>(row, "pool_id")?)?,
+        name: GroupName::parse(&get::<String>(row, "name")?)?,
+        description: get(row, "description")?,
+        precedence: get(row, "precedence")?,
+        role_arn: get(row, "role_arn")?,
+        created: Timestamp(get(row, "created_at")?),
+        modified: Timestamp(get(row, "modified_at")?),
+    })
+}
+
 fn purpose_from_key(key: &str) -> CodePurpose {
     match key {
         "sign_up" => CodePurpose::SignUp,
@@ -286,6 +301,24 @@ impl SqlStore {
     }
 }
 
+/// Commits on success and rolls back on failure, both before the caller lets go of the SQLite
+/// write lock: a transaction merely dropped keeps SQLite's write lock until the pool gets round
+/// to rolling it back, and the next writer would fail with SQLITE_BUSY.
+async fn finish<T>(tx: sqlx::Transaction<'_, sqlx::Any>, result: Result<T>) -> Result<T> {
+    match result {
+        Ok(value) => {
+            tx.commit().await.map_err(db_error)?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(e) = tx.rollback().await {
+                tracing::warn!(error = %e, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
+
 /// The SQL condition and its values for a ListUsers filter, on `users u`, placeholders from
 /// `$first`.
 fn filter_condition(filter: &UserFilter, first: usize) -> (String, Vec<String>) {
@@ -334,29 +367,33 @@ impl Store for SqlStore {
     async fn insert_pool(&self, pool: &UserPool, keys: &[SigningKey]) -> Result<()> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        sqlx::query("INSERT INTO user_pools (id, created_at, document) VALUES ($1, $2, $3)")
-            .bind(pool.id.as_str())
-            .bind(pool.created.0)
-            .bind(to_json(pool)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        for key in keys {
-            sqlx::query(
-                "INSERT INTO signing_keys (kid, pool_id, token_use, sealed_private_key, n, e, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(key.kid.as_str())
-            .bind(key.pool_id.as_str())
-            .bind(key.token_use.as_str())
-            .bind(key.sealed_private_key.clone())
-            .bind(key.n.as_str())
-            .bind(key.e.as_str())
-            .bind(key.created.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        let result: Result<_> = async {
+            sqlx::query("INSERT INTO user_pools (id, created_at, document) VALUES ($1, $2, $3)")
+                .bind(pool.id.as_str())
+                .bind(pool.created.0)
+                .bind(to_json(pool)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            for key in keys {
+                sqlx::query(
+                    "INSERT INTO signing_keys (kid, pool_id, token_use, sealed_private_key, n, e, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(key.kid.as_str())
+                .bind(key.pool_id.as_str())
+                .bind(key.token_use.as_str())
+                .bind(key.sealed_private_key.clone())
+                .bind(key.n.as_str())
+                .bind(key.e.as_str())
+                .bind(key.created.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            }
+            Ok(())
         }
-        tx.commit().await.map_err(db_error)
+        .await;
+        finish(tx, result).await
     }
 
     async fn get_pool(&self, id: &PoolId) -> Result<Option<UserPool>> {
@@ -398,20 +435,23 @@ impl Store for SqlStore {
     async fn delete_pool(&self, id: &PoolId) -> Result<bool> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        // Sessions do not reference the pool row itself; remove them explicitly.
-        sqlx::query("DELETE FROM sessions WHERE pool_id = $1")
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let deleted = sqlx::query("DELETE FROM user_pools WHERE id = $1")
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?
-            .rows_affected();
-        tx.commit().await.map_err(db_error)?;
-        Ok(deleted > 0)
+        let result: Result<_> = async {
+            // Sessions do not reference the pool row itself; remove them explicitly.
+            sqlx::query("DELETE FROM sessions WHERE pool_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            let deleted = sqlx::query("DELETE FROM user_pools WHERE id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+            Ok(deleted > 0)
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn signing_keys(&self, pool: &PoolId) -> Result<Vec<SigningKey>> {
@@ -505,50 +545,57 @@ impl Store for SqlStore {
     async fn delete_client(&self, pool: &PoolId, id: &ClientId) -> Result<bool> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        sqlx::query("DELETE FROM sessions WHERE client_id = $1")
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let deleted = sqlx::query("DELETE FROM app_clients WHERE id = $1 AND pool_id = $2")
-            .bind(id.as_str())
-            .bind(pool.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?
-            .rows_affected();
-        tx.commit().await.map_err(db_error)?;
-        Ok(deleted > 0)
+        let result: Result<_> = async {
+            sqlx::query("DELETE FROM sessions WHERE client_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            let deleted = sqlx::query("DELETE FROM app_clients WHERE id = $1 AND pool_id = $2")
+                .bind(id.as_str())
+                .bind(pool.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+            Ok(deleted > 0)
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn insert_user(&self, user: &User) -> Result<()> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ))
-        .bind(user.pool_id.as_str())
-        .bind(user.sub.as_str())
-        .bind(user.username.as_str())
-        .bind(user.username_key.as_str())
-        .bind(user.status.as_str())
-        .bind(i64::from(user.enabled))
-        .bind(user.password_hash.as_deref())
-        .bind(user.created.0)
-        .bind(user.modified.0)
-        .bind(user.failed_sign_ins)
-        .bind(user.last_failed_sign_in.map(|t| t.0))
-        .bind(user.temporary_password_expires.map(|t| t.0))
-        .execute(&mut *tx)
+        let result: Result<_> = async {
+            let inserted = sqlx::query(&format!(
+                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            ))
+            .bind(user.pool_id.as_str())
+            .bind(user.sub.as_str())
+            .bind(user.username.as_str())
+            .bind(user.username_key.as_str())
+            .bind(user.status.as_str())
+            .bind(i64::from(user.enabled))
+            .bind(user.password_hash.as_deref())
+            .bind(user.created.0)
+            .bind(user.modified.0)
+            .bind(user.failed_sign_ins)
+            .bind(user.last_failed_sign_in.map(|t| t.0))
+            .bind(user.temporary_password_expires.map(|t| t.0))
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(Error::UsernameExists("User already exists".into()))
+                }
+                other => other.map_err(db_error)?,
+            };
+            Self::write_attributes(&mut tx, user).await?;
+            Ok(())
+        }
         .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => {
-                return Err(Error::UsernameExists("User already exists".into()))
-            }
-            other => other.map_err(db_error)?,
-        };
-        Self::write_attributes(&mut tx, user).await?;
-        tx.commit().await.map_err(db_error)
+        finish(tx, result).await
     }
 
     async fn get_user(&self, pool: &PoolId, username_key: &str) -> Result<Option<User>> {
@@ -592,39 +639,45 @@ impl Store for SqlStore {
     async fn update_user(&self, user: &User) -> Result<bool> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        if !Self::write_user_row(&mut tx, user).await? {
-            return Ok(false);
+        let result: Result<_> = async {
+            if !Self::write_user_row(&mut tx, user).await? {
+                return Ok(false);
+            }
+            Self::write_attributes(&mut tx, user).await?;
+            Ok(true)
         }
-        Self::write_attributes(&mut tx, user).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(true)
+        .await;
+        finish(tx, result).await
     }
 
     async fn update_user_consuming_code(&self, user: &User, purpose: &str) -> Result<bool> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let consumed = sqlx::query(
-            "DELETE FROM verification_codes WHERE pool_id = $1 AND user_sub = $2 AND purpose = $3",
-        )
-        .bind(user.pool_id.as_str())
-        .bind(user.sub.as_str())
-        .bind(purpose)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        if consumed == 0 {
-            // Someone else used the code first.
-            return Err(Error::ExpiredCode(
-                "Invalid code provided, please request a code again.".into(),
-            ));
+        let result: Result<_> = async {
+            let consumed = sqlx::query(
+                "DELETE FROM verification_codes WHERE pool_id = $1 AND user_sub = $2 AND purpose = $3",
+            )
+            .bind(user.pool_id.as_str())
+            .bind(user.sub.as_str())
+            .bind(purpose)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            if consumed == 0 {
+                // Someone else used the code first.
+                return Err(Error::ExpiredCode(
+                    "Invalid code provided, please request a code again.".into(),
+                ));
+            }
+            if !Self::write_user_row(&mut tx, user).await? {
+                return Ok(false);
+            }
+            Self::write_attributes(&mut tx, user).await?;
+            Ok(true)
         }
-        if !Self::write_user_row(&mut tx, user).await? {
-            return Ok(false);
-        }
-        Self::write_attributes(&mut tx, user).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(true)
+        .await;
+        finish(tx, result).await
     }
 
     async fn delete_user(&self, pool: &PoolId, sub: &str) -> Result<bool> {
@@ -830,6 +883,228 @@ impl Store for SqlStore {
         row.map(|r| get(&r, "failed_attempts"))
             .transpose()
             .map(Option::unwrap_or_default)
+    }
+
+    async fn insert_group(&self, group: &Group, max_groups: u32) -> Result<()> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result: Result<_> = async {
+            let count: i64 = get(
+                &sqlx::query("SELECT COUNT(*) AS n FROM user_groups WHERE pool_id = $1")
+                    .bind(group.pool_id.as_str())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_error)?,
+                "n",
+            )?;
+            if count >= i64::from(max_groups) {
+                return Err(Error::LimitExceeded(format!(
+                    "A user pool can have at most {max_groups} groups."
+                )));
+            }
+            let inserted = sqlx::query(&format!(
+                "INSERT INTO user_groups ({GROUP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            ))
+            .bind(group.pool_id.as_str())
+            .bind(group.name.as_str())
+            .bind(group.description.as_deref())
+            .bind(group.precedence)
+            .bind(group.role_arn.as_deref())
+            .bind(group.created.0)
+            .bind(group.modified.0)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(Error::GroupExists(
+                        "A group with the name already exists.".into(),
+                    ))
+                }
+                other => other.map_err(db_error)?,
+            };
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn get_group(&self, pool: &PoolId, name: &GroupName) -> Result<Option<Group>> {
+        let row = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM user_groups WHERE pool_id = $1 AND name = $2"
+        ))
+        .bind(pool.as_str())
+        .bind(name.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.as_ref().map(group_from_row).transpose()
+    }
+
+    async fn list_groups(
+        &self,
+        pool: &PoolId,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Group>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM user_groups WHERE pool_id = $1 AND name > $2 ORDER BY name LIMIT $3"
+        ))
+        .bind(pool.as_str())
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut items = rows
+            .iter()
+            .map(group_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(&mut items, limit, |g| g.name.to_string()))
+    }
+
+    async fn update_group(&self, group: &Group) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let result = sqlx::query(
+            "UPDATE user_groups SET description = $3, precedence = $4, role_arn = $5, modified_at = $6 WHERE pool_id = $1 AND name = $2",
+        )
+        .bind(group.pool_id.as_str())
+        .bind(group.name.as_str())
+        .bind(group.description.as_deref())
+        .bind(group.precedence)
+        .bind(group.role_arn.as_deref())
+        .bind(group.modified.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn delete_group(&self, pool: &PoolId, name: &GroupName) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let result = sqlx::query("DELETE FROM user_groups WHERE pool_id = $1 AND name = $2")
+            .bind(pool.as_str())
+            .bind(name.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn add_member(
+        &self,
+        pool: &PoolId,
+        group: &GroupName,
+        sub: &str,
+        max_groups_per_user: u32,
+    ) -> Result<()> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result: Result<_> = async {
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS n, SUM(CASE WHEN group_name = $3 THEN 1 ELSE 0 END) AS already FROM group_members WHERE pool_id = $1 AND user_sub = $2",
+            )
+            .bind(pool.as_str())
+            .bind(sub)
+            .bind(group.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            let count: i64 = get(&row, "n")?;
+            let already = get::<Option<i64>>(&row, "already")?.unwrap_or(0) > 0;
+            if already {
+                return Ok(());
+            }
+            if count >= i64::from(max_groups_per_user) {
+                return Err(Error::LimitExceeded(format!("A user can be in at most {max_groups_per_user} groups.")));
+            }
+            sqlx::query("INSERT INTO group_members (pool_id, group_name, user_sub) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(pool.as_str())
+                .bind(group.as_str())
+                .bind(sub)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn remove_member(&self, pool: &PoolId, group: &GroupName, sub: &str) -> Result<()> {
+        let _w = self.write_lock().await;
+        sqlx::query(
+            "DELETE FROM group_members WHERE pool_id = $1 AND group_name = $2 AND user_sub = $3",
+        )
+        .bind(pool.as_str())
+        .bind(group.as_str())
+        .bind(sub)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn groups_of_user(
+        &self,
+        pool: &PoolId,
+        sub: &str,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Group>> {
+        let columns = GROUP_COLUMNS
+            .split(", ")
+            .map(|c| format!("g.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT {columns} FROM group_members m JOIN user_groups g ON g.pool_id = m.pool_id AND g.name = m.group_name \
+             WHERE m.pool_id = $1 AND m.user_sub = $2 AND m.group_name > $3 ORDER BY m.group_name LIMIT $4"
+        ))
+        .bind(pool.as_str())
+        .bind(sub)
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut items = rows
+            .iter()
+            .map(group_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(&mut items, limit, |g| g.name.to_string()))
+    }
+
+    async fn members_of_group(
+        &self,
+        pool: &PoolId,
+        group: &GroupName,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<User>> {
+        let columns = USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT {columns} FROM group_members m JOIN users u ON u.pool_id = m.pool_id AND u.sub = m.user_sub \
+             WHERE m.pool_id = $1 AND m.group_name = $2 AND u.username_key > $3 ORDER BY u.username_key LIMIT $4"
+        ))
+        .bind(pool.as_str())
+        .bind(group.as_str())
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut users = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
+        let page = page(&mut users, limit, |u| u.username_key.clone());
+        let mut items = page.items;
+        self.load_attributes(pool, &mut items).await?;
+        Ok(Page {
+            items,
+            next: page.next,
+        })
     }
 
     async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64> {

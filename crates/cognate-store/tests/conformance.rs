@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use cognate_core::filter::UserFilter;
-use cognate_core::ids::{ClientId, PoolId, Timestamp, Username};
+use cognate_core::ids::{ClientId, GroupName, PoolId, Timestamp, Username};
 use cognate_core::model::{
-    AppClient, Attribute, CodePurpose, OutboxMessage, PasswordPolicy, Session, SigningKey,
+    AppClient, Attribute, CodePurpose, Group, OutboxMessage, PasswordPolicy, Session, SigningKey,
     TokenUse, TokenValidityUnits, User, UserPool, UserStatus, VerificationCode,
 };
 use cognate_core::store::Store;
@@ -472,6 +472,136 @@ async fn the_outbox_lists_newest_first_per_pool() {
         assert_eq!(subjects, ["two", "one"]);
         assert_eq!(listed[0].1, b"sealed-2");
         assert_eq!(s.list_messages(None, 10).await.unwrap().len(), 3);
+    })
+    .await;
+}
+
+fn group(pool: &UserPool, name: &str, precedence: Option<i64>) -> Group {
+    Group {
+        pool_id: pool.id.clone(),
+        name: GroupName::parse(name).unwrap(),
+        description: Some(format!("{name} group")),
+        precedence,
+        role_arn: Some(format!("arn:aws:iam::000000000000:role/{name}")),
+        created: Timestamp(3),
+        modified: Timestamp(3),
+    }
+}
+
+#[tokio::test]
+async fn groups_are_unique_limited_and_paged() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_groups").await;
+        let admin = group(&p, "admin", Some(1));
+        s.insert_group(&admin, 3).await.unwrap();
+        assert!(matches!(
+            s.insert_group(&admin, 3).await,
+            Err(Error::GroupExists(_))
+        ));
+        s.insert_group(&group(&p, "editors", Some(2)), 3)
+            .await
+            .unwrap();
+        s.insert_group(&group(&p, "readers", None), 3)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.insert_group(&group(&p, "extra", None), 3).await,
+            Err(Error::LimitExceeded(_))
+        ));
+        assert_eq!(
+            s.get_group(&p.id, &admin.name).await.unwrap(),
+            Some(admin.clone())
+        );
+
+        let first = s.list_groups(&p.id, 2, None).await.unwrap();
+        let rest = s
+            .list_groups(&p.id, 2, first.next.as_deref())
+            .await
+            .unwrap();
+        let names: Vec<String> = first
+            .items
+            .iter()
+            .chain(&rest.items)
+            .map(|g| g.name.to_string())
+            .collect();
+        assert_eq!(names, ["admin", "editors", "readers"]);
+        assert!(rest.next.is_none());
+
+        let mut changed = admin.clone();
+        changed.precedence = Some(9);
+        changed.role_arn = None;
+        assert!(s.update_group(&changed).await.unwrap());
+        assert_eq!(
+            s.get_group(&p.id, &admin.name).await.unwrap(),
+            Some(changed)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn memberships_are_idempotent_limited_and_cascade() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_members").await;
+        let (a, b) = (group(&p, "a", Some(1)), group(&p, "b", Some(2)));
+        s.insert_group(&a, 100).await.unwrap();
+        s.insert_group(&b, 100).await.unwrap();
+        s.insert_group(&group(&p, "c", None), 100).await.unwrap();
+        let (ann, bob) = (user(&p, "ann"), user(&p, "bob"));
+        s.insert_user(&ann).await.unwrap();
+        s.insert_user(&bob).await.unwrap();
+
+        s.add_member(&p.id, &a.name, &ann.sub, 2).await.unwrap();
+        s.add_member(&p.id, &a.name, &ann.sub, 2).await.unwrap();
+        s.add_member(&p.id, &b.name, &ann.sub, 2).await.unwrap();
+        let c = GroupName::parse("c").unwrap();
+        assert!(matches!(
+            s.add_member(&p.id, &c, &ann.sub, 2).await,
+            Err(Error::LimitExceeded(_))
+        ));
+        s.add_member(&p.id, &a.name, &ann.sub, 2)
+            .await
+            .expect("an existing membership is fine at the limit");
+        s.add_member(&p.id, &a.name, &bob.sub, 2).await.unwrap();
+
+        let of_ann = s.groups_of_user(&p.id, &ann.sub, 10, None).await.unwrap();
+        assert_eq!(of_ann.items, vec![a.clone(), b.clone()]);
+        let members = s.members_of_group(&p.id, &a.name, 1, None).await.unwrap();
+        assert_eq!(members.items[0].username.as_str(), "ann");
+        assert!(!members.items[0].attributes.is_empty());
+        let more = s
+            .members_of_group(&p.id, &a.name, 1, members.next.as_deref())
+            .await
+            .unwrap();
+        assert_eq!(more.items[0].username.as_str(), "bob");
+        assert!(more.next.is_none());
+
+        s.remove_member(&p.id, &b.name, &ann.sub).await.unwrap();
+        assert_eq!(
+            s.groups_of_user(&p.id, &ann.sub, 10, None)
+                .await
+                .unwrap()
+                .items,
+            vec![a.clone()]
+        );
+
+        assert!(s.delete_group(&p.id, &a.name).await.unwrap());
+        assert!(s
+            .groups_of_user(&p.id, &ann.sub, 10, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty());
+        assert!(!s.delete_group(&p.id, &a.name).await.unwrap());
+
+        s.add_member(&p.id, &b.name, &bob.sub, 2).await.unwrap();
+        s.delete_user(&p.id, &bob.sub).await.unwrap();
+        assert!(s
+            .members_of_group(&p.id, &b.name, 10, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty());
     })
     .await;
 }

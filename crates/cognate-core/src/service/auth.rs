@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::{check_secret_hash, now, Cognito};
+use crate::claims::{access_token_claims, id_token_claims, TokenContext};
 use crate::crypto::{random_token, sha256_hex};
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, PoolId, Timestamp};
@@ -477,7 +478,7 @@ impl Cognito {
         })
     }
 
-    /// Signs an ID token and an access token with Cognito's claims.
+    /// Signs an ID token and an access token with Cognito's claims, groups as they are now.
     async fn mint(
         &self,
         pool: &UserPool,
@@ -485,57 +486,26 @@ impl Cognito {
         user: &User,
         session: &Session,
     ) -> Result<(String, String)> {
-        let issued = now().epoch_secs();
+        let groups = self.all_groups_of(user).await?;
         let issuer = self.issuer(&pool.id);
         let event_id = uuid::Uuid::new_v4().to_string();
-        let mut id = Map::new();
-        id.insert("sub".into(), json!(user.sub));
-        for attribute in &user.attributes {
-            let readable = client.read_attributes.is_empty()
-                || client.read_attributes.contains(&attribute.name);
-            if !readable {
-                continue;
-            }
-            let value = if attribute.name.ends_with("_verified") {
-                json!(attribute.value == "true")
-            } else {
-                json!(attribute.value)
-            };
-            id.insert(attribute.name.clone(), value);
-        }
-        id.insert("iss".into(), json!(issuer));
-        id.insert("cognito:username".into(), json!(user.username));
-        id.insert("origin_jti".into(), json!(session.id));
-        id.insert("aud".into(), json!(client.id));
-        id.insert("event_id".into(), json!(event_id));
-        id.insert("token_use".into(), json!("id"));
-        id.insert("auth_time".into(), json!(session.auth_time.epoch_secs()));
-        id.insert("exp".into(), json!(issued + client.id_token_secs()));
-        id.insert("iat".into(), json!(issued));
-        id.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
-
-        let access = json!({
-            "sub": user.sub,
-            "iss": issuer,
-            "client_id": client.id,
-            "origin_jti": session.id,
-            "event_id": event_id,
-            "token_use": "access",
-            "scope": "aws.cognito.signin.user.admin",
-            "auth_time": session.auth_time.epoch_secs(),
-            "exp": issued + client.access_token_secs(),
-            "iat": issued,
-            "jti": uuid::Uuid::new_v4().to_string(),
-            "username": user.username,
-        });
-        let Value::Object(access) = access else {
-            unreachable!("json! object")
+        let context = TokenContext {
+            issuer: &issuer,
+            client,
+            user,
+            session,
+            groups: &groups,
+            issued_at: now().epoch_secs(),
+            event_id: &event_id,
         };
-        let id_token = self.signing_key(&pool.id, TokenUse::Id).await?.sign(&id)?;
+        let id_token = self
+            .signing_key(&pool.id, TokenUse::Id)
+            .await?
+            .sign(&id_token_claims(&context))?;
         let access_token = self
             .signing_key(&pool.id, TokenUse::Access)
             .await?
-            .sign(&access)?;
+            .sign(&access_token_claims(&context))?;
         Ok((id_token, access_token))
     }
 

@@ -3,6 +3,7 @@
 
 mod auth;
 mod clients;
+mod groups;
 mod keys;
 mod messages;
 mod pools;
@@ -15,6 +16,7 @@ use base64::Engine;
 
 pub use auth::{AuthOutcome, AuthParameters, Tokens};
 pub use clients::ClientSettings;
+pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
 pub use messages::CodeDelivery;
 pub use pools::PoolSettings;
 pub use users::{NewUser, UserPage};

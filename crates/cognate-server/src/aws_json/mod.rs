@@ -3,6 +3,7 @@
 //! service function and renders the result or the error in AWS's dialect.
 
 mod auth;
+mod groups;
 mod input;
 mod pools;
 mod render;
@@ -63,6 +64,15 @@ const OPERATIONS: &[&str] = &[
     "AdminRespondToAuthChallenge",
     "GlobalSignOut",
     "RevokeToken",
+    "CreateGroup",
+    "GetGroup",
+    "UpdateGroup",
+    "DeleteGroup",
+    "ListGroups",
+    "AdminAddUserToGroup",
+    "AdminRemoveUserFromGroup",
+    "AdminListGroupsForUser",
+    "ListUsersInGroup",
 ];
 
 /// Operations a client calls without AWS credentials (authorized by client id, token or
@@ -207,6 +217,15 @@ async fn dispatch(c: &Cognito, operation: &str, input: Input) -> Result<Value> {
         "AdminRespondToAuthChallenge" => auth::admin_respond_to_auth_challenge(c, input).await,
         "GlobalSignOut" => auth::global_sign_out(c, input).await,
         "RevokeToken" => auth::revoke_token(c, input).await,
+        "CreateGroup" => groups::create_group(c, input).await,
+        "GetGroup" => groups::get_group(c, input).await,
+        "UpdateGroup" => groups::update_group(c, input).await,
+        "DeleteGroup" => groups::delete_group(c, input).await,
+        "ListGroups" => groups::list_groups(c, input).await,
+        "AdminAddUserToGroup" => groups::admin_add_user_to_group(c, input).await,
+        "AdminRemoveUserFromGroup" => groups::admin_remove_user_from_group(c, input).await,
+        "AdminListGroupsForUser" => groups::admin_list_groups_for_user(c, input).await,
+        "ListUsersInGroup" => groups::list_users_in_group(c, input).await,
         other => Err(unknown_operation(other)),
     }
 }

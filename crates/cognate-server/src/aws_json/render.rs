@@ -146,3 +146,24 @@ pub fn user_pool_client(client: &AppClient) -> Value {
     }
     out
 }
+
+/// GroupType.
+pub fn group(group: &cognate_core::model::Group) -> Value {
+    let mut out = json!({
+        "GroupName": group.name,
+        "UserPoolId": group.pool_id,
+        "LastModifiedDate": group.modified.epoch_secs_f64(),
+        "CreationDate": group.created.epoch_secs_f64(),
+    });
+    let object = out.as_object_mut().expect("object");
+    if let Some(description) = &group.description {
+        object.insert("Description".into(), json!(description));
+    }
+    if let Some(precedence) = group.precedence {
+        object.insert("Precedence".into(), json!(precedence));
+    }
+    if let Some(role) = &group.role_arn {
+        object.insert("RoleArn".into(), json!(role));
+    }
+    out
+}

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod groups;
 mod pools;
 mod signing;
 mod signup;
