@@ -37,6 +37,23 @@ TOKEN=$(aws cognito-idp initiate-auth --client-id "$CLIENT" --auth-flow USER_PAS
   --query AuthenticationResult.AccessToken --output text)
 step aws cognito-idp get-user --access-token "$TOKEN"
 step aws cognito-idp list-users --user-pool-id "$POOL" --filter 'email ^= "ali"' --query 'Users[].Username'
+for g in admin:1 editors:2; do
+  step aws cognito-idp create-group --user-pool-id "$POOL" --group-name "${g%:*}" --precedence "${g#*:}" \
+    --role-arn "arn:aws:iam::000000000000:role/$POOL-${g%:*}GroupRole"
+  step aws cognito-idp admin-add-user-to-group --user-pool-id "$POOL" --username alice --group-name "${g%:*}"
+done
+ID_TOKEN=$(aws cognito-idp initiate-auth --client-id "$CLIENT" --auth-flow USER_PASSWORD_AUTH \
+  --auth-parameters USERNAME=alice,PASSWORD='Passw0rd!' \
+  --query AuthenticationResult.IdToken --output text)
+claims() { python3 -c 'import sys, json, base64; p = sys.argv[1].split(".")[1]; print(json.dumps(json.loads(base64.urlsafe_b64decode(p + "==")), indent=2))' "$1"; }
+printf '\n$ claims "$ID_TOKEN"\n'; claims "$ID_TOKEN" | tee claims.json
+python3 - "$POOL" <<'PY'
+import json, sys
+pool = sys.argv[1]
+c = json.load(open("claims.json"))
+assert c["cognito:groups"] == ["admin", "editors"], c
+assert c["cognito:preferred_role"] == f"arn:aws:iam::000000000000:role/{pool}-adminGroupRole", c
+PY
 step aws cognito-idp admin-disable-user --user-pool-id "$POOL" --username alice
 if aws cognito-idp initiate-auth --client-id "$CLIENT" --auth-flow USER_PASSWORD_AUTH \
   --auth-parameters USERNAME=alice,PASSWORD='Passw0rd!' 2>err.txt; then
