@@ -32,6 +32,13 @@ pub struct ServeArgs {
     /// Account id used in ARNs [default: 000000000000]
     #[arg(long, env = "COGNATE_ACCOUNT_ID")]
     pub account_id: Option<String>,
+    /// Also send email messages (codes, temporary passwords) through this SMTP server, e.g.
+    /// smtp://user:pass@mail.example.com:587?tls=required; they always go to the outbox too
+    #[arg(long, env = "COGNATE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender address for SMTP [default: cognate <no-reply@localhost>]
+    #[arg(long, env = "COGNATE_SMTP_FROM")]
+    pub smtp_from: Option<String>,
     /// Configuration file [default: ./cognate.toml if it exists]
     #[arg(long, env = "COGNATE_CONFIG")]
     pub config: Option<PathBuf>,
@@ -46,6 +53,8 @@ struct FileConfig {
     public_url: Option<String>,
     region: Option<String>,
     account_id: Option<String>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
 }
 
 /// The resolved configuration.
@@ -64,7 +73,12 @@ pub struct Config {
     pub root_credentials: Option<(String, String)>,
     /// Base64 of 32 bytes from `COGNATE_MASTER_KEY`; when absent, `{data_dir}/master.key`.
     pub master_key: Option<String>,
+    /// SMTP server for email messages; none: the outbox only.
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
 }
+
+pub const DEFAULT_SMTP_FROM: &str = "cognate <no-reply@localhost>";
 
 impl Config {
     /// Defaults for a server whose data lives in `data_dir`, listening on an ephemeral port
@@ -79,6 +93,8 @@ impl Config {
             account_id: DEFAULT_ACCOUNT_ID.into(),
             root_credentials: None,
             master_key: None,
+            smtp_url: None,
+            smtp_from: DEFAULT_SMTP_FROM.into(),
         }
     }
 }
@@ -134,6 +150,11 @@ impl ServeArgs {
             account_id,
             root_credentials,
             master_key: env("COGNATE_MASTER_KEY"),
+            smtp_url: self.smtp_url.or(file.smtp_url),
+            smtp_from: self
+                .smtp_from
+                .or(file.smtp_from)
+                .unwrap_or_else(|| DEFAULT_SMTP_FROM.into()),
         })
     }
 }

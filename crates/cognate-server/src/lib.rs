@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod data_dir;
+pub mod smtp;
 
 mod aws_json;
 mod well_known;
@@ -135,7 +136,7 @@ pub async fn open_services(config: &Config, public_url: &str) -> Result<Cognito,
             cognate_store::redact(&database_url)
         )
     })?;
-    Ok(Cognito::new(
+    let cognito = Cognito::new(
         Arc::new(store),
         secrets,
         ServiceConfig {
@@ -143,7 +144,11 @@ pub async fn open_services(config: &Config, public_url: &str) -> Result<Cognito,
             region: config.region.clone(),
             account_id: config.account_id.clone(),
         },
-    ))
+    );
+    Ok(match &config.smtp_url {
+        Some(url) => cognito.with_sender(Arc::new(smtp::SmtpSender::new(url, &config.smtp_from)?)),
+        None => cognito,
+    })
 }
 
 /// Opens the data directory and the store, binds the listener and starts serving.

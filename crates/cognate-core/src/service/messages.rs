@@ -6,6 +6,12 @@ use crate::crypto::{random_code, sha256_hex};
 use crate::error::{Error, Result};
 use crate::model::{CodePurpose, OutboxMessage, User, UserPool, VerificationCode};
 
+/// Delivers messages beyond the outbox (SMTP, when configured).
+#[async_trait::async_trait]
+pub trait MessageSender: Send + Sync + 'static {
+    async fn deliver(&self, message: &OutboxMessage) -> Result<()>;
+}
+
 /// Where a code went, as CodeDeliveryDetails reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeDelivery {
@@ -98,11 +104,30 @@ impl Cognito {
                 format!("Your verification code is {code}"),
             ),
         };
+        self.queue_message(pool, user, destination.clone(), subject, body)
+            .await?;
+        Ok(CodeDelivery {
+            destination: mask_for(&attribute, &destination),
+            medium: if attribute == "email" { "EMAIL" } else { "SMS" },
+            attribute,
+        })
+    }
+
+    /// Puts a message in the outbox (sealed) and, for email addresses when a sender is
+    /// configured, sends it. The log says that a message went, never what it says.
+    pub(super) async fn queue_message(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        destination: String,
+        subject: &str,
+        body: String,
+    ) -> Result<()> {
         let message = OutboxMessage {
             id: 0,
             pool_id: pool.id.clone(),
             username: user.username.to_string(),
-            destination: destination.clone(),
+            destination,
             subject: subject.into(),
             body,
             created: now(),
@@ -111,12 +136,22 @@ impl Cognito {
             .store
             .push_message(&message, &self.secrets.seal(message.body.as_bytes()))
             .await?;
-        tracing::info!(pool = %pool.id, user = %user.username, outbox_id = id, purpose = %purpose.as_key(), "queued a code message in the outbox");
-        Ok(CodeDelivery {
-            destination: mask_for(&attribute, &destination),
-            medium: if attribute == "email" { "EMAIL" } else { "SMS" },
-            attribute,
-        })
+        tracing::info!(pool = %pool.id, user = %user.username, outbox_id = id, subject, "queued a message in the outbox");
+        if let Some(sender) = self
+            .sender
+            .as_ref()
+            .filter(|_| message.destination.contains('@'))
+        {
+            // The outbox keeps the message, so a failed delivery loses nothing the operator
+            // cannot still read; the call that caused it succeeds, as the outbox is the record.
+            match sender.deliver(&message).await {
+                Ok(()) => tracing::info!(outbox_id = id, "sent the message by email"),
+                Err(e) => {
+                    tracing::warn!(outbox_id = id, error = %e, "could not send the message by email; it stays in the outbox")
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks a code; a wrong one counts against the code's attempts. The code is consumed by

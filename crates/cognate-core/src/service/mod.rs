@@ -17,7 +17,7 @@ use base64::Engine;
 pub use auth::{AuthOutcome, AuthParameters, Tokens};
 pub use clients::ClientSettings;
 pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
-pub use messages::CodeDelivery;
+pub use messages::{CodeDelivery, MessageSender};
 pub use pools::PoolSettings;
 pub use users::{NewUser, UserPage};
 
@@ -45,6 +45,7 @@ pub struct Cognito {
     hasher: PasswordHasherConfig,
     config: Arc<ServiceConfig>,
     keys: keys::KeyCache,
+    sender: Option<Arc<dyn MessageSender>>,
 }
 
 impl Cognito {
@@ -55,7 +56,14 @@ impl Cognito {
             hasher: PasswordHasherConfig::default(),
             config: Arc::new(config),
             keys: keys::KeyCache::default(),
+            sender: None,
         }
+    }
+
+    /// Also sends messages through `sender` (they always go to the outbox).
+    pub fn with_sender(mut self, sender: Arc<dyn MessageSender>) -> Self {
+        self.sender = Some(sender);
+        self
     }
 
     pub fn config(&self) -> &ServiceConfig {

@@ -459,24 +459,12 @@ impl Cognito {
         let Some((_, destination)) = Self::delivery_target(user, None) else {
             return Ok(());
         };
-        let message = crate::model::OutboxMessage {
-            id: 0,
-            pool_id: pool.id.clone(),
-            username: user.username.to_string(),
-            destination,
-            subject: "Your temporary password".into(),
-            body: format!(
-                "Your username is {} and temporary password is {temporary_password}.",
-                user.username
-            ),
-            created: now(),
-        };
-        let id = self
-            .store
-            .push_message(&message, &self.secrets.seal(message.body.as_bytes()))
-            .await?;
-        tracing::info!(pool = %pool.id, user = %user.username, outbox_id = id, "queued a welcome message in the outbox");
-        Ok(())
+        let body = format!(
+            "Your username is {} and temporary password is {temporary_password}.",
+            user.username
+        );
+        self.queue_message(pool, user, destination, "Your temporary password", body)
+            .await
     }
 
     pub async fn admin_set_user_password(

@@ -6,5 +6,6 @@ mod groups;
 mod pools;
 mod signing;
 mod signup;
+mod smtp;
 mod support;
 mod tokens;

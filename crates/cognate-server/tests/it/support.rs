@@ -16,8 +16,14 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose configuration `adjust` changes first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::ephemeral(data_dir.path());
+        adjust(&mut config);
         if let Some(base) = cognate_store::testkit::postgres_url() {
             config.database_url =
                 Some(cognate_store::testkit::scratch_postgres_database(&base).await);
