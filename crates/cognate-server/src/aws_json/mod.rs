@@ -24,57 +24,6 @@ use input::Input;
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
-/// Every operation this adapter serves.
-const OPERATIONS: &[&str] = &[
-    "CreateUserPool",
-    "DescribeUserPool",
-    "ListUserPools",
-    "UpdateUserPool",
-    "DeleteUserPool",
-    "CreateUserPoolClient",
-    "DescribeUserPoolClient",
-    "ListUserPoolClients",
-    "UpdateUserPoolClient",
-    "DeleteUserPoolClient",
-    "SignUp",
-    "ConfirmSignUp",
-    "ResendConfirmationCode",
-    "AdminConfirmSignUp",
-    "AdminCreateUser",
-    "AdminSetUserPassword",
-    "AdminGetUser",
-    "AdminDeleteUser",
-    "AdminDisableUser",
-    "AdminEnableUser",
-    "AdminUpdateUserAttributes",
-    "AdminDeleteUserAttributes",
-    "AdminResetUserPassword",
-    "AdminUserGlobalSignOut",
-    "ListUsers",
-    "GetUser",
-    "UpdateUserAttributes",
-    "VerifyUserAttribute",
-    "DeleteUser",
-    "ChangePassword",
-    "ForgotPassword",
-    "ConfirmForgotPassword",
-    "InitiateAuth",
-    "AdminInitiateAuth",
-    "RespondToAuthChallenge",
-    "AdminRespondToAuthChallenge",
-    "GlobalSignOut",
-    "RevokeToken",
-    "CreateGroup",
-    "GetGroup",
-    "UpdateGroup",
-    "DeleteGroup",
-    "ListGroups",
-    "AdminAddUserToGroup",
-    "AdminRemoveUserFromGroup",
-    "AdminListGroupsForUser",
-    "ListUsersInGroup",
-];
-
 /// Operations a client calls without AWS credentials (authorized by client id, token or
 /// session instead). Everything else must be SigV4-signed.
 const UNSIGNED: &[&str] = &[
@@ -174,60 +123,70 @@ fn verify_signature(
     Ok(())
 }
 
-async fn dispatch(c: &Cognito, operation: &str, input: Input) -> Result<Value> {
-    match operation {
-        "CreateUserPool" => pools::create_user_pool(c, input).await,
-        "DescribeUserPool" => pools::describe_user_pool(c, input).await,
-        "ListUserPools" => pools::list_user_pools(c, input).await,
-        "UpdateUserPool" => pools::update_user_pool(c, input).await,
-        "DeleteUserPool" => pools::delete_user_pool(c, input).await,
-        "CreateUserPoolClient" => pools::create_user_pool_client(c, input).await,
-        "DescribeUserPoolClient" => pools::describe_user_pool_client(c, input).await,
-        "ListUserPoolClients" => pools::list_user_pool_clients(c, input).await,
-        "UpdateUserPoolClient" => pools::update_user_pool_client(c, input).await,
-        "DeleteUserPoolClient" => pools::delete_user_pool_client(c, input).await,
-        "SignUp" => users::sign_up(c, input).await,
-        "ConfirmSignUp" => users::confirm_sign_up(c, input).await,
-        "ResendConfirmationCode" => users::resend_confirmation_code(c, input).await,
-        "AdminConfirmSignUp" => users::admin_confirm_sign_up(c, input).await,
-        "AdminCreateUser" => users::admin_create_user(c, input).await,
-        "AdminSetUserPassword" => users::admin_set_user_password(c, input).await,
-        "AdminGetUser" => users::admin_get_user(c, input).await,
-        "AdminDeleteUser" => users::admin_delete_user(c, input).await,
-        "AdminDisableUser" => users::admin_disable_user(c, input).await,
-        "AdminEnableUser" => users::admin_enable_user(c, input).await,
-        "AdminUpdateUserAttributes" => users::admin_update_user_attributes(c, input).await,
-        "AdminDeleteUserAttributes" => users::admin_delete_user_attributes(c, input).await,
-        "AdminResetUserPassword" => users::admin_reset_user_password(c, input).await,
-        "AdminUserGlobalSignOut" => users::admin_user_global_sign_out(c, input).await,
-        "ListUsers" => users::list_users(c, input).await,
-        "GetUser" => users::get_user(c, input).await,
-        "UpdateUserAttributes" => users::update_user_attributes(c, input).await,
-        "GetUserAttributeVerificationCode" => {
-            users::get_user_attribute_verification_code(c, input).await
+/// One table names every operation and its handler: the list of known operations and the
+/// dispatch cannot drift apart.
+macro_rules! operations {
+    ($($name:literal => $handler:path),* $(,)?) => {
+        const OPERATIONS: &[&str] = &[$($name),*];
+
+        async fn dispatch(c: &Cognito, operation: &str, input: Input) -> Result<Value> {
+            match operation {
+                $($name => $handler(c, input).await,)*
+                other => Err(unknown_operation(other)),
+            }
         }
-        "VerifyUserAttribute" => users::verify_user_attribute(c, input).await,
-        "DeleteUser" => users::delete_user(c, input).await,
-        "ChangePassword" => users::change_password(c, input).await,
-        "ForgotPassword" => users::forgot_password(c, input).await,
-        "ConfirmForgotPassword" => users::confirm_forgot_password(c, input).await,
-        "InitiateAuth" => auth::initiate_auth(c, input).await,
-        "AdminInitiateAuth" => auth::admin_initiate_auth(c, input).await,
-        "RespondToAuthChallenge" => auth::respond_to_auth_challenge(c, input).await,
-        "AdminRespondToAuthChallenge" => auth::admin_respond_to_auth_challenge(c, input).await,
-        "GlobalSignOut" => auth::global_sign_out(c, input).await,
-        "RevokeToken" => auth::revoke_token(c, input).await,
-        "CreateGroup" => groups::create_group(c, input).await,
-        "GetGroup" => groups::get_group(c, input).await,
-        "UpdateGroup" => groups::update_group(c, input).await,
-        "DeleteGroup" => groups::delete_group(c, input).await,
-        "ListGroups" => groups::list_groups(c, input).await,
-        "AdminAddUserToGroup" => groups::admin_add_user_to_group(c, input).await,
-        "AdminRemoveUserFromGroup" => groups::admin_remove_user_from_group(c, input).await,
-        "AdminListGroupsForUser" => groups::admin_list_groups_for_user(c, input).await,
-        "ListUsersInGroup" => groups::list_users_in_group(c, input).await,
-        other => Err(unknown_operation(other)),
-    }
+    };
+}
+
+operations! {
+    "CreateUserPool" => pools::create_user_pool,
+    "DescribeUserPool" => pools::describe_user_pool,
+    "ListUserPools" => pools::list_user_pools,
+    "UpdateUserPool" => pools::update_user_pool,
+    "DeleteUserPool" => pools::delete_user_pool,
+    "CreateUserPoolClient" => pools::create_user_pool_client,
+    "DescribeUserPoolClient" => pools::describe_user_pool_client,
+    "ListUserPoolClients" => pools::list_user_pool_clients,
+    "UpdateUserPoolClient" => pools::update_user_pool_client,
+    "DeleteUserPoolClient" => pools::delete_user_pool_client,
+    "SignUp" => users::sign_up,
+    "ConfirmSignUp" => users::confirm_sign_up,
+    "ResendConfirmationCode" => users::resend_confirmation_code,
+    "AdminConfirmSignUp" => users::admin_confirm_sign_up,
+    "AdminCreateUser" => users::admin_create_user,
+    "AdminSetUserPassword" => users::admin_set_user_password,
+    "AdminGetUser" => users::admin_get_user,
+    "AdminDeleteUser" => users::admin_delete_user,
+    "AdminDisableUser" => users::admin_disable_user,
+    "AdminEnableUser" => users::admin_enable_user,
+    "AdminUpdateUserAttributes" => users::admin_update_user_attributes,
+    "AdminDeleteUserAttributes" => users::admin_delete_user_attributes,
+    "AdminResetUserPassword" => users::admin_reset_user_password,
+    "AdminUserGlobalSignOut" => users::admin_user_global_sign_out,
+    "ListUsers" => users::list_users,
+    "GetUser" => users::get_user,
+    "UpdateUserAttributes" => users::update_user_attributes,
+    "GetUserAttributeVerificationCode" => users::get_user_attribute_verification_code,
+    "VerifyUserAttribute" => users::verify_user_attribute,
+    "DeleteUser" => users::delete_user,
+    "ChangePassword" => users::change_password,
+    "ForgotPassword" => users::forgot_password,
+    "ConfirmForgotPassword" => users::confirm_forgot_password,
+    "InitiateAuth" => auth::initiate_auth,
+    "AdminInitiateAuth" => auth::admin_initiate_auth,
+    "RespondToAuthChallenge" => auth::respond_to_auth_challenge,
+    "AdminRespondToAuthChallenge" => auth::admin_respond_to_auth_challenge,
+    "GlobalSignOut" => auth::global_sign_out,
+    "RevokeToken" => auth::revoke_token,
+    "CreateGroup" => groups::create_group,
+    "GetGroup" => groups::get_group,
+    "UpdateGroup" => groups::update_group,
+    "DeleteGroup" => groups::delete_group,
+    "ListGroups" => groups::list_groups,
+    "AdminAddUserToGroup" => groups::admin_add_user_to_group,
+    "AdminRemoveUserFromGroup" => groups::admin_remove_user_from_group,
+    "AdminListGroupsForUser" => groups::admin_list_groups_for_user,
+    "ListUsersInGroup" => groups::list_users_in_group,
 }
 
 fn unknown_operation(operation: &str) -> Error {

@@ -330,3 +330,68 @@ async fn admin_confirmation_confirms_once() {
     );
     t.sign_in(&client, "gina", PASSWORD).await;
 }
+
+#[tokio::test]
+async fn a_changed_email_is_verified_with_the_code_sent_to_it() {
+    let t = TestServer::start().await;
+    let (pool, client) = pool_with_email_codes(&t).await;
+    t.create_user(&pool, "vera", PASSWORD).await;
+    let access = t
+        .sign_in(&client, "vera", PASSWORD)
+        .await
+        .access_token
+        .unwrap();
+    let out = t
+        .client
+        .update_user_attributes()
+        .access_token(&access)
+        .user_attributes(attr("email", "vera@new.example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.code_delivery_details_list.unwrap()[0]
+            .destination
+            .as_deref(),
+        Some("v***@n***.com")
+    );
+    let verified = |t: &TestServer| {
+        let access = access.clone();
+        let sdk = t.client.clone();
+        async move {
+            let me = sdk.get_user().access_token(access).send().await.unwrap();
+            me.user_attributes
+                .into_iter()
+                .find(|a| a.name == "email_verified")
+                .and_then(|a| a.value)
+        }
+    };
+    assert_eq!(verified(&t).await.as_deref(), Some("false"));
+
+    t.client
+        .get_user_attribute_verification_code()
+        .access_token(&access)
+        .attribute_name("email")
+        .send()
+        .await
+        .unwrap();
+    let code_sent = t.last_code(&pool).await;
+    let wrong = t
+        .client
+        .verify_user_attribute()
+        .access_token(&access)
+        .attribute_name("email")
+        .code("000000x")
+        .send()
+        .await;
+    assert_eq!(code(wrong), "CodeMismatchException");
+    t.client
+        .verify_user_attribute()
+        .access_token(&access)
+        .attribute_name("email")
+        .code(code_sent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified(&t).await.as_deref(), Some("true"));
+}
