@@ -9,6 +9,7 @@ pub mod ids;
 pub mod model;
 pub mod service;
 pub mod sigv4;
+pub mod srp;
 pub mod store;
 pub mod tokens;
 
