@@ -266,6 +266,7 @@ mod tests {
             status: UserStatus::Confirmed,
             enabled: true,
             password_hash: None,
+            sealed_srp_verifier: None,
             attributes: vec![
                 Attribute {
                     name: "email".into(),

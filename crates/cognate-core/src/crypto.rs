@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Aes256Gcm,
+    mac_key: Zeroizing<Vec<u8>>,
 }
 
 impl SecretBox {
@@ -26,7 +27,14 @@ impl SecretBox {
     pub fn new(master_key: &[u8]) -> Result<Self> {
         let cipher = Aes256Gcm::new_from_slice(master_key)
             .map_err(|_| Error::internal("master key must be 32 bytes"))?;
-        Ok(SecretBox { cipher })
+        let mac_key = {
+            use hmac::{Hmac, Mac};
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master_key)
+                .expect("HMAC takes any key length");
+            mac.update(b"cognate mac key");
+            Zeroizing::new(mac.finalize().into_bytes().to_vec())
+        };
+        Ok(SecretBox { cipher, mac_key })
     }
 
     pub fn generate_key() -> Zeroizing<Vec<u8>> {
@@ -56,6 +64,16 @@ impl SecretBox {
             .decrypt(Nonce::from_slice(nonce), ciphertext)
             .map(Zeroizing::new)
             .map_err(|_| Error::internal("sealed value does not open under the master key"))
+    }
+
+    /// A keyed hash under a key derived from the master key: stable answers that only this
+    /// server can compute (decoy SRP salts for unknown users).
+    pub fn mac(&self, data: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac_key)
+            .expect("HMAC takes any key length");
+        mac.update(data);
+        mac.finalize().into_bytes().into()
     }
 
     pub fn open_string(&self, sealed: &[u8]) -> Result<String> {
@@ -124,6 +142,12 @@ pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
 }
 
 /// Six random digits, as Cognito's codes.

@@ -247,6 +247,9 @@ pub struct User {
     pub enabled: bool,
     /// Argon2id PHC string; none for a user who has never had a password.
     pub password_hash: Option<String>,
+    /// The SRP salt and verifier of the same password, sealed under the master key (a verifier
+    /// alone is a fast hash of the password).
+    pub sealed_srp_verifier: Option<Vec<u8>>,
     /// Attributes other than `sub`.
     pub attributes: Vec<Attribute>,
     pub created: Timestamp,

@@ -87,6 +87,11 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_code(&self, pool: &PoolId, sub: &str, purpose: &str) -> Result<()>;
     async fn count_code_failure(&self, pool: &PoolId, sub: &str, purpose: &str) -> Result<i64>;
 
+    /// Marks a one-time challenge as answered. False if it already was. Entries are kept until
+    /// `expires` (after which the challenge is refused anyway) and pruned as of `now`.
+    async fn consume_challenge(&self, id: &str, expires: Timestamp, now: Timestamp)
+        -> Result<bool>;
+
     // The outbox. Bodies arrive sealed.
     async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64>;
     async fn list_messages(

@@ -142,7 +142,7 @@ fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
     row.try_get(column).map_err(db_error)
 }
 
-const USER_COLUMNS: &str = "pool_id, sub, username, username_key, status, enabled, password_hash, created_at, modified_at, failed_sign_ins, last_failed_sign_in, temporary_password_expires";
+const USER_COLUMNS: &str = "pool_id, sub, username, username_key, status, enabled, password_hash, created_at, modified_at, failed_sign_ins, last_failed_sign_in, temporary_password_expires, sealed_srp_verifier";
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
     let status: String = get(row, "status")?;
@@ -155,6 +155,7 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
             .ok_or_else(|| Error::internal(format!("unknown user status {status}")))?,
         enabled: get::<i64>(row, "enabled")? != 0,
         password_hash: get(row, "password_hash")?,
+        sealed_srp_verifier: get(row, "sealed_srp_verifier")?,
         attributes: Vec::new(),
         created: Timestamp(get(row, "created_at")?),
         modified: Timestamp(get(row, "modified_at")?),
@@ -281,7 +282,8 @@ impl SqlStore {
     ) -> Result<bool> {
         let result = sqlx::query(
             "UPDATE users SET username = $3, username_key = $4, status = $5, enabled = $6, password_hash = $7, modified_at = $8, \
-             failed_sign_ins = $9, last_failed_sign_in = $10, temporary_password_expires = $11 WHERE pool_id = $1 AND sub = $2",
+             failed_sign_ins = $9, last_failed_sign_in = $10, temporary_password_expires = $11, sealed_srp_verifier = $12 \
+             WHERE pool_id = $1 AND sub = $2",
         )
         .bind(user.pool_id.as_str())
         .bind(user.sub.as_str())
@@ -294,6 +296,7 @@ impl SqlStore {
         .bind(user.failed_sign_ins)
         .bind(user.last_failed_sign_in.map(|t| t.0))
         .bind(user.temporary_password_expires.map(|t| t.0))
+        .bind(user.sealed_srp_verifier.clone())
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
@@ -569,7 +572,7 @@ impl Store for SqlStore {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let result: Result<_> = async {
             let inserted = sqlx::query(&format!(
-                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
             ))
             .bind(user.pool_id.as_str())
             .bind(user.sub.as_str())
@@ -583,6 +586,7 @@ impl Store for SqlStore {
             .bind(user.failed_sign_ins)
             .bind(user.last_failed_sign_in.map(|t| t.0))
             .bind(user.temporary_password_expires.map(|t| t.0))
+            .bind(user.sealed_srp_verifier.clone())
             .execute(&mut *tx)
             .await;
             match inserted {
@@ -1105,6 +1109,31 @@ impl Store for SqlStore {
             items,
             next: page.next,
         })
+    }
+
+    async fn consume_challenge(
+        &self,
+        id: &str,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let _w = self.write_lock().await;
+        sqlx::query("DELETE FROM consumed_challenges WHERE expires_at < $1")
+            .bind(now.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let inserted =
+            sqlx::query("INSERT INTO consumed_challenges (id, expires_at) VALUES ($1, $2)")
+                .bind(id)
+                .bind(expires.0)
+                .execute(&self.pool)
+                .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(db_error(e)),
+        }
     }
 
     async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64> {

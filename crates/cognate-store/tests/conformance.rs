@@ -97,6 +97,7 @@ fn user(pool: &UserPool, name: &str) -> User {
         status: UserStatus::Confirmed,
         enabled: true,
         password_hash: Some("$argon2id$fake".into()),
+        sealed_srp_verifier: Some(vec![4, 5, 6]),
         attributes: vec![Attribute {
             name: "email".into(),
             value: format!("{name}@example.com"),

@@ -32,7 +32,8 @@ pub enum AuthOutcome {
     Tokens(Tokens),
     Challenge {
         name: String,
-        session: String,
+        /// None where the challenge carries its state itself (PASSWORD_VERIFIER's SECRET_BLOCK).
+        session: Option<String>,
         parameters: HashMap<String, String>,
     },
 }
@@ -100,6 +101,7 @@ impl Cognito {
                 self.password_flow(&client, params).await
             }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => self.refresh_flow(&client, params).await,
+            "USER_SRP_AUTH" => self.srp_flow(&client, params).await,
             "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => Err(Error::invalid(format!(
                 "{flow} is only valid with AdminInitiateAuth"
             ))),
@@ -125,6 +127,7 @@ impl Cognito {
                 self.password_flow(&client, params).await
             }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => self.refresh_flow(&client, params).await,
+            "USER_SRP_AUTH" => self.srp_flow(&client, params).await,
             "USER_PASSWORD_AUTH" => Err(Error::invalid(
                 "USER_PASSWORD_AUTH is only valid with InitiateAuth",
             )),
@@ -133,7 +136,7 @@ impl Cognito {
     }
 
     fn unsupported_flow(&self, client: &AppClient, flow: &str) -> Error {
-        let known = ["USER_SRP_AUTH", "CUSTOM_AUTH", "USER_AUTH"];
+        let known = ["CUSTOM_AUTH", "USER_AUTH"];
         if !known.contains(&flow) {
             return Error::invalid(format!(
                 "1 validation error detected: Value '{flow}' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH, USER_AUTH]"
@@ -143,6 +146,13 @@ impl Cognito {
             return flow_not_enabled(flow);
         }
         Error::UnsupportedOperation(format!("{flow} is not supported by this server yet."))
+    }
+
+    async fn srp_flow(&self, client: &AppClient, params: &AuthParameters) -> Result<AuthOutcome> {
+        if !client.allows("ALLOW_USER_SRP_AUTH") {
+            return Err(flow_not_enabled("USER_SRP_AUTH"));
+        }
+        self.start_srp(client, params).await
     }
 
     async fn password_flow(
@@ -207,7 +217,7 @@ impl Cognito {
     }
 
     /// After the password: the account's state decides between tokens, a challenge and an error.
-    async fn after_first_factor(
+    pub(super) async fn after_first_factor(
         &self,
         pool: &UserPool,
         client: &AppClient,
@@ -278,7 +288,7 @@ impl Cognito {
         ]);
         Ok(AuthOutcome::Challenge {
             name: "NEW_PASSWORD_REQUIRED".into(),
-            session: URL_SAFE_NO_PAD.encode(sealed),
+            session: Some(URL_SAFE_NO_PAD.encode(sealed)),
             parameters,
         })
     }
@@ -319,6 +329,7 @@ impl Cognito {
             None => self.client(client_id).await?,
         };
         match challenge {
+            "PASSWORD_VERIFIER" => self.complete_password_verifier(&client, responses).await,
             "NEW_PASSWORD_REQUIRED" => {
                 self.complete_new_password(&client, session, responses)
                     .await
@@ -327,7 +338,6 @@ impl Cognito {
             | "SOFTWARE_TOKEN_MFA"
             | "SELECT_MFA_TYPE"
             | "MFA_SETUP"
-            | "PASSWORD_VERIFIER"
             | "CUSTOM_CHALLENGE"
             | "DEVICE_SRP_AUTH"
             | "DEVICE_PASSWORD_VERIFIER"
@@ -389,7 +399,7 @@ impl Cognito {
                 "Attributes did not conform to the schema: {missing}: The attribute is required"
             )));
         }
-        user.password_hash = Some(self.hash_password(&new_password).await?);
+        self.set_password(&mut user, &new_password).await?;
         user.status = UserStatus::Confirmed;
         user.temporary_password_expires = None;
         self.save(&mut user).await?;

@@ -7,6 +7,7 @@ mod groups;
 mod keys;
 mod messages;
 mod pools;
+mod srp_auth;
 mod users;
 
 use std::sync::Arc;

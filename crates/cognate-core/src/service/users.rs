@@ -73,12 +73,26 @@ fn generate_temporary_password() -> String {
 }
 
 impl Cognito {
-    pub(super) async fn hash_password(&self, password: &str) -> Result<String> {
+    /// Sets a user's password: the Argon2id hash for password flows, and the SRP salt and
+    /// verifier (sealed) for USER_SRP_AUTH.
+    pub(super) async fn set_password(&self, user: &mut User, password: &str) -> Result<()> {
         let hasher = self.hasher.clone();
         let password = zeroize::Zeroizing::new(password.to_owned());
-        tokio::task::spawn_blocking(move || hasher.hash(&password))
-            .await
-            .map_err(Error::internal)?
+        let pool_name = user.pool_id.short_name().to_owned();
+        let user_id = user.username.to_string();
+        let (hash, srp_record) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let hash = hasher.hash(&password)?;
+            let mut record =
+                crate::crypto::random_bytes::<{ super::srp_auth::SALT_LEN }>().to_vec();
+            let verifier = crate::srp::verifier(&pool_name, &user_id, &password, &record);
+            record.extend(verifier);
+            Ok((hash, zeroize::Zeroizing::new(record)))
+        })
+        .await
+        .map_err(Error::internal)??;
+        user.password_hash = Some(hash);
+        user.sealed_srp_verifier = Some(self.secrets.seal(&srp_record));
+        Ok(())
     }
 
     pub(super) async fn password_matches(&self, password: &str, phc: Option<&str>) -> bool {
@@ -226,7 +240,6 @@ impl Cognito {
         username: Username,
         attributes: Vec<Attribute>,
         status: UserStatus,
-        password_hash: Option<String>,
     ) -> User {
         let created = now();
         User {
@@ -236,7 +249,8 @@ impl Cognito {
             username,
             status,
             enabled: true,
-            password_hash,
+            password_hash: None,
+            sealed_srp_verifier: None,
             attributes,
             created,
             modified: created,
@@ -288,15 +302,8 @@ impl Cognito {
         }
         // Users cannot mark their own attributes verified.
         attributes.retain(|a| !a.name.ends_with("_verified"));
-        let hash = self.hash_password(password).await?;
-        let user = Self::new_user(
-            &pool,
-            sub,
-            username,
-            attributes,
-            UserStatus::Unconfirmed,
-            Some(hash),
-        );
+        let mut user = Self::new_user(&pool, sub, username, attributes, UserStatus::Unconfirmed);
+        self.set_password(&mut user, password).await?;
         self.check_unique_sign_in_attributes(&pool, &user).await?;
         self.store.insert_user(&user).await?;
         let delivery = match pool
@@ -416,7 +423,7 @@ impl Cognito {
                         "Resend not possible. User has already signed in.".into(),
                     ));
                 }
-                user.password_hash = Some(self.hash_password(&temporary_password).await?);
+                self.set_password(&mut user, &temporary_password).await?;
                 user.temporary_password_expires = Some(expires);
                 self.save(&mut user).await?;
                 user
@@ -427,15 +434,14 @@ impl Cognito {
                 let sub = uuid::Uuid::new_v4().to_string();
                 let username =
                     Self::resolve_new_username(&pool, &new.username, &sub, &mut attributes)?;
-                let hash = self.hash_password(&temporary_password).await?;
                 let mut user = Self::new_user(
                     &pool,
                     sub,
                     username,
                     attributes,
                     UserStatus::ForceChangePassword,
-                    Some(hash),
                 );
+                self.set_password(&mut user, &temporary_password).await?;
                 user.temporary_password_expires = Some(expires);
                 self.check_unique_sign_in_attributes(&pool, &user).await?;
                 self.store.insert_user(&user).await?;
@@ -447,6 +453,7 @@ impl Cognito {
             self.send_welcome(&pool, &user, &temporary_password).await?;
         }
         user.password_hash = None;
+        user.sealed_srp_verifier = None;
         Ok(user)
     }
 
@@ -477,7 +484,7 @@ impl Cognito {
         let pool = self.pool(pool).await?;
         let mut user = self.user(&pool, login).await?;
         check_password_policy(&pool.password_policy, password)?;
-        user.password_hash = Some(self.hash_password(password).await?);
+        self.set_password(&mut user, password).await?;
         user.failed_sign_ins = 0;
         user.last_failed_sign_in = None;
         if permanent {
@@ -751,7 +758,7 @@ impl Cognito {
             return Err(Error::incorrect_credentials());
         }
         check_password_policy(&pool.password_policy, proposed)?;
-        user.password_hash = Some(self.hash_password(proposed).await?);
+        self.set_password(&mut user, proposed).await?;
         user.failed_sign_ins = 0;
         user.last_failed_sign_in = None;
         self.save(&mut user).await
@@ -820,7 +827,7 @@ impl Cognito {
         check_password_policy(&pool.password_policy, password)?;
         self.check_code(&pool, &user, &CodePurpose::ForgotPassword, code)
             .await?;
-        user.password_hash = Some(self.hash_password(password).await?);
+        self.set_password(&mut user, password).await?;
         if matches!(
             user.status,
             UserStatus::ResetRequired | UserStatus::ForceChangePassword

@@ -17,11 +17,13 @@ fn outcome(outcome: AuthOutcome) -> Value {
             name,
             session,
             parameters,
-        } => json!({
-            "ChallengeName": name,
-            "Session": session,
-            "ChallengeParameters": parameters,
-        }),
+        } => {
+            let mut out = json!({"ChallengeName": name, "ChallengeParameters": parameters});
+            if let Some(session) = session {
+                out["Session"] = json!(session);
+            }
+            out
+        }
     }
 }
 
