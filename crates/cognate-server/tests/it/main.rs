@@ -7,5 +7,6 @@ mod pools;
 mod signing;
 mod signup;
 mod smtp;
+mod srp;
 mod support;
 mod tokens;
