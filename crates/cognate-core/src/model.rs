@@ -402,3 +402,131 @@ pub struct Group {
     pub created: Timestamp,
     pub modified: Timestamp,
 }
+
+/// The routes of the Admin Queries API. The first eleven are Amplify's; the rest go beyond
+/// Amplify and each must be enabled on the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AdminRoute {
+    #[serde(rename = "addUserToGroup")]
+    AddUserToGroup,
+    #[serde(rename = "removeUserFromGroup")]
+    RemoveUserFromGroup,
+    #[serde(rename = "confirmUserSignUp")]
+    ConfirmUserSignUp,
+    #[serde(rename = "disableUser")]
+    DisableUser,
+    #[serde(rename = "enableUser")]
+    EnableUser,
+    #[serde(rename = "signUserOut")]
+    SignUserOut,
+    #[serde(rename = "getUser")]
+    GetUser,
+    #[serde(rename = "listUsers")]
+    ListUsers,
+    #[serde(rename = "listGroups")]
+    ListGroups,
+    #[serde(rename = "listGroupsForUser")]
+    ListGroupsForUser,
+    #[serde(rename = "listUsersInGroup")]
+    ListUsersInGroup,
+    #[serde(rename = "createUser")]
+    CreateUser,
+    #[serde(rename = "deleteUser")]
+    DeleteUser,
+    #[serde(rename = "setUserPassword")]
+    SetUserPassword,
+    #[serde(rename = "updateUserAttributes")]
+    UpdateUserAttributes,
+    #[serde(rename = "createGroup")]
+    CreateGroup,
+    #[serde(rename = "deleteGroup")]
+    DeleteGroup,
+}
+
+impl AdminRoute {
+    pub const ALL: [AdminRoute; 17] = [
+        AdminRoute::AddUserToGroup,
+        AdminRoute::RemoveUserFromGroup,
+        AdminRoute::ConfirmUserSignUp,
+        AdminRoute::DisableUser,
+        AdminRoute::EnableUser,
+        AdminRoute::SignUserOut,
+        AdminRoute::GetUser,
+        AdminRoute::ListUsers,
+        AdminRoute::ListGroups,
+        AdminRoute::ListGroupsForUser,
+        AdminRoute::ListUsersInGroup,
+        AdminRoute::CreateUser,
+        AdminRoute::DeleteUser,
+        AdminRoute::SetUserPassword,
+        AdminRoute::UpdateUserAttributes,
+        AdminRoute::CreateGroup,
+        AdminRoute::DeleteGroup,
+    ];
+
+    /// The path segment, e.g. `addUserToGroup`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdminRoute::AddUserToGroup => "addUserToGroup",
+            AdminRoute::RemoveUserFromGroup => "removeUserFromGroup",
+            AdminRoute::ConfirmUserSignUp => "confirmUserSignUp",
+            AdminRoute::DisableUser => "disableUser",
+            AdminRoute::EnableUser => "enableUser",
+            AdminRoute::SignUserOut => "signUserOut",
+            AdminRoute::GetUser => "getUser",
+            AdminRoute::ListUsers => "listUsers",
+            AdminRoute::ListGroups => "listGroups",
+            AdminRoute::ListGroupsForUser => "listGroupsForUser",
+            AdminRoute::ListUsersInGroup => "listUsersInGroup",
+            AdminRoute::CreateUser => "createUser",
+            AdminRoute::DeleteUser => "deleteUser",
+            AdminRoute::SetUserPassword => "setUserPassword",
+            AdminRoute::UpdateUserAttributes => "updateUserAttributes",
+            AdminRoute::CreateGroup => "createGroup",
+            AdminRoute::DeleteGroup => "deleteGroup",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Reads are GETs with query parameters; changes are POSTs with a JSON body.
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            AdminRoute::GetUser
+                | AdminRoute::ListUsers
+                | AdminRoute::ListGroups
+                | AdminRoute::ListGroupsForUser
+                | AdminRoute::ListUsersInGroup
+        )
+    }
+
+    /// Routes beyond Amplify's, off unless the API enables them.
+    pub fn is_extra(self) -> bool {
+        matches!(
+            self,
+            AdminRoute::CreateUser
+                | AdminRoute::DeleteUser
+                | AdminRoute::SetUserPassword
+                | AdminRoute::UpdateUserAttributes
+                | AdminRoute::CreateGroup
+                | AdminRoute::DeleteGroup
+        )
+    }
+}
+
+/// An Admin Queries API: user management over REST for members of some groups of one pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminQueriesApi {
+    pub id: String,
+    pub pool_id: PoolId,
+    pub stage: String,
+    /// Groups whose members may call the API; empty means any signed-in user of the pool.
+    pub allowed_groups: Vec<GroupName>,
+    /// The extra routes this API serves.
+    pub extra_routes: Vec<AdminRoute>,
+    pub created: Timestamp,
+    pub modified: Timestamp,
+}

@@ -8,7 +8,8 @@ use crate::error::Result;
 use crate::filter::UserFilter;
 use crate::ids::{ClientId, GroupName, PoolId, Timestamp};
 use crate::model::{
-    AppClient, Group, OutboxMessage, Session, SigningKey, User, UserPool, VerificationCode,
+    AdminQueriesApi, AppClient, Group, OutboxMessage, Session, SigningKey, User, UserPool,
+    VerificationCode,
 };
 
 /// A page of results and the key to continue after, if there are more.
@@ -91,6 +92,14 @@ pub trait Store: Send + Sync + 'static {
     /// `expires` (after which the challenge is refused anyway) and pruned as of `now`.
     async fn consume_challenge(&self, id: &str, expires: Timestamp, now: Timestamp)
         -> Result<bool>;
+
+    // Admin Queries APIs.
+    async fn insert_admin_queries_api(&self, api: &AdminQueriesApi) -> Result<()>;
+    async fn get_admin_queries_api(&self, id: &str) -> Result<Option<AdminQueriesApi>>;
+    /// All APIs, or those of one pool, oldest first.
+    async fn list_admin_queries_apis(&self, pool: Option<&PoolId>) -> Result<Vec<AdminQueriesApi>>;
+    async fn update_admin_queries_api(&self, api: &AdminQueriesApi) -> Result<bool>;
+    async fn delete_admin_queries_api(&self, id: &str) -> Result<bool>;
 
     // The outbox. Bodies arrive sealed.
     async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64>;

@@ -4,7 +4,9 @@ pub mod config;
 pub mod data_dir;
 pub mod smtp;
 
+mod admin_queries;
 mod aws_json;
+mod render;
 mod well_known;
 
 use std::net::SocketAddr;
@@ -14,13 +16,13 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use cognate_core::service::{Cognito, ServiceConfig};
 use cognate_core::sigv4::{CredentialSource, Principal};
 use cognate_store::SqlStore;
 use tokio::sync::oneshot;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -59,17 +61,28 @@ pub fn router(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods(Any)
-        .allow_headers(Any)
+        // Mirrored, not `*`: a wildcard does not cover Authorization in browsers.
+        .allow_headers(AllowHeaders::mirror_request())
         .expose_headers([
             request_id.clone(),
             HeaderName::from_static("x-amzn-errortype"),
         ])
         .max_age(Duration::from_secs(600));
-    Router::new()
+    let aws = Router::new()
         .route("/", post(aws_json::handle))
         .route("/healthz", get(|| async { "ok" }))
         .route("/{pool}/.well-known/jwks.json", get(well_known::jwks))
-        .route("/{pool}/.well-known/openid-configuration", get(well_known::openid_configuration))
+        .route(
+            "/{pool}/.well-known/openid-configuration",
+            get(well_known::openid_configuration),
+        )
+        .layer(cors);
+    // Admin Queries answers CORS itself, API Gateway's way, on every response and preflight.
+    let admin_queries = Router::new().route(
+        "/adminqueries/{api}/{stage}/{route}",
+        any(admin_queries::handle),
+    );
+    aws.merge(admin_queries)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -83,7 +96,6 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path(), target)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(cors)
 }
 
 /// A started server.

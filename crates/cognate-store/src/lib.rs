@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use cognate_core::filter::{FilterAttribute, FilterOp, UserFilter};
 use cognate_core::ids::{ClientId, GroupName, PoolId, Timestamp, Username};
 use cognate_core::model::{
-    AppClient, Attribute, CodePurpose, Group, OutboxMessage, Session, SigningKey, TokenUse, User,
-    UserPool, UserStatus, VerificationCode,
+    AdminQueriesApi, AppClient, Attribute, CodePurpose, Group, OutboxMessage, Session, SigningKey,
+    TokenUse, User, UserPool, UserStatus, VerificationCode,
 };
 use cognate_core::store::{Page, Store};
 use cognate_core::{Error, Result};
@@ -1134,6 +1134,61 @@ impl Store for SqlStore {
             Err(e) if is_unique_violation(&e) => Ok(false),
             Err(e) => Err(db_error(e)),
         }
+    }
+
+    async fn insert_admin_queries_api(&self, api: &AdminQueriesApi) -> Result<()> {
+        let _w = self.write_lock().await;
+        sqlx::query("INSERT INTO admin_queries_apis (id, pool_id, created_at, document) VALUES ($1, $2, $3, $4)")
+            .bind(api.id.as_str())
+            .bind(api.pool_id.as_str())
+            .bind(api.created.0)
+            .bind(to_json(api)?)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_admin_queries_api(&self, id: &str) -> Result<Option<AdminQueriesApi>> {
+        let row = sqlx::query("SELECT document FROM admin_queries_apis WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(|r| from_json(&get::<String>(&r, "document")?))
+            .transpose()
+    }
+
+    async fn list_admin_queries_apis(&self, pool: Option<&PoolId>) -> Result<Vec<AdminQueriesApi>> {
+        let rows = sqlx::query("SELECT document FROM admin_queries_apis WHERE ($1 = '' OR pool_id = $1) ORDER BY created_at, id")
+            .bind(pool.map(PoolId::as_str).unwrap_or(""))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|r| from_json(&get::<String>(r, "document")?))
+            .collect()
+    }
+
+    async fn update_admin_queries_api(&self, api: &AdminQueriesApi) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let result = sqlx::query("UPDATE admin_queries_apis SET document = $2 WHERE id = $1")
+            .bind(api.id.as_str())
+            .bind(to_json(api)?)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn delete_admin_queries_api(&self, id: &str) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let result = sqlx::query("DELETE FROM admin_queries_apis WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(result.rows_affected() > 0)
     }
 
     async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64> {

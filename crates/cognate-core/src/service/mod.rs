@@ -1,6 +1,7 @@
 //! The rules of user pools. Every adapter (Cognito JSON, Admin Queries, console, push) calls
 //! these functions; a rule lives here once.
 
+mod admin_queries;
 mod auth;
 mod clients;
 mod groups;
@@ -15,7 +16,8 @@ use std::sync::Arc;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
-pub use auth::{AuthOutcome, AuthParameters, Tokens};
+pub use admin_queries::{AdminQueriesSettings, AdminQueryRefusal};
+pub use auth::{AuthOutcome, AuthParameters, Caller, Tokens};
 pub use clients::ClientSettings;
 pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
 pub use messages::{CodeDelivery, MessageSender};

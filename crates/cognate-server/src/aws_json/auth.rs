@@ -5,7 +5,7 @@ use cognate_core::Result;
 use serde_json::{json, Value};
 
 use super::input::Input;
-use super::render;
+use crate::render;
 
 fn outcome(outcome: AuthOutcome) -> Value {
     match outcome {

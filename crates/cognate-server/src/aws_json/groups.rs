@@ -7,7 +7,7 @@ use cognate_core::Result;
 use serde_json::{json, Value};
 
 use super::input::Input;
-use super::render;
+use crate::render::{self, Dates};
 
 fn group_name(input: &Input) -> Result<GroupName> {
     GroupName::parse(input.str("GroupName")?)
@@ -22,7 +22,7 @@ fn settings(input: &Input) -> Result<GroupSettings> {
 }
 
 fn groups_page(groups: &[Group], next: Option<String>) -> Value {
-    let mut out = json!({"Groups": groups.iter().map(render::group).collect::<Vec<_>>()});
+    let mut out = json!({"Groups": groups.iter().map(|g| render::group(g, Dates::EpochSeconds)).collect::<Vec<_>>()});
     if let Some(next) = next {
         out["NextToken"] = json!(next);
     }
@@ -33,19 +33,19 @@ pub async fn create_group(c: &Cognito, input: Input) -> Result<Value> {
     let group = c
         .create_group(&input.pool_id()?, group_name(&input)?, settings(&input)?)
         .await?;
-    Ok(json!({"Group": render::group(&group)}))
+    Ok(json!({"Group": render::group(&group, Dates::EpochSeconds)}))
 }
 
 pub async fn get_group(c: &Cognito, input: Input) -> Result<Value> {
     let group = c.get_group(&input.pool_id()?, &group_name(&input)?).await?;
-    Ok(json!({"Group": render::group(&group)}))
+    Ok(json!({"Group": render::group(&group, Dates::EpochSeconds)}))
 }
 
 pub async fn update_group(c: &Cognito, input: Input) -> Result<Value> {
     let group = c
         .update_group(&input.pool_id()?, &group_name(&input)?, settings(&input)?)
         .await?;
-    Ok(json!({"Group": render::group(&group)}))
+    Ok(json!({"Group": render::group(&group, Dates::EpochSeconds)}))
 }
 
 pub async fn delete_group(c: &Cognito, input: Input) -> Result<Value> {
@@ -105,8 +105,7 @@ pub async fn list_users_in_group(c: &Cognito, input: Input) -> Result<Value> {
             input.opt_str("NextToken")?,
         )
         .await?;
-    let mut out =
-        json!({"Users": page.items.iter().map(|u| render::user_type(u, None)).collect::<Vec<_>>()});
+    let mut out = json!({"Users": page.items.iter().map(|u| render::user_type(u, None, Dates::EpochSeconds)).collect::<Vec<_>>()});
     if let Some(next) = page.next {
         out["NextToken"] = json!(next);
     }

@@ -1,12 +1,29 @@
 //! The Cognito user-pool API in AWS JSON 1.1: `POST /` with `X-Amz-Target`. This adapter checks
 //! the signature where the operation needs one, turns the JSON into domain types, calls one
-//! service function and renders the result or the error in AWS's dialect.
+//! service function and renders the result or the error in AWS's dialect. The same dialect
+//! carries cognate's own management API (`X-Amz-Target: CognateManagementService.<Operation>`,
+//! always signed), which the project toolchain uses.
+
+/// One table names every operation and its handler: the list of known operations and the
+/// dispatch cannot drift apart.
+macro_rules! operations {
+    ($($name:literal => $handler:path),* $(,)?) => {
+        pub(super) const OPERATIONS: &[&str] = &[$($name),*];
+
+        pub(super) async fn dispatch(c: &Cognito, operation: &str, input: Input) -> Result<Value> {
+            match operation {
+                $($name => $handler(c, input).await,)*
+                other => Err($crate::aws_json::unknown_operation(other)),
+            }
+        }
+    };
+}
 
 mod auth;
 mod groups;
 mod input;
+mod management;
 mod pools;
-mod render;
 mod users;
 
 use axum::body::Bytes;
@@ -22,6 +39,7 @@ use crate::AppState;
 use input::Input;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+const MANAGEMENT_PREFIX: &str = "CognateManagementService.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// Operations a client calls without AWS credentials (authorized by client id, token or
@@ -51,20 +69,36 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let operation = headers
+    let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
-        .unwrap_or("")
-        .to_owned();
+        .unwrap_or("");
+    let (management, operation) = match (
+        target.strip_prefix(TARGET_PREFIX),
+        target.strip_prefix(MANAGEMENT_PREFIX),
+    ) {
+        (Some(op), _) => (false, op.to_owned()),
+        (_, Some(op)) => (true, op.to_owned()),
+        _ => (false, String::new()),
+    };
     let result = async {
-        if !OPERATIONS.contains(&operation.as_str()) {
+        let known = if management {
+            management::OPERATIONS
+        } else {
+            OPERATIONS
+        };
+        if !known.contains(&operation.as_str()) {
             return Err(unknown_operation(&operation));
         }
-        if !UNSIGNED.contains(&operation.as_str()) {
+        if management || !UNSIGNED.contains(&operation.as_str()) {
             verify_signature(&state, &method, &uri, &headers, &body)?;
         }
-        dispatch(&state.cognito, &operation, Input::parse(&body)?).await
+        let input = Input::parse(&body)?;
+        if management {
+            management::dispatch(&state.cognito, &operation, input).await
+        } else {
+            dispatch(&state.cognito, &operation, input).await
+        }
     }
     .await;
     match result {
@@ -123,21 +157,6 @@ fn verify_signature(
     Ok(())
 }
 
-/// One table names every operation and its handler: the list of known operations and the
-/// dispatch cannot drift apart.
-macro_rules! operations {
-    ($($name:literal => $handler:path),* $(,)?) => {
-        const OPERATIONS: &[&str] = &[$($name),*];
-
-        async fn dispatch(c: &Cognito, operation: &str, input: Input) -> Result<Value> {
-            match operation {
-                $($name => $handler(c, input).await,)*
-                other => Err(unknown_operation(other)),
-            }
-        }
-    };
-}
-
 operations! {
     "CreateUserPool" => pools::create_user_pool,
     "DescribeUserPool" => pools::describe_user_pool,
@@ -189,7 +208,7 @@ operations! {
     "ListUsersInGroup" => groups::list_users_in_group,
 }
 
-fn unknown_operation(operation: &str) -> Error {
+pub(crate) fn unknown_operation(operation: &str) -> Error {
     if operation.is_empty() {
         Error::UnknownOperation("Missing or unknown X-Amz-Target header.".into())
     } else {

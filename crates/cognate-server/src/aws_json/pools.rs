@@ -6,7 +6,7 @@ use cognate_core::{Error, Result};
 use serde_json::{json, Value};
 
 use super::input::Input;
-use super::render;
+use crate::render;
 
 fn pool_settings(input: &Input) -> Result<PoolSettings> {
     let password_policy = match input.opt_object("Policies")? {

@@ -6,7 +6,7 @@ use cognate_core::Result;
 use serde_json::{json, Value};
 
 use super::input::Input;
-use super::render;
+use crate::render::{self, Dates};
 
 fn new_user(input: &Input) -> Result<NewUser> {
     Ok(NewUser {
@@ -69,7 +69,7 @@ pub async fn admin_create_user(c: &Cognito, input: Input) -> Result<Value> {
             input.opt_str("MessageAction")?,
         )
         .await?;
-    Ok(json!({"User": render::user_type(&user, None)}))
+    Ok(json!({"User": render::user_type(&user, None, Dates::EpochSeconds)}))
 }
 
 pub async fn admin_set_user_password(c: &Cognito, input: Input) -> Result<Value> {
@@ -88,7 +88,7 @@ pub async fn admin_get_user(c: &Cognito, input: Input) -> Result<Value> {
     let user = c
         .admin_get_user(&input.pool_id()?, input.str("Username")?)
         .await?;
-    Ok(render::admin_get_user(&user))
+    Ok(render::admin_get_user(&user, Dates::EpochSeconds))
 }
 
 pub async fn admin_delete_user(c: &Cognito, input: Input) -> Result<Value> {
@@ -157,7 +157,7 @@ pub async fn list_users(c: &Cognito, input: Input) -> Result<Value> {
     let users: Vec<Value> = page
         .users
         .iter()
-        .map(|u| render::user_type(u, only.as_deref()))
+        .map(|u| render::user_type(u, only.as_deref(), Dates::EpochSeconds))
         .collect();
     let mut out = json!({"Users": users});
     if let Some(next) = page.next {

@@ -1,6 +1,7 @@
 //! Integration tests: the real server, driven by the official AWS SDK for Rust.
 
 mod admin;
+mod admin_queries;
 mod auth;
 mod groups;
 mod pools;

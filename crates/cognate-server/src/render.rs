@@ -1,9 +1,35 @@
-//! Domain records in the Cognito JSON shapes (member names as in the service model; timestamps
-//! as epoch seconds).
+//! Domain records in Cognito's shapes (member names as in the service model). The JSON API
+//! writes timestamps as epoch seconds; the Admin Queries API as ISO-8601 strings, as Amplify's
+//! Lambda did by JSON-stringifying the SDK's Date objects.
 
+use cognate_core::ids::Timestamp;
 use cognate_core::model::{AppClient, Attribute, User, UserPool};
 use cognate_core::service::{CodeDelivery, Tokens};
 use serde_json::{json, Map, Value};
+
+/// How a dialect writes timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dates {
+    EpochSeconds,
+    Iso8601,
+}
+
+impl Dates {
+    pub fn render(self, at: Timestamp) -> Value {
+        match self {
+            Dates::EpochSeconds => json!(at.epoch_secs_f64()),
+            Dates::Iso8601 => {
+                let format = time::macros::format_description!(
+                    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+                );
+                let moment =
+                    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.0) * 1_000_000)
+                        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+                json!(moment.format(format).unwrap_or_default())
+            }
+        }
+    }
+}
 
 pub fn attributes(list: &[Attribute]) -> Value {
     Value::Array(
@@ -15,7 +41,7 @@ pub fn attributes(list: &[Attribute]) -> Value {
 
 /// UserType, as in ListUsers and AdminCreateUser. `only` restricts the attributes
 /// (ListUsers' AttributesToGet).
-pub fn user_type(user: &User, only: Option<&[String]>) -> Value {
+pub fn user_type(user: &User, only: Option<&[String]>, dates: Dates) -> Value {
     let all = user.all_attributes();
     let shown: Vec<Attribute> = match only {
         Some(names) => all
@@ -27,20 +53,20 @@ pub fn user_type(user: &User, only: Option<&[String]>) -> Value {
     json!({
         "Username": user.username,
         "Attributes": attributes(&shown),
-        "UserCreateDate": user.created.epoch_secs_f64(),
-        "UserLastModifiedDate": user.modified.epoch_secs_f64(),
+        "UserCreateDate": dates.render(user.created),
+        "UserLastModifiedDate": dates.render(user.modified),
         "Enabled": user.enabled,
         "UserStatus": user.status.as_str(),
     })
 }
 
 /// AdminGetUser's output.
-pub fn admin_get_user(user: &User) -> Value {
+pub fn admin_get_user(user: &User, dates: Dates) -> Value {
     json!({
         "Username": user.username,
         "UserAttributes": attributes(&user.all_attributes()),
-        "UserCreateDate": user.created.epoch_secs_f64(),
-        "UserLastModifiedDate": user.modified.epoch_secs_f64(),
+        "UserCreateDate": dates.render(user.created),
+        "UserLastModifiedDate": dates.render(user.modified),
         "Enabled": user.enabled,
         "UserStatus": user.status.as_str(),
         "UserMFASettingList": [],
@@ -148,12 +174,12 @@ pub fn user_pool_client(client: &AppClient) -> Value {
 }
 
 /// GroupType.
-pub fn group(group: &cognate_core::model::Group) -> Value {
+pub fn group(group: &cognate_core::model::Group, dates: Dates) -> Value {
     let mut out = json!({
         "GroupName": group.name,
         "UserPoolId": group.pool_id,
-        "LastModifiedDate": group.modified.epoch_secs_f64(),
-        "CreationDate": group.created.epoch_secs_f64(),
+        "LastModifiedDate": dates.render(group.modified),
+        "CreationDate": dates.render(group.created),
     });
     let object = out.as_object_mut().expect("object");
     if let Some(description) = &group.description {

@@ -1,0 +1,186 @@
+//! Admin Queries APIs: which pool, which groups may use them, which extra routes they serve,
+//! and the authorization every call goes through. The routes themselves call the same user and
+//! group services as the Cognito API.
+
+use rand::Rng;
+
+use super::auth::Caller;
+use super::{now, Cognito};
+use crate::error::{Error, Result};
+use crate::ids::{GroupName, PoolId};
+use crate::model::{AdminQueriesApi, AdminRoute};
+
+/// What creating or changing an API sets; on update `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct AdminQueriesSettings {
+    pub stage: Option<String>,
+    pub allowed_groups: Option<Vec<GroupName>>,
+    pub extra_routes: Option<Vec<AdminRoute>>,
+}
+
+/// Why a caller may not use an API (the adapter's 401 and 403).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminQueryRefusal {
+    /// No valid access token of this API's pool.
+    Unauthenticated,
+    /// Signed in, but in none of the allowed groups.
+    NotPermitted,
+}
+
+fn api_not_found(id: &str) -> Error {
+    Error::ResourceNotFound(format!("Admin Queries API {id} does not exist."))
+}
+
+/// API Gateway's shape of id: ten lowercase letters and digits.
+fn generate_api_id() -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..10)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+fn validate_stage(stage: &str) -> Result<()> {
+    if stage.is_empty()
+        || stage.len() > 128
+        || !stage
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::invalid(
+            "StageName must be 1 to 128 letters, digits, '-' or '_'.",
+        ));
+    }
+    Ok(())
+}
+
+impl Cognito {
+    /// Every allowed group must exist in the pool.
+    async fn check_groups_exist(&self, pool: &PoolId, groups: &[GroupName]) -> Result<()> {
+        for group in groups {
+            if self.store.get_group(pool, group).await?.is_none() {
+                return Err(Error::ResourceNotFound(format!(
+                    "Group {group} does not exist in user pool {pool}; create it before allowing it to use Admin Queries."
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create_admin_queries_api(
+        &self,
+        pool: &PoolId,
+        settings: AdminQueriesSettings,
+    ) -> Result<AdminQueriesApi> {
+        self.pool(pool).await?;
+        let stage = settings.stage.unwrap_or_else(|| "dev".into());
+        validate_stage(&stage)?;
+        let allowed_groups = settings.allowed_groups.unwrap_or_default();
+        self.check_groups_exist(pool, &allowed_groups).await?;
+        let created = now();
+        let api = AdminQueriesApi {
+            id: generate_api_id(),
+            pool_id: pool.clone(),
+            stage,
+            allowed_groups,
+            extra_routes: settings
+                .extra_routes
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| r.is_extra())
+                .collect(),
+            created,
+            modified: created,
+        };
+        self.store.insert_admin_queries_api(&api).await?;
+        tracing::info!(pool = %pool, api = %api.id, "created Admin Queries API");
+        Ok(api)
+    }
+
+    pub async fn describe_admin_queries_api(&self, id: &str) -> Result<AdminQueriesApi> {
+        self.store
+            .get_admin_queries_api(id)
+            .await?
+            .ok_or_else(|| api_not_found(id))
+    }
+
+    pub async fn list_admin_queries_apis(
+        &self,
+        pool: Option<&PoolId>,
+    ) -> Result<Vec<AdminQueriesApi>> {
+        self.store.list_admin_queries_apis(pool).await
+    }
+
+    pub async fn update_admin_queries_api(
+        &self,
+        id: &str,
+        settings: AdminQueriesSettings,
+    ) -> Result<AdminQueriesApi> {
+        let mut api = self.describe_admin_queries_api(id).await?;
+        if let Some(stage) = settings.stage {
+            validate_stage(&stage)?;
+            api.stage = stage;
+        }
+        if let Some(groups) = settings.allowed_groups {
+            self.check_groups_exist(&api.pool_id, &groups).await?;
+            api.allowed_groups = groups;
+        }
+        if let Some(routes) = settings.extra_routes {
+            api.extra_routes = routes.into_iter().filter(|r| r.is_extra()).collect();
+        }
+        api.modified = now();
+        if !self.store.update_admin_queries_api(&api).await? {
+            return Err(api_not_found(id));
+        }
+        tracing::info!(api = %api.id, "changed Admin Queries API");
+        Ok(api)
+    }
+
+    pub async fn delete_admin_queries_api(&self, id: &str) -> Result<()> {
+        if !self.store.delete_admin_queries_api(id).await? {
+            return Err(api_not_found(id));
+        }
+        tracing::info!(api = %id, "deleted Admin Queries API");
+        Ok(())
+    }
+
+    /// The one gate of every Admin Queries call: a valid, unrevoked access token of the API's
+    /// pool with the admin scope, from a member of an allowed group (checked against the current
+    /// membership, so removing someone from the group takes effect at once).
+    /// `/signUserOut` skips the group check; the route itself only lets users sign themselves out.
+    pub async fn admit_admin_query(
+        &self,
+        api: &AdminQueriesApi,
+        route: AdminRoute,
+        access_token: Option<&str>,
+    ) -> Result<Caller, AdminQueryRefusal> {
+        let token = access_token.ok_or(AdminQueryRefusal::Unauthenticated)?;
+        let caller = self
+            .authenticate_access_token(token)
+            .await
+            .map_err(|_| AdminQueryRefusal::Unauthenticated)?;
+        let scoped = caller
+            .claims
+            .get("scope")
+            .and_then(|s| s.as_str())
+            .is_some_and(|s| {
+                s.split(' ')
+                    .any(|scope| scope == "aws.cognito.signin.user.admin")
+            });
+        if caller.pool.id != api.pool_id || !scoped {
+            return Err(AdminQueryRefusal::Unauthenticated);
+        }
+        if route == AdminRoute::SignUserOut || api.allowed_groups.is_empty() {
+            return Ok(caller);
+        }
+        let groups = self
+            .all_groups_of(&caller.user)
+            .await
+            .map_err(|_| AdminQueryRefusal::NotPermitted)?;
+        if groups.iter().any(|g| api.allowed_groups.contains(&g.name)) {
+            Ok(caller)
+        } else {
+            Err(AdminQueryRefusal::NotPermitted)
+        }
+    }
+}

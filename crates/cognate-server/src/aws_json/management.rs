@@ -1,0 +1,105 @@
+//! cognate's own management API, in the AWS JSON dialect and always signed: Admin Queries APIs
+//! today (`cognate push` and operators use it).
+
+use cognate_core::ids::{GroupName, PoolId};
+use cognate_core::model::{AdminQueriesApi, AdminRoute};
+use cognate_core::service::{AdminQueriesSettings, Cognito};
+use cognate_core::{Error, Result};
+use serde_json::{json, Value};
+
+use super::input::Input;
+
+operations! {
+    "CreateAdminQueriesApi" => create_admin_queries_api,
+    "DescribeAdminQueriesApi" => describe_admin_queries_api,
+    "ListAdminQueriesApis" => list_admin_queries_apis,
+    "UpdateAdminQueriesApi" => update_admin_queries_api,
+    "DeleteAdminQueriesApi" => delete_admin_queries_api,
+}
+
+fn settings(input: &Input) -> Result<AdminQueriesSettings> {
+    let allowed_groups = input
+        .opt_strings("AllowedGroups")?
+        .map(|groups| {
+            groups
+                .iter()
+                .map(|g| GroupName::parse(g))
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?;
+    let extra_routes = input
+        .opt_strings("ExtraRoutes")?
+        .map(|routes| {
+            routes
+                .iter()
+                .map(|r| match AdminRoute::parse(r) {
+                    Some(route) if route.is_extra() => Ok(route),
+                    _ => Err(Error::invalid(format!(
+                        "Unknown extra route {r}; the extra routes are createUser, deleteUser, setUserPassword, updateUserAttributes, createGroup, deleteGroup"
+                    ))),
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?;
+    Ok(AdminQueriesSettings {
+        stage: input.opt_str("StageName")?.map(str::to_owned),
+        allowed_groups,
+        extra_routes,
+    })
+}
+
+/// `{public_url}/adminqueries/{id}/{stage}`: what goes into `aws_cloud_logic_custom`.
+pub fn endpoint(c: &Cognito, api: &AdminQueriesApi) -> String {
+    format!(
+        "{}/adminqueries/{}/{}",
+        c.config().public_url,
+        api.id,
+        api.stage
+    )
+}
+
+fn render(c: &Cognito, api: &AdminQueriesApi) -> Value {
+    json!({
+        "ApiId": api.id,
+        "UserPoolId": api.pool_id,
+        "StageName": api.stage,
+        "AllowedGroups": api.allowed_groups,
+        "ExtraRoutes": api.extra_routes,
+        "Endpoint": endpoint(c, api),
+        "CreationDate": api.created.epoch_secs_f64(),
+        "LastModifiedDate": api.modified.epoch_secs_f64(),
+    })
+}
+
+async fn create_admin_queries_api(c: &Cognito, input: Input) -> Result<Value> {
+    let api = c
+        .create_admin_queries_api(&input.pool_id()?, settings(&input)?)
+        .await?;
+    Ok(json!({"AdminQueriesApi": render(c, &api)}))
+}
+
+async fn describe_admin_queries_api(c: &Cognito, input: Input) -> Result<Value> {
+    let api = c.describe_admin_queries_api(input.str("ApiId")?).await?;
+    Ok(json!({"AdminQueriesApi": render(c, &api)}))
+}
+
+async fn list_admin_queries_apis(c: &Cognito, input: Input) -> Result<Value> {
+    let pool = input
+        .opt_str("UserPoolId")?
+        .map(PoolId::parse)
+        .transpose()?;
+    let apis = c.list_admin_queries_apis(pool.as_ref()).await?;
+    Ok(json!({"AdminQueriesApis": apis.iter().map(|a| render(c, a)).collect::<Vec<_>>()}))
+}
+
+async fn update_admin_queries_api(c: &Cognito, input: Input) -> Result<Value> {
+    let api = c
+        .update_admin_queries_api(input.str("ApiId")?, settings(&input)?)
+        .await?;
+    Ok(json!({"AdminQueriesApi": render(c, &api)}))
+}
+
+async fn delete_admin_queries_api(c: &Cognito, input: Input) -> Result<Value> {
+    c.delete_admin_queries_api(input.str("ApiId")?).await?;
+    Ok(json!({}))
+}
