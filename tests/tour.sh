@@ -14,7 +14,7 @@ server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 cat serve.out
 
-step() { printf '\n$ %s\n' "$*"; "$@"; }
+step() { printf '\n$ %s\n' "$*" >&2; "$@"; }
 
 export AWS_SHARED_CREDENTIALS_FILE=$PWD/cognate-data/credentials AWS_PROFILE=cognate AWS_DEFAULT_REGION=us-east-1
 export AWS_ENDPOINT_URL=http://127.0.0.1:$port
@@ -54,6 +54,25 @@ c = json.load(open("claims.json"))
 assert c["cognito:groups"] == ["admin", "editors"], c
 assert c["cognito:preferred_role"] == f"arn:aws:iam::000000000000:role/{pool}-adminGroupRole", c
 PY
+# Admin Queries: an API for members of admin, created through the signed management API.
+AKID=$(awk -F' = ' '/aws_access_key_id/ {print $2}' "$AWS_SHARED_CREDENTIALS_FILE")
+SECRET=$(awk -F' = ' '/aws_secret_access_key/ {print $2}' "$AWS_SHARED_CREDENTIALS_FILE")
+ADMIN_QUERIES=$(curl -sf --aws-sigv4 "aws:amz:us-east-1:cognate" --user "$AKID:$SECRET" \
+  -H 'Content-Type: application/x-amz-json-1.1' -H 'X-Amz-Target: CognateManagementService.CreateAdminQueriesApi' \
+  -d "{\"UserPoolId\": \"$POOL\", \"AllowedGroups\": [\"admin\"]}" "$AWS_ENDPOINT_URL/" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["AdminQueriesApi"]["Endpoint"])')
+echo "Admin Queries endpoint: $ADMIN_QUERIES"
+aws cognito-idp admin-create-user --user-pool-id "$POOL" --username awesomeeditor --message-action SUPPRESS >/dev/null
+ACCESS=$(aws cognito-idp initiate-auth --client-id "$CLIENT" --auth-flow USER_PASSWORD_AUTH \
+  --auth-parameters USERNAME=alice,PASSWORD='Passw0rd!' \
+  --query AuthenticationResult.AccessToken --output text)
+step curl -sf -X POST "$ADMIN_QUERIES/addUserToGroup" -H "Authorization: $ACCESS" \
+  -H 'Content-Type: application/json' -d '{"username": "awesomeeditor", "groupname": "editors"}'
+echo
+step curl -sf "$ADMIN_QUERIES/listUsersInGroup?groupname=editors&limit=10" -H "Authorization: $ACCESS" | tee members.json
+echo
+python3 -c 'import json; users = json.load(open("members.json"))["Users"]; assert [u["Username"] for u in users] == ["alice", "awesomeeditor"], users'
+
 step aws cognito-idp admin-disable-user --user-pool-id "$POOL" --username alice
 if aws cognito-idp initiate-auth --client-id "$CLIENT" --auth-flow USER_PASSWORD_AUTH \
   --auth-parameters USERNAME=alice,PASSWORD='Passw0rd!' 2>err.txt; then
