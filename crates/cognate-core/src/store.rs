@@ -45,6 +45,8 @@ pub trait Store: Send + Sync + 'static {
 
     // Users. `insert_user` fails with UsernameExists when the username key is taken.
     async fn insert_user(&self, user: &User) -> Result<()>;
+    /// Imports many users in one transaction (all or none), e.g. a migration from another pool.
+    async fn insert_users(&self, users: &[User]) -> Result<()>;
     async fn get_user(&self, pool: &PoolId, username_key: &str) -> Result<Option<User>>;
     async fn get_user_by_sub(&self, pool: &PoolId, sub: &str) -> Result<Option<User>>;
     /// Users whose attribute `name` equals `value` exactly.

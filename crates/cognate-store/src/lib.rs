@@ -251,6 +251,32 @@ impl SqlStore {
         Ok(users)
     }
 
+    async fn insert_user_row(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user: &User) -> Result<()> {
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ))
+        .bind(user.pool_id.as_str())
+        .bind(user.sub.as_str())
+        .bind(user.username.as_str())
+        .bind(user.username_key.as_str())
+        .bind(user.status.as_str())
+        .bind(i64::from(user.enabled))
+        .bind(user.password_hash.as_deref())
+        .bind(user.created.0)
+        .bind(user.modified.0)
+        .bind(user.failed_sign_ins)
+        .bind(user.last_failed_sign_in.map(|t| t.0))
+        .bind(user.temporary_password_expires.map(|t| t.0))
+        .bind(user.sealed_srp_verifier.clone())
+        .execute(&mut **tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => return Err(Error::UsernameExists("User already exists".into())),
+            other => other.map_err(db_error)?,
+        };
+        Self::write_attributes(tx, user).await
+    }
+
     async fn write_attributes(
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         user: &User,
@@ -570,32 +596,17 @@ impl Store for SqlStore {
     async fn insert_user(&self, user: &User) -> Result<()> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let result: Result<_> = async {
-            let inserted = sqlx::query(&format!(
-                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-            ))
-            .bind(user.pool_id.as_str())
-            .bind(user.sub.as_str())
-            .bind(user.username.as_str())
-            .bind(user.username_key.as_str())
-            .bind(user.status.as_str())
-            .bind(i64::from(user.enabled))
-            .bind(user.password_hash.as_deref())
-            .bind(user.created.0)
-            .bind(user.modified.0)
-            .bind(user.failed_sign_ins)
-            .bind(user.last_failed_sign_in.map(|t| t.0))
-            .bind(user.temporary_password_expires.map(|t| t.0))
-            .bind(user.sealed_srp_verifier.clone())
-            .execute(&mut *tx)
-            .await;
-            match inserted {
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(Error::UsernameExists("User already exists".into()))
-                }
-                other => other.map_err(db_error)?,
-            };
-            Self::write_attributes(&mut tx, user).await?;
+        let result = Self::insert_user_row(&mut tx, user).await;
+        finish(tx, result).await
+    }
+
+    async fn insert_users(&self, users: &[User]) -> Result<()> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result: Result<()> = async {
+            for user in users {
+                Self::insert_user_row(&mut tx, user).await?;
+            }
             Ok(())
         }
         .await;
