@@ -2,6 +2,7 @@
 //! pure pieces (ListUsers filters, SigV4). No HTTP and no SQL here.
 
 pub mod claims;
+mod cpu;
 pub mod crypto;
 pub mod error;
 pub mod filter;

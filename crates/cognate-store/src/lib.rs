@@ -271,7 +271,9 @@ impl SqlStore {
         .execute(&mut **tx)
         .await;
         match inserted {
-            Err(e) if is_unique_violation(&e) => return Err(Error::UsernameExists("User already exists".into())),
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Error::UsernameExists("User already exists".into()))
+            }
             other => other.map_err(db_error)?,
         };
         Self::write_attributes(tx, user).await
@@ -348,43 +350,92 @@ async fn finish<T>(tx: sqlx::Transaction<'_, sqlx::Any>, result: Result<T>) -> R
     }
 }
 
-/// The SQL condition and its values for a ListUsers filter, on `users u`, placeholders from
-/// `$first`.
-fn filter_condition(filter: &UserFilter, first: usize) -> (String, Vec<String>) {
+/// The SQL of one ListUsers page and the values it binds after `$1` (pool) and `$2` (limit).
+///
+/// Each shape is written so that both planners walk the right index: one lower bound on
+/// `username_key` (two bounds make SQLite range-scan from the looser one), and attribute
+/// filters that start from the attribute index (`CROSS JOIN` fixes SQLite's join order; to
+/// PostgreSQL it is an inner join like any other) instead of scanning users in name order.
+fn list_users_query(filter: Option<&UserFilter>, after: Option<&str>) -> (String, Vec<String>) {
+    let columns = USER_COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let after = after.unwrap_or("").to_owned();
+    let order = "ORDER BY u.username_key LIMIT $2";
+    let plain = |condition: &str, mut values: Vec<String>| {
+        let n = values.len() + 3;
+        values.push(after.clone());
+        (format!("SELECT {columns} FROM users u WHERE u.pool_id = $1 AND {condition} AND u.username_key > ${n} {order}"), values)
+    };
+    let Some(filter) = filter else {
+        return (format!("SELECT {columns} FROM users u WHERE u.pool_id = $1 AND u.username_key > $3 {order}"), vec![after]);
+    };
+    let upper = format!("{}{MAX_CHAR}", filter.value);
     let range = |column: &str| match filter.op {
-        FilterOp::Equals => (format!("{column} = ${first}"), vec![filter.value.clone()]),
+        FilterOp::Equals => (format!("{column} = $3"), vec![filter.value.clone()]),
         FilterOp::StartsWith => (
-            format!("{column} >= ${first} AND {column} < ${}", first + 1),
-            vec![filter.value.clone(), format!("{}{MAX_CHAR}", filter.value)],
+            format!("{column} >= $3 AND {column} < $4"),
+            vec![filter.value.clone(), upper.clone()],
         ),
     };
     match filter.attribute {
-        FilterAttribute::Username => range("u.username_key"),
-        FilterAttribute::Sub => range("u.sub"),
-        FilterAttribute::UserStatus => range("u.status"),
+        FilterAttribute::Username => match filter.op {
+            FilterOp::Equals => plain("u.username_key = $3", vec![filter.value.clone()]),
+            FilterOp::StartsWith => {
+                let (lower, bound) = if after >= filter.value {
+                    (">", after.clone())
+                } else {
+                    (">=", filter.value.clone())
+                };
+                (
+                    format!("SELECT {columns} FROM users u WHERE u.pool_id = $1 AND u.username_key {lower} $3 AND u.username_key < $4 {order}"),
+                    vec![bound, upper],
+                )
+            }
+        },
+        FilterAttribute::Sub => {
+            let (condition, values) = range("u.sub");
+            plain(&condition, values)
+        }
+        FilterAttribute::UserStatus => {
+            let (condition, values) = range("u.status");
+            plain(&condition, values)
+        }
         FilterAttribute::Enabled => {
-            let states: Vec<&str> = [("Enabled", 1), ("Disabled", 0)]
+            let states: Vec<&str> = [("Enabled", "1"), ("Disabled", "0")]
                 .into_iter()
                 .filter(|(label, _)| filter.matches(label))
-                .map(|(_, v)| if v == 1 { "1" } else { "0" })
+                .map(|(_, v)| v)
                 .collect();
-            if states.is_empty() {
-                ("1 = 0".into(), vec![])
+            let condition = if states.is_empty() {
+                "1 = 0".to_owned()
             } else {
-                (format!("u.enabled IN ({})", states.join(", ")), vec![])
-            }
+                format!("u.enabled IN ({})", states.join(", "))
+            };
+            plain(&condition, vec![])
         }
         other => {
             let name = other
                 .attribute_name()
                 .expect("attribute filters name an attribute");
-            let (value_condition, mut values) = range("a.value");
-            let shifted = value_condition
-                .replace(&format!("${}", first + 1), &format!("${}", first + 2))
-                .replace(&format!("${first}"), &format!("${}", first + 1));
+            let (condition, mut values) = match filter.op {
+                FilterOp::Equals => ("a.value = $4".to_owned(), vec![filter.value.clone()]),
+                FilterOp::StartsWith => (
+                    "a.value >= $4 AND a.value < $5".to_owned(),
+                    vec![filter.value.clone(), upper.clone()],
+                ),
+            };
             values.insert(0, name.to_owned());
+            let n = values.len() + 3;
+            values.push(after.clone());
             (
-                format!("u.sub IN (SELECT a.sub FROM user_attributes a WHERE a.pool_id = u.pool_id AND a.name = ${first} AND {shifted})"),
+                format!(
+                    "SELECT {columns} FROM user_attributes a CROSS JOIN users u \
+                     WHERE a.pool_id = $1 AND a.name = $3 AND {condition} AND u.pool_id = a.pool_id AND u.sub = a.sub \
+                     AND u.username_key > ${n} {order}"
+                ),
                 values,
             )
         }
@@ -714,17 +765,9 @@ impl Store for SqlStore {
         limit: u32,
         after: Option<&str>,
     ) -> Result<Page<User>> {
-        let (condition, values) = match filter {
-            Some(f) => filter_condition(f, 4),
-            None => ("1 = 1".into(), vec![]),
-        };
-        let sql = format!(
-            "SELECT {} FROM users u WHERE u.pool_id = $1 AND u.username_key > $2 AND {condition} ORDER BY u.username_key LIMIT $3",
-            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
-        );
+        let (sql, values) = list_users_query(filter, after);
         let mut query = sqlx::query(&sql)
             .bind(pool.as_str())
-            .bind(after.unwrap_or(""))
             .bind(i64::from(limit) + 1);
         for value in &values {
             query = query.bind(value.as_str());
@@ -1266,6 +1309,41 @@ fn page<T>(items: &mut Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Page<T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_username_prefix_has_one_lower_bound() {
+        let filter = UserFilter::parse(r#"username ^= "user004""#).unwrap();
+        let (sql, values) = list_users_query(filter.as_ref(), None);
+        assert!(
+            sql.contains("u.username_key >= $3 AND u.username_key < $4"),
+            "{sql}"
+        );
+        assert_eq!(values, ["user004".to_owned(), format!("user004{MAX_CHAR}")]);
+        let (sql, values) = list_users_query(filter.as_ref(), Some("user0042"));
+        assert!(
+            sql.contains("u.username_key > $3 AND u.username_key < $4"),
+            "{sql}"
+        );
+        assert_eq!(
+            values[0], "user0042",
+            "a page token past the prefix start is the bound"
+        );
+    }
+
+    #[test]
+    fn attribute_filters_start_from_the_attribute_index() {
+        let filter = UserFilter::parse(r#"email = "a@example.com""#).unwrap();
+        let (sql, values) = list_users_query(filter.as_ref(), Some("k"));
+        assert!(
+            sql.contains("FROM user_attributes a CROSS JOIN users u"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("a.name = $3 AND a.value = $4") && sql.contains("u.username_key > $5"),
+            "{sql}"
+        );
+        assert_eq!(values, ["email", "a@example.com", "k"]);
+    }
 
     #[test]
     fn passwords_in_database_urls_are_redacted() {

@@ -611,12 +611,27 @@ async fn memberships_are_idempotent_limited_and_cascade() {
 async fn a_bulk_import_is_all_or_nothing() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_bulk").await;
-        s.insert_users(&[user(&p, "a1"), user(&p, "a2")]).await.unwrap();
+        s.insert_users(&[user(&p, "a1"), user(&p, "a2")])
+            .await
+            .unwrap();
         let mut clash = user(&p, "a1");
         clash.sub = "another".into();
-        assert!(matches!(s.insert_users(&[user(&p, "a3"), clash]).await, Err(Error::UsernameExists(_))));
-        assert!(s.get_user(&p.id, "a3").await.unwrap().is_none(), "nothing of a failed import stays");
-        assert_eq!(s.list_users(&p.id, None, 60, None).await.unwrap().items.len(), 2);
+        assert!(matches!(
+            s.insert_users(&[user(&p, "a3"), clash]).await,
+            Err(Error::UsernameExists(_))
+        ));
+        assert!(
+            s.get_user(&p.id, "a3").await.unwrap().is_none(),
+            "nothing of a failed import stays"
+        );
+        assert_eq!(
+            s.list_users(&p.id, None, 60, None)
+                .await
+                .unwrap()
+                .items
+                .len(),
+            2
+        );
     })
     .await;
 }

@@ -19,14 +19,14 @@ pub(super) struct KeyCache {
 impl Cognito {
     /// One key for ID tokens and one for access tokens, as Cognito does.
     pub(super) async fn generate_pool_keys(&self, pool: &PoolId) -> Result<Vec<SigningKey>> {
-        let generated = tokio::task::spawn_blocking(|| -> Result<_> {
-            Ok([
-                (TokenUse::Id, generate_rsa_key()?),
-                (TokenUse::Access, generate_rsa_key()?),
-            ])
-        })
-        .await
-        .map_err(Error::internal)??;
+        let generated = self
+            .cpu_bound(|| -> Result<_> {
+                Ok([
+                    (TokenUse::Id, generate_rsa_key()?),
+                    (TokenUse::Access, generate_rsa_key()?),
+                ])
+            })
+            .await??;
         Ok(generated
             .into_iter()
             .map(|(token_use, key)| SigningKey {

@@ -22,6 +22,7 @@ pub use clients::ClientSettings;
 pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
 pub use messages::{CodeDelivery, MessageSender};
 pub use pools::PoolSettings;
+pub use srp_auth::parse_timestamp as parse_srp_timestamp;
 pub use users::{NewUser, UserPage};
 
 use crate::crypto::{PasswordHasherConfig, SecretBox};
@@ -49,6 +50,7 @@ pub struct Cognito {
     config: Arc<ServiceConfig>,
     keys: keys::KeyCache,
     sender: Option<Arc<dyn MessageSender>>,
+    cpu: crate::cpu::CpuPool,
 }
 
 impl Cognito {
@@ -60,7 +62,20 @@ impl Cognito {
             config: Arc::new(config),
             keys: keys::KeyCache::default(),
             sender: None,
+            cpu: crate::cpu::CpuPool::new(
+                std::thread::available_parallelism()
+                    .map(usize::from)
+                    .unwrap_or(2),
+            ),
         }
+    }
+
+    /// Runs CPU-heavy work (password hashing, SRP, key generation) on the CPU pool.
+    pub(crate) async fn cpu_bound<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        self.cpu.run(work).await
     }
 
     /// Also sends messages through `sender` (they always go to the outbox).

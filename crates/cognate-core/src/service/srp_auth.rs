@@ -141,14 +141,14 @@ impl Cognito {
                 (None, user_id, mac[16..].to_vec(), verifier)
             }
         };
-        let (b, server_public) = tokio::task::spawn_blocking(move || loop {
-            let b = random_bytes::<32>();
-            if let Some(public) = srp::server_public(&verifier, &b) {
-                break (b, public);
-            }
-        })
-        .await
-        .map_err(Error::internal)?;
+        let (b, server_public) = self
+            .cpu_bound(move || loop {
+                let b = random_bytes::<32>();
+                if let Some(public) = srp::server_public(&verifier, &b) {
+                    break (b, public);
+                }
+            })
+            .await?;
 
         let block = SecretBlock {
             id: uuid::Uuid::new_v4().to_string(),
@@ -249,19 +249,19 @@ impl Cognito {
             .ok_or_else(|| Error::internal("sealed b"))?;
         let pool_name = pool.id.short_name().to_owned();
         let user_id = block.user_id.clone();
-        let expected = tokio::task::spawn_blocking(move || {
-            let server_public = srp::server_public(&verifier, &b)?;
-            let key = srp::session_key(&client_public, &server_public, &b, &verifier)?;
-            Some(srp::password_claim_signature(
-                &key,
-                &pool_name,
-                &user_id,
-                &block_bytes,
-                &timestamp,
-            ))
-        })
-        .await
-        .map_err(Error::internal)?;
+        let expected = self
+            .cpu_bound(move || {
+                let server_public = srp::server_public(&verifier, &b)?;
+                let key = srp::session_key(&client_public, &server_public, &b, &verifier)?;
+                Some(srp::password_claim_signature(
+                    &key,
+                    &pool_name,
+                    &user_id,
+                    &block_bytes,
+                    &timestamp,
+                ))
+            })
+            .await?;
         let provided = STANDARD.decode(signature_b64.trim()).unwrap_or_default();
         let matches = expected.is_some_and(|e| constant_time_eq(&e, &provided));
         if !matches {

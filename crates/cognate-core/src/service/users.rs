@@ -80,16 +80,16 @@ impl Cognito {
         let password = zeroize::Zeroizing::new(password.to_owned());
         let pool_name = user.pool_id.short_name().to_owned();
         let user_id = user.username.to_string();
-        let (hash, srp_record) = tokio::task::spawn_blocking(move || -> Result<_> {
-            let hash = hasher.hash(&password)?;
-            let mut record =
-                crate::crypto::random_bytes::<{ super::srp_auth::SALT_LEN }>().to_vec();
-            let verifier = crate::srp::verifier(&pool_name, &user_id, &password, &record);
-            record.extend(verifier);
-            Ok((hash, zeroize::Zeroizing::new(record)))
-        })
-        .await
-        .map_err(Error::internal)??;
+        let (hash, srp_record) = self
+            .cpu_bound(move || -> Result<_> {
+                let hash = hasher.hash(&password)?;
+                let mut record =
+                    crate::crypto::random_bytes::<{ super::srp_auth::SALT_LEN }>().to_vec();
+                let verifier = crate::srp::verifier(&pool_name, &user_id, &password, &record);
+                record.extend(verifier);
+                Ok((hash, zeroize::Zeroizing::new(record)))
+            })
+            .await??;
         user.password_hash = Some(hash);
         user.sealed_srp_verifier = Some(self.secrets.seal(&srp_record));
         Ok(())
@@ -99,7 +99,7 @@ impl Cognito {
         let hasher = self.hasher.clone();
         let password = zeroize::Zeroizing::new(password.to_owned());
         let phc = phc.map(str::to_owned);
-        tokio::task::spawn_blocking(move || match phc {
+        self.cpu_bound(move || match phc {
             Some(phc) => hasher.verify(&password, &phc),
             None => {
                 hasher.verify_dummy(&password);

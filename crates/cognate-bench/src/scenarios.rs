@@ -1,0 +1,331 @@
+//! The scenarios: each prepares what it needs through the API (pool, client, users), then
+//! repeats one operation. Everything here speaks plain Cognito, so the same scenario runs
+//! against cognate, moto or cognito-local.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use clap::ValueEnum;
+use cognate_core::srp;
+use serde_json::{json, Value};
+
+use crate::client::{CallError, Client};
+
+pub const PASSWORD: &str = "Bench-Pass-1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// GetUser with one access token: token verification, revocation check, user read.
+    GetUser,
+    /// InitiateAuth USER_PASSWORD_AUTH round-robin over many users (a password hash check each).
+    SignIn,
+    /// InitiateAuth REFRESH_TOKEN_AUTH with one refresh token.
+    Refresh,
+    /// AdminGetUser, SigV4-signed.
+    AdminGetUser,
+    /// ListUsers with `username ^= "<prefix>"` (about ten matches) on a large pool.
+    ListUsersFilter,
+    /// Password sign-in of a user in 100 groups (group claims in the tokens).
+    GroupsToken,
+    /// USER_SRP_AUTH and PASSWORD_VERIFIER, the client's side computed here too.
+    SrpSignIn,
+}
+
+impl Scenario {
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .expect("named")
+            .get_name()
+            .to_owned()
+    }
+}
+
+/// Options for preparing a scenario.
+pub struct Options {
+    /// Users to create for sign-in and list scenarios.
+    pub users: usize,
+    /// Use this existing pool (seeded with `cognate-bench seed`) for list-users-filter.
+    pub pool_id: Option<String>,
+}
+
+/// What the repeated operation needs.
+pub struct Prepared {
+    scenario: Scenario,
+    pool: String,
+    client_id: String,
+    usernames: Vec<String>,
+    access_token: String,
+    refresh_token: String,
+    /// How many digits the seeded usernames have (`user` + digits).
+    digits: usize,
+    next: AtomicUsize,
+}
+
+fn field(value: &Value, pointer: &str) -> Result<String, CallError> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| CallError(format!("response lacks {pointer}: {value}")))
+}
+
+async fn create_pool_and_client(c: &Client) -> Result<(String, String), CallError> {
+    let pool = field(
+        &c.admin("CreateUserPool", &json!({"PoolName": "bench"}))
+            .await?,
+        "/UserPool/Id",
+    )?;
+    let client = c
+        .admin(
+            "CreateUserPoolClient",
+            &json!({
+                "UserPoolId": pool,
+                "ClientName": "bench",
+                "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"],
+            }),
+        )
+        .await?;
+    Ok((pool, field(&client, "/UserPoolClient/ClientId")?))
+}
+
+async fn create_user(c: &Client, pool: &str, username: &str) -> Result<(), CallError> {
+    c.admin(
+        "AdminCreateUser",
+        &json!({"UserPoolId": pool, "Username": username, "MessageAction": "SUPPRESS", "TemporaryPassword": PASSWORD,
+                "UserAttributes": [{"Name": "email", "Value": format!("{username}@example.com")}]}),
+    )
+    .await?;
+    c.admin(
+        "AdminSetUserPassword",
+        &json!({"UserPoolId": pool, "Username": username, "Password": PASSWORD, "Permanent": true}),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn sign_in(c: &Client, client_id: &str, username: &str) -> Result<Value, CallError> {
+    c.call(
+        "InitiateAuth",
+        &json!({"ClientId": client_id, "AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {"USERNAME": username, "PASSWORD": PASSWORD}}),
+    )
+    .await
+}
+
+fn seeded_name(index: usize, digits: usize) -> String {
+    format!("user{index:0digits$}")
+}
+
+/// Creates what `scenario` needs.
+pub async fn prepare(
+    c: &Client,
+    scenario: Scenario,
+    options: &Options,
+) -> Result<Prepared, CallError> {
+    let (pool, client_id) = match (&options.pool_id, scenario) {
+        (Some(pool), Scenario::ListUsersFilter) => (pool.clone(), String::new()),
+        _ => create_pool_and_client(c).await?,
+    };
+    let digits = options.users.saturating_sub(1).to_string().len().max(2);
+    let count = match scenario {
+        Scenario::SignIn | Scenario::SrpSignIn => options.users.clamp(1, 64),
+        Scenario::ListUsersFilter if options.pool_id.is_none() => options.users.max(10),
+        Scenario::ListUsersFilter => 0,
+        _ => 1,
+    };
+    let mut usernames = Vec::with_capacity(count);
+    for i in 0..count {
+        let name = seeded_name(i, digits);
+        create_user(c, &pool, &name).await?;
+        usernames.push(name);
+    }
+    let (mut access_token, mut refresh_token) = (String::new(), String::new());
+    match scenario {
+        Scenario::GetUser | Scenario::Refresh => {
+            let tokens = sign_in(c, &client_id, &usernames[0]).await?;
+            access_token = field(&tokens, "/AuthenticationResult/AccessToken")?;
+            refresh_token = field(&tokens, "/AuthenticationResult/RefreshToken")?;
+        }
+        Scenario::GroupsToken => {
+            for g in 0..100 {
+                let group = format!("group{g:03}");
+                c.admin(
+                    "CreateGroup",
+                    &json!({"UserPoolId": pool, "GroupName": group, "Precedence": g}),
+                )
+                .await?;
+                c.admin(
+                    "AdminAddUserToGroup",
+                    &json!({"UserPoolId": pool, "Username": usernames[0], "GroupName": group}),
+                )
+                .await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(Prepared {
+        scenario,
+        pool,
+        client_id,
+        usernames,
+        access_token,
+        refresh_token,
+        digits,
+        next: AtomicUsize::new(0),
+    })
+}
+
+/// One operation of the scenario.
+pub async fn run_once(
+    c: &Client,
+    p: &Arc<Prepared>,
+    srp_a: &[u8; 32],
+    srp_public_a: &str,
+) -> Result<(), CallError> {
+    let i = p.next.fetch_add(1, Ordering::Relaxed);
+    match p.scenario {
+        Scenario::GetUser => {
+            c.call("GetUser", &json!({"AccessToken": p.access_token}))
+                .await?;
+        }
+        Scenario::SignIn | Scenario::GroupsToken => {
+            let tokens = sign_in(c, &p.client_id, &p.usernames[i % p.usernames.len()]).await?;
+            field(&tokens, "/AuthenticationResult/IdToken")?;
+        }
+        Scenario::Refresh => {
+            c.call(
+                "InitiateAuth",
+                &json!({"ClientId": p.client_id, "AuthFlow": "REFRESH_TOKEN_AUTH", "AuthParameters": {"REFRESH_TOKEN": p.refresh_token}}),
+            )
+            .await?;
+        }
+        Scenario::AdminGetUser => {
+            c.admin(
+                "AdminGetUser",
+                &json!({"UserPoolId": p.pool, "Username": p.usernames[0]}),
+            )
+            .await?;
+        }
+        Scenario::ListUsersFilter => {
+            // A random prefix one digit short of a full name: about ten matches.
+            let seeded = if p.usernames.is_empty() {
+                10usize.pow(p.digits as u32)
+            } else {
+                p.usernames.len()
+            };
+            let group = (i.wrapping_mul(2_654_435_761) % (seeded / 10).max(1)).to_string();
+            let prefix = format!("user{group:0>width$}", width = p.digits - 1);
+            let out = c.admin("ListUsers", &json!({"UserPoolId": p.pool, "Filter": format!("username ^= \"{prefix}\""), "Limit": 60})).await?;
+            if out["Users"].as_array().is_none_or(|u| u.is_empty()) {
+                return Err(CallError(format!("no users match {prefix}")));
+            }
+        }
+        Scenario::SrpSignIn => {
+            let username = &p.usernames[i % p.usernames.len()];
+            let challenge = c
+                .call(
+                    "InitiateAuth",
+                    &json!({"ClientId": p.client_id, "AuthFlow": "USER_SRP_AUTH", "AuthParameters": {"USERNAME": username, "SRP_A": srp_public_a}}),
+                )
+                .await?;
+            let params = &challenge["ChallengeParameters"];
+            let text = |name: &str| {
+                params[name]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| CallError(format!("challenge lacks {name}")))
+            };
+            let (salt, big_b, block, user_id) = (
+                text("SALT")?,
+                text("SRP_B")?,
+                text("SECRET_BLOCK")?,
+                text("USER_ID_FOR_SRP")?,
+            );
+            let timestamp = cognito_timestamp();
+            let pool_name = p
+                .pool
+                .split_once('_')
+                .map(|(_, n)| n.to_owned())
+                .unwrap_or_default();
+            let block_bytes = STANDARD
+                .decode(&block)
+                .map_err(|e| CallError(e.to_string()))?;
+            let a = *srp_a;
+            let signature = tokio::task::spawn_blocking(move || {
+                srp::client::signature(
+                    &a,
+                    &hex_bytes(&big_b),
+                    &hex_bytes(&salt),
+                    &pool_name,
+                    &user_id,
+                    PASSWORD,
+                    &block_bytes,
+                    &timestamp,
+                )
+                .map(|s| (STANDARD.encode(s), timestamp, user_id))
+            })
+            .await
+            .map_err(|e| CallError(e.to_string()))?
+            .ok_or_else(|| CallError("SRP: degenerate challenge".into()))?;
+            let (signature, timestamp, user_id) = signature;
+            let out = c
+                .call(
+                    "RespondToAuthChallenge",
+                    &json!({"ClientId": p.client_id, "ChallengeName": "PASSWORD_VERIFIER", "ChallengeResponses": {
+                        "USERNAME": user_id, "PASSWORD_CLAIM_SECRET_BLOCK": block, "PASSWORD_CLAIM_SIGNATURE": signature, "TIMESTAMP": timestamp}}),
+                )
+                .await?;
+            field(&out, "/AuthenticationResult/IdToken")?;
+        }
+    }
+    Ok(())
+}
+
+fn hex_bytes(value: &str) -> Vec<u8> {
+    hex::decode(if value.len() % 2 == 1 {
+        format!("0{value}")
+    } else {
+        value.to_owned()
+    })
+    .unwrap_or_default()
+}
+
+/// `Wed Mar 6 12:34:56 UTC 2024`, as Cognito's clients write it.
+fn cognito_timestamp() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{} {} {} {:02}:{:02}:{:02} UTC {}",
+        &now.weekday().to_string()[..3],
+        &now.month().to_string()[..3],
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.year()
+    )
+}
+
+pub fn srp_ephemeral() -> ([u8; 32], String) {
+    let a = cognate_core::crypto::random_bytes::<32>();
+    (a, hex::encode(srp::client::public(&a)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_with_the_servers_parser() {
+        let stamp = cognito_timestamp();
+        assert!(
+            cognate_core::service::parse_srp_timestamp(&stamp).is_some(),
+            "{stamp}"
+        );
+    }
+
+    #[test]
+    fn seeded_names_share_prefixes_of_ten() {
+        assert_eq!(seeded_name(42, 7), "user0000042");
+    }
+}
