@@ -1,7 +1,6 @@
 //! cognate-bench: load for anything that speaks Cognito's user-pool protocol (cognate, moto,
 //! cognito-local), plus the in-process baselines the results are compared with.
 
-mod client;
 mod scenarios;
 mod stats;
 
@@ -62,7 +61,7 @@ enum Command {
     },
     /// Add users straight into a cognate store, for list-users-filter on a large pool (through
     /// the store: a million sign-ups through the API would take hours of password hashing).
-    /// Users are `user` + zero-padded numbers, all with the password Bench-Pass-1.
+    /// Users are `user` + zero-padded numbers + `@bench.example`, all with the password Bench-Pass-1.
     Seed {
         /// The pool, created beforehand through the API.
         #[arg(long)]
@@ -101,7 +100,7 @@ async fn run(
     options: Options,
     keys: (&str, &str),
 ) -> Result<Report, String> {
-    let client = client::Client::new(endpoint, keys.0, keys.1);
+    let client = cognate_client::Client::new(endpoint, keys.0, keys.1);
     let prepared = Arc::new(
         scenarios::prepare(&client, scenario, &options)
             .await
@@ -211,7 +210,7 @@ async fn seed(
     for chunk_start in (0..users).step_by(10_000) {
         let batch: Vec<User> = (chunk_start..(chunk_start + 10_000).min(users))
             .map(|i| {
-                let name = format!("user{i:0digits$}");
+                let name = scenarios::seeded_name(i, digits);
                 User {
                     sub: uuid::Uuid::new_v4().to_string(),
                     pool_id: pool.clone(),

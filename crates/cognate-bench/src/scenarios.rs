@@ -11,7 +11,7 @@ use clap::ValueEnum;
 use cognate_core::srp;
 use serde_json::{json, Value};
 
-use crate::client::{CallError, Client};
+use cognate_client::{CallError, Client};
 
 pub const PASSWORD: &str = "Bench-Pass-1";
 
@@ -68,7 +68,7 @@ fn field(value: &Value, pointer: &str) -> Result<String, CallError> {
         .pointer(pointer)
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| CallError(format!("response lacks {pointer}: {value}")))
+        .ok_or_else(|| CallError::Transport(format!("response lacks {pointer}: {value}")))
 }
 
 async fn create_pool_and_client(c: &Client) -> Result<(String, String), CallError> {
@@ -94,7 +94,7 @@ async fn create_user(c: &Client, pool: &str, username: &str) -> Result<(), CallE
     c.admin(
         "AdminCreateUser",
         &json!({"UserPoolId": pool, "Username": username, "MessageAction": "SUPPRESS", "TemporaryPassword": PASSWORD,
-                "UserAttributes": [{"Name": "email", "Value": format!("{username}@example.com")}]}),
+                "UserAttributes": [{"Name": "email", "Value": username}]}),
     )
     .await?;
     c.admin(
@@ -113,8 +113,10 @@ async fn sign_in(c: &Client, client_id: &str, username: &str) -> Result<Value, C
     .await
 }
 
-fn seeded_name(index: usize, digits: usize) -> String {
-    format!("user{index:0digits$}")
+/// `user` + a zero-padded number, as an email address: some emulators (cognito-local) create
+/// pools that only take email addresses as usernames.
+pub fn seeded_name(index: usize, digits: usize) -> String {
+    format!("user{index:0digits$}@bench.example")
 }
 
 /// Creates what `scenario` needs.
@@ -218,7 +220,7 @@ pub async fn run_once(
             let prefix = format!("user{group:0>width$}", width = p.digits - 1);
             let out = c.admin("ListUsers", &json!({"UserPoolId": p.pool, "Filter": format!("username ^= \"{prefix}\""), "Limit": 60})).await?;
             if out["Users"].as_array().is_none_or(|u| u.is_empty()) {
-                return Err(CallError(format!("no users match {prefix}")));
+                return Err(CallError::Transport(format!("no users match {prefix}")));
             }
         }
         Scenario::SrpSignIn => {
@@ -234,7 +236,7 @@ pub async fn run_once(
                 params[name]
                     .as_str()
                     .map(str::to_owned)
-                    .ok_or_else(|| CallError(format!("challenge lacks {name}")))
+                    .ok_or_else(|| CallError::Transport(format!("challenge lacks {name}")))
             };
             let (salt, big_b, block, user_id) = (
                 text("SALT")?,
@@ -248,9 +250,9 @@ pub async fn run_once(
                 .split_once('_')
                 .map(|(_, n)| n.to_owned())
                 .unwrap_or_default();
-            let block_bytes = STANDARD
-                .decode(&block)
-                .map_err(|e| CallError(e.to_string()))?;
+            // Cognito's SECRET_BLOCK is base64; an emulator that does not check signatures may send
+            // something else (moto sends a UUID), which is then signed as it is.
+            let block_bytes = STANDARD.decode(&block).unwrap_or_else(|_| block.clone().into_bytes());
             let a = *srp_a;
             let signature = tokio::task::spawn_blocking(move || {
                 srp::client::signature(
@@ -266,8 +268,8 @@ pub async fn run_once(
                 .map(|s| (STANDARD.encode(s), timestamp, user_id))
             })
             .await
-            .map_err(|e| CallError(e.to_string()))?
-            .ok_or_else(|| CallError("SRP: degenerate challenge".into()))?;
+            .map_err(|e| CallError::Transport(e.to_string()))?
+            .ok_or_else(|| CallError::Transport("SRP: degenerate challenge".into()))?;
             let (signature, timestamp, user_id) = signature;
             let out = c
                 .call(
@@ -326,6 +328,6 @@ mod tests {
 
     #[test]
     fn seeded_names_share_prefixes_of_ten() {
-        assert_eq!(seeded_name(42, 7), "user0000042");
+        assert_eq!(seeded_name(42, 7), "user0000042@bench.example");
     }
 }

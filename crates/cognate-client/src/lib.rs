@@ -1,5 +1,6 @@
-//! A small Cognito JSON 1.1 client for load: reqwest with keep-alive, SigV4 for admin calls
-//! (the AWS signer). Deliberately thin so that the load tool spends little CPU per request.
+//! A thin client for the Cognito JSON 1.1 API and cognate's management API: reqwest with
+//! keep-alive, SigV4 by the AWS signer for administrative calls. The load tool uses it because it
+//! costs little CPU per request; the project toolchain because it needs both APIs.
 
 use std::time::SystemTime;
 
@@ -8,6 +9,9 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use serde_json::Value;
 
+const COGNITO: &str = "AWSCognitoIdentityProviderService.";
+const MANAGEMENT: &str = "CognateManagementService.";
+
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -15,17 +19,36 @@ pub struct Client {
     identity: Identity,
 }
 
-/// A failed call: the exception name (or transport error) and message.
-#[derive(Debug)]
-pub struct CallError(pub String);
+/// A failed call: the exception name and message, or why the server could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// The server answered with an error.
+    Service { name: String, message: String },
+    /// The server could not be reached or did not answer JSON.
+    Transport(String),
+}
+
+impl CallError {
+    /// The exception name, for service errors.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            CallError::Service { name, .. } => Some(name),
+            CallError::Transport(_) => None,
+        }
+    }
+}
 
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            CallError::Service { name, message } => write!(f, "{name}: {message}"),
+            CallError::Transport(detail) => f.write_str(detail),
+        }
     }
 }
 
 impl std::error::Error for CallError {}
+
 
 impl Client {
     pub fn new(endpoint: &str, access_key_id: &str, secret_access_key: &str) -> Self {
@@ -58,9 +81,14 @@ impl Client {
         self.send(operation, input, true).await
     }
 
+    /// A call to cognate's management API (`CognateManagementService`), always signed.
+    pub async fn manage(&self, operation: &str, input: &Value) -> Result<Value, CallError> {
+        self.send(&format!("{MANAGEMENT}{operation}"), input, true).await
+    }
+
     async fn send(&self, operation: &str, input: &Value, signed: bool) -> Result<Value, CallError> {
         let body = input.to_string();
-        let target = format!("AWSCognitoIdentityProviderService.{operation}");
+        let target = if operation.starts_with(MANAGEMENT) { operation.to_owned() } else { format!("{COGNITO}{operation}") };
         let mut headers: Vec<(String, String)> = vec![
             ("content-type".into(), "application/x-amz-json-1.1".into()),
             ("x-amz-target".into(), target),
@@ -73,7 +101,7 @@ impl Client {
                 .time(SystemTime::now())
                 .settings(SigningSettings::default())
                 .build()
-                .map_err(|e| CallError(e.to_string()))?
+                .map_err(|e| CallError::Transport(e.to_string()))?
                 .into();
             let signable = SignableRequest::new(
                 "POST",
@@ -81,9 +109,9 @@ impl Client {
                 headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
                 SignableBody::Bytes(body.as_bytes()),
             )
-            .map_err(|e| CallError(e.to_string()))?;
+            .map_err(|e| CallError::Transport(e.to_string()))?;
             let (instructions, _) = sign(signable, &params)
-                .map_err(|e| CallError(e.to_string()))?
+                .map_err(|e| CallError::Transport(e.to_string()))?
                 .into_parts();
             headers.extend(
                 instructions
@@ -98,23 +126,20 @@ impl Client {
         let response = request
             .send()
             .await
-            .map_err(|e| CallError(format!("transport: {e}")))?;
+            .map_err(|e| CallError::Transport(format!("cannot reach {}: {e}", self.endpoint)))?;
         let ok = response.status().is_success();
         let value: Value = response
             .json()
             .await
-            .map_err(|e| CallError(format!("body: {e}")))?;
+            .map_err(|e| CallError::Transport(format!("{} did not answer JSON: {e}", self.endpoint)))?;
         if ok {
-            Ok(value)
-        } else {
-            Err(CallError(format!(
-                "{}: {}",
-                value["__type"].as_str().unwrap_or("error"),
-                value["message"]
-                    .as_str()
-                    .or(value["Message"].as_str())
-                    .unwrap_or("")
-            )))
+            return Ok(value);
         }
+        let name = value["__type"].as_str().unwrap_or("UnknownError");
+        Err(CallError::Service {
+            // Some servers qualify the name (`namespace#Name`).
+            name: name.rsplit('#').next().unwrap_or(name).to_owned(),
+            message: value["message"].as_str().or(value["Message"].as_str()).unwrap_or("").to_owned(),
+        })
     }
 }
