@@ -252,7 +252,9 @@ pub async fn run_once(
                 .unwrap_or_default();
             // Cognito's SECRET_BLOCK is base64; an emulator that does not check signatures may send
             // something else (moto sends a UUID), which is then signed as it is.
-            let block_bytes = STANDARD.decode(&block).unwrap_or_else(|_| block.clone().into_bytes());
+            let block_bytes = STANDARD
+                .decode(&block)
+                .unwrap_or_else(|_| block.clone().into_bytes());
             let a = *srp_a;
             let signature = tokio::task::spawn_blocking(move || {
                 srp::client::signature(

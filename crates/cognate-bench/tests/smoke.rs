@@ -6,15 +6,43 @@ use std::process::Command;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_runs_without_errors() {
     let data = tempfile::tempdir().unwrap();
-    let server = cognate_server::start(cognate_server::Config::ephemeral(data.path()), std::future::pending())
-        .await
-        .unwrap();
-    for scenario in ["get-user", "sign-in", "refresh", "admin-get-user", "list-users-filter", "groups-token", "srp-sign-in"] {
+    let server = cognate_server::start(
+        cognate_server::Config::ephemeral(data.path()),
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    for scenario in [
+        "get-user",
+        "sign-in",
+        "refresh",
+        "admin-get-user",
+        "list-users-filter",
+        "groups-token",
+        "srp-sign-in",
+    ] {
         let output = tokio::task::spawn_blocking({
-            let (url, id, secret) = (server.public_url.clone(), server.root_access_key_id.clone(), server.root_secret_access_key.clone());
+            let (url, id, secret) = (
+                server.public_url.clone(),
+                server.root_access_key_id.clone(),
+                server.root_secret_access_key.clone(),
+            );
             move || {
                 Command::new(env!("CARGO_BIN_EXE_cognate-bench"))
-                    .args(["run", "--endpoint", &url, "--scenario", scenario, "--seconds", "1", "--concurrency", "2", "--users", "20", "--json"])
+                    .args([
+                        "run",
+                        "--endpoint",
+                        &url,
+                        "--scenario",
+                        scenario,
+                        "--seconds",
+                        "1",
+                        "--concurrency",
+                        "2",
+                        "--users",
+                        "20",
+                        "--json",
+                    ])
                     .env("AWS_ACCESS_KEY_ID", id)
                     .env("AWS_SECRET_ACCESS_KEY", secret)
                     .output()
@@ -23,10 +51,17 @@ async fn every_scenario_runs_without_errors() {
         })
         .await
         .unwrap();
-        assert!(output.status.success(), "{scenario}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{scenario}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(report["errors"], 0, "{scenario}: {report}");
-        assert!(report["requests"].as_u64().unwrap() > 0, "{scenario}: {report}");
+        assert!(
+            report["requests"].as_u64().unwrap() > 0,
+            "{scenario}: {report}"
+        );
     }
     server.shutdown().await;
 }

@@ -49,7 +49,6 @@ impl std::fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
-
 impl Client {
     pub fn new(endpoint: &str, access_key_id: &str, secret_access_key: &str) -> Self {
         let identity = aws_credential_types::Credentials::new(
@@ -83,12 +82,17 @@ impl Client {
 
     /// A call to cognate's management API (`CognateManagementService`), always signed.
     pub async fn manage(&self, operation: &str, input: &Value) -> Result<Value, CallError> {
-        self.send(&format!("{MANAGEMENT}{operation}"), input, true).await
+        self.send(&format!("{MANAGEMENT}{operation}"), input, true)
+            .await
     }
 
     async fn send(&self, operation: &str, input: &Value, signed: bool) -> Result<Value, CallError> {
         let body = input.to_string();
-        let target = if operation.starts_with(MANAGEMENT) { operation.to_owned() } else { format!("{COGNITO}{operation}") };
+        let target = if operation.starts_with(MANAGEMENT) {
+            operation.to_owned()
+        } else {
+            format!("{COGNITO}{operation}")
+        };
         let mut headers: Vec<(String, String)> = vec![
             ("content-type".into(), "application/x-amz-json-1.1".into()),
             ("x-amz-target".into(), target),
@@ -128,10 +132,9 @@ impl Client {
             .await
             .map_err(|e| CallError::Transport(format!("cannot reach {}: {e}", self.endpoint)))?;
         let ok = response.status().is_success();
-        let value: Value = response
-            .json()
-            .await
-            .map_err(|e| CallError::Transport(format!("{} did not answer JSON: {e}", self.endpoint)))?;
+        let value: Value = response.json().await.map_err(|e| {
+            CallError::Transport(format!("{} did not answer JSON: {e}", self.endpoint))
+        })?;
         if ok {
             return Ok(value);
         }
@@ -139,7 +142,11 @@ impl Client {
         Err(CallError::Service {
             // Some servers qualify the name (`namespace#Name`).
             name: name.rsplit('#').next().unwrap_or(name).to_owned(),
-            message: value["message"].as_str().or(value["Message"].as_str()).unwrap_or("").to_owned(),
+            message: value["message"]
+                .as_str()
+                .or(value["Message"].as_str())
+                .unwrap_or("")
+                .to_owned(),
         })
     }
 }

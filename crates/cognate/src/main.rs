@@ -1,5 +1,7 @@
 //! `cognate`: the server (`serve`) and the operator's commands.
 
+mod project;
+
 use clap::{Parser, Subcommand};
 use cognate_core::ids::PoolId;
 use cognate_server::ServeArgs;
@@ -21,6 +23,20 @@ enum Command {
     Serve(ServeArgs),
     /// Print the messages (confirmation codes, temporary passwords) the server has queued for
     /// users, newest first.
+    /// Start a project in this directory (or connect an existing Amplify project to cognate):
+    /// project name, environment, source and build directories, the server and its credentials.
+    Init(project::InitArgs),
+    /// Add a category to the project: `cognate add auth`.
+    #[command(subcommand)]
+    Add(AddCommand),
+    /// Change a category of the project: `cognate update auth` (groups and their precedence,
+    /// the Admin Queries API).
+    #[command(subcommand)]
+    Update(UpdateCommand),
+    /// What `push` would create, update or delete, and the endpoints.
+    Status,
+    /// Build the project's backend on the server, then write the client config the app imports.
+    Push(project::push::PushArgs),
     Outbox {
         #[command(flatten)]
         server: ServeArgs,
@@ -31,6 +47,18 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+}
+
+#[derive(Subcommand)]
+enum AddCommand {
+    /// User sign-in: a user pool and an app client.
+    Auth(project::AddAuthArgs),
+}
+
+#[derive(Subcommand)]
+enum UpdateCommand {
+    /// User pool groups (and their precedence) and the Admin Queries API.
+    Auth(project::UpdateAuthArgs),
 }
 
 fn init_tracing() {
@@ -125,6 +153,16 @@ fn format_time(epoch_secs: i64) -> String {
         .unwrap_or_else(|| epoch_secs.to_string())
 }
 
+/// Runs a project command in the current directory.
+async fn in_project<F, Fut>(command: F) -> Result<(), String>
+where
+    F: FnOnce(std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = Result<(), project::ProjectError>>,
+{
+    let dir = std::env::current_dir().map_err(|e| e.to_string())?;
+    command(dir).await.map_err(|e| e.to_string())
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
@@ -136,6 +174,19 @@ async fn main() {
             pool,
             limit,
         } => outbox(server, pool, limit).await,
+        Command::Init(args) => {
+            in_project(|dir| async move { project::init(&dir, args).await }).await
+        }
+        Command::Add(AddCommand::Auth(args)) => {
+            in_project(|dir| async move { project::add_auth(&dir, args) }).await
+        }
+        Command::Update(UpdateCommand::Auth(args)) => {
+            in_project(|dir| async move { project::update_auth(&dir, args) }).await
+        }
+        Command::Status => in_project(|dir| async move { project::status(&dir) }).await,
+        Command::Push(args) => {
+            in_project(|dir| async move { project::push(&dir, args).await }).await
+        }
     };
     if let Err(message) = result {
         eprintln!("error: {message}");

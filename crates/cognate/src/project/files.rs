@@ -19,7 +19,9 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(root: &Path) -> Self {
-        Layout { root: root.to_path_buf() }
+        Layout {
+            root: root.to_path_buf(),
+        }
     }
 
     pub fn amplify(&self) -> PathBuf {
@@ -44,27 +46,36 @@ impl Layout {
         self.amplify().join("backend/amplify-meta.json")
     }
     pub fn auth_inputs(&self, resource: &str) -> PathBuf {
-        self.amplify().join(format!("backend/auth/{resource}/cli-inputs.json"))
+        self.amplify()
+            .join(format!("backend/auth/{resource}/cli-inputs.json"))
     }
     pub fn group_precedence(&self) -> PathBuf {
-        self.amplify().join("backend/auth/userPoolGroups/user-pool-group-precedence.json")
+        self.amplify()
+            .join("backend/auth/userPoolGroups/user-pool-group-precedence.json")
     }
     /// What was last pushed, to tell Create / Update / No Change apart.
     pub fn current_backend_config(&self) -> PathBuf {
-        self.amplify().join("#current-cloud-backend/backend-config.json")
+        self.amplify()
+            .join("#current-cloud-backend/backend-config.json")
     }
     pub fn current_auth_inputs(&self, resource: &str) -> PathBuf {
-        self.amplify().join(format!("#current-cloud-backend/auth/{resource}/cli-inputs.json"))
+        self.amplify().join(format!(
+            "#current-cloud-backend/auth/{resource}/cli-inputs.json"
+        ))
     }
     pub fn current_group_precedence(&self) -> PathBuf {
-        self.amplify().join("#current-cloud-backend/auth/userPoolGroups/user-pool-group-precedence.json")
+        self.amplify()
+            .join("#current-cloud-backend/auth/userPoolGroups/user-pool-group-precedence.json")
     }
 
     /// Finds the project root at or above `start`.
     pub fn find(start: &Path) -> Result<Self, ProjectError> {
         let mut dir = Some(start);
         while let Some(d) = dir {
-            if d.join(AMPLIFY_DIR).join(".config/project-config.json").exists() {
+            if d.join(AMPLIFY_DIR)
+                .join(".config/project-config.json")
+                .exists()
+            {
                 return Ok(Layout::new(d));
             }
             dir = d.parent();
@@ -75,11 +86,14 @@ impl Layout {
 
 pub fn read_json(path: &Path) -> Result<Option<Value>, ProjectError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| ProjectError::Invalid(format!("{} is not valid JSON: {e}", path.display()))),
+        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+            ProjectError::Invalid(format!("{} is not valid JSON: {e}", path.display()))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ProjectError::Io(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(ProjectError::Io(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -87,8 +101,16 @@ pub fn read_object(path: &Path) -> Result<Map<String, Value>, ProjectError> {
     match read_json(path)? {
         None => Ok(Map::new()),
         Some(Value::Object(map)) => Ok(map),
-        Some(_) => Err(ProjectError::Invalid(format!("{} must hold a JSON object", path.display()))),
+        Some(_) => Err(ProjectError::Invalid(format!(
+            "{} must hold a JSON object",
+            path.display()
+        ))),
     }
+}
+
+/// A file's JSON for reading (a missing file reads as null, so that indexing never panics).
+pub fn read_value(path: &Path) -> Result<Value, ProjectError> {
+    Ok(read_json(path)?.unwrap_or(Value::Null))
 }
 
 /// Writes pretty JSON atomically (temporary file, then rename).
@@ -116,7 +138,10 @@ pub struct Changes {
 
 impl Changes {
     pub fn json(&mut self, path: PathBuf, value: Value) {
-        self.files.push((path, serde_json::to_string_pretty(&value).expect("JSON values serialise") + "\n"));
+        self.files.push((
+            path,
+            serde_json::to_string_pretty(&value).expect("JSON values serialise") + "\n",
+        ));
     }
 
     pub fn text(&mut self, path: PathBuf, text: String) {

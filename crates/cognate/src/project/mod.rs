@@ -4,7 +4,7 @@
 
 pub mod files;
 pub mod profile;
-mod push;
+pub mod push;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -36,17 +36,26 @@ impl std::fmt::Display for ProjectError {
 }
 
 /// Asks a question when there is a terminal; otherwise the flag was required.
-fn ask<T>(flag: &str, question: impl FnOnce() -> std::io::Result<T>) -> Result<T, ProjectError> {
+pub(crate) fn ask<T>(
+    flag: &str,
+    question: impl FnOnce() -> std::io::Result<T>,
+) -> Result<T, ProjectError> {
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
         question().map_err(|e| ProjectError::Input(format!("no answer: {e}")))
     } else {
-        Err(ProjectError::Input(format!("missing {flag} (no terminal to ask on)")))
+        Err(ProjectError::Input(format!(
+            "missing {flag} (no terminal to ask on)"
+        )))
     }
 }
 
 fn text_question(flag: &str, prompt: &str, default: &str) -> Result<String, ProjectError> {
     ask(flag, || {
-        dialoguer::Input::<String>::new().with_prompt(prompt).default(default.to_owned()).interact_text().map_err(std::io::Error::other)
+        dialoguer::Input::<String>::new()
+            .with_prompt(prompt)
+            .default(default.to_owned())
+            .interact_text()
+            .map_err(std::io::Error::other)
     })
 }
 
@@ -55,7 +64,9 @@ pub fn check_group_name(name: &str) -> Result<(), ProjectError> {
     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()) {
         Ok(())
     } else {
-        Err(ProjectError::Input(format!("{name:?}: Resource name should be alphanumeric")))
+        Err(ProjectError::Input(format!(
+            "{name:?}: Resource name should be alphanumeric"
+        )))
     }
 }
 
@@ -95,6 +106,10 @@ pub struct InitArgs {
 
 pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     let layout = Layout::new(dir);
+    // An existing Amplify project keeps its own answers as the defaults.
+    let existing = files::read_value(&layout.project_config())?;
+    let existing_text =
+        |value: &Value, fallback: &str| value.as_str().unwrap_or(fallback).to_owned();
     let default_name: String = dir
         .file_name()
         .and_then(|n| n.to_str())
@@ -107,32 +122,80 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
         None if args.yes => Ok(default.to_owned()),
         None => text_question(flag, prompt, default),
     };
-    let project_name = answer("--project-name", args.project_name.clone(), "Enter a name for the project", &default_name)?;
-    if project_name.is_empty() || !project_name.chars().all(|c| c.is_ascii_alphanumeric()) || project_name.len() > 20 {
-        return Err(ProjectError::Input(format!("{project_name:?}: the project name must be 1 to 20 letters and digits")));
+    let default_name = existing_text(&existing["projectName"], &default_name);
+    let default_source = existing_text(&existing["javascript"]["config"]["SourceDir"], "src");
+    let default_build = existing_text(&existing["javascript"]["config"]["DistributionDir"], "dist");
+    let project_name = answer(
+        "--project-name",
+        args.project_name.clone(),
+        "Enter a name for the project",
+        &default_name,
+    )?;
+    if project_name.is_empty()
+        || !project_name.chars().all(|c| c.is_ascii_alphanumeric())
+        || project_name.len() > 20
+    {
+        return Err(ProjectError::Input(format!(
+            "{project_name:?}: the project name must be 1 to 20 letters and digits"
+        )));
     }
-    let env_name = answer("--env-name", args.env_name.clone(), "Enter a name for the environment", "dev")?;
+    let env_name = answer(
+        "--env-name",
+        args.env_name.clone(),
+        "Enter a name for the environment",
+        "dev",
+    )?;
     if !(2..=10).contains(&env_name.len()) || !env_name.chars().all(|c| c.is_ascii_lowercase()) {
-        return Err(ProjectError::Input(format!("{env_name:?}: environment names are 2 to 10 lowercase letters")));
+        return Err(ProjectError::Input(format!(
+            "{env_name:?}: environment names are 2 to 10 lowercase letters"
+        )));
     }
-    let source_dir = answer("--source-dir", args.source_dir.clone(), "Source Directory Path", "src")?;
-    let build_dir = answer("--build-dir", args.build_dir.clone(), "Distribution Directory Path", "dist")?;
-    let endpoint = answer("--endpoint", args.endpoint.clone(), "cognate server endpoint", "http://127.0.0.1:9230")?
-        .trim_end_matches('/')
-        .to_owned();
+    let source_dir = answer(
+        "--source-dir",
+        args.source_dir.clone(),
+        "Source Directory Path",
+        &default_source,
+    )?;
+    let build_dir = answer(
+        "--build-dir",
+        args.build_dir.clone(),
+        "Distribution Directory Path",
+        &default_build,
+    )?;
+    let endpoint = answer(
+        "--endpoint",
+        args.endpoint.clone(),
+        "cognate server endpoint",
+        "http://127.0.0.1:9230",
+    )?
+    .trim_end_matches('/')
+    .to_owned();
     let profile_name = args.profile.clone().unwrap_or_else(|| "default".into());
-    let (access_key_id, secret_access_key) = match (&args.credentials_file, &args.access_key_id, &args.secret_access_key) {
+    let (access_key_id, secret_access_key) = match (
+        &args.credentials_file,
+        &args.access_key_id,
+        &args.secret_access_key,
+    ) {
         (Some(file), _, _) => profile::credentials_from_file(file)?,
         (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
         _ => match profile::load(&profile_name) {
             Ok(existing) => (existing.access_key_id, existing.secret_access_key),
             Err(_) => (
-                text_question("--access-key-id", "Access key id (the server's cognate-data/credentials)", "")?,
+                text_question(
+                    "--access-key-id",
+                    "Access key id (the server's cognate-data/credentials)",
+                    "",
+                )?,
                 text_question("--secret-access-key", "Secret access key", "")?,
             ),
         },
     };
-    let profile = profile::Profile { endpoint, region: "us-east-1".into(), access_key_id, secret_access_key };
+    let profile = profile::Profile {
+        endpoint,
+        region: "us-east-1".into(),
+        access_key_id,
+        secret_access_key,
+    };
     push::check_server(&profile).await?;
 
     let mut changes = Changes::default();
@@ -145,9 +208,15 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     let config = object_at(javascript, "config");
     config.insert("SourceDir".into(), json!(source_dir));
     config.insert("DistributionDir".into(), json!(build_dir));
-    config.entry("BuildCommand").or_insert(json!("npm run-script build"));
-    config.entry("StartCommand").or_insert(json!("npm run-script start"));
-    project.entry("providers").or_insert(json!(["awscloudformation"]));
+    config
+        .entry("BuildCommand")
+        .or_insert(json!("npm run-script build"));
+    config
+        .entry("StartCommand")
+        .or_insert(json!("npm run-script start"));
+    project
+        .entry("providers")
+        .or_insert(json!(["awscloudformation"]));
     changes.json(layout.project_config(), Value::Object(project));
 
     let mut env_info = read_object(&layout.local_env_info())?;
@@ -157,14 +226,19 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     changes.json(layout.local_env_info(), Value::Object(env_info));
 
     let mut aws_info = read_object(&layout.local_aws_info())?;
-    aws_info.insert(env_name.clone(), json!({"configLevel": "project", "useProfile": true, "profileName": profile_name}));
+    aws_info.insert(
+        env_name.clone(),
+        json!({"configLevel": "project", "useProfile": true, "profileName": profile_name}),
+    );
     changes.json(layout.local_aws_info(), Value::Object(aws_info));
 
     let mut teams = read_object(&layout.team_provider_info())?;
     let env = object_at(&mut teams, &env_name);
     let provider = object_at(env, "awscloudformation");
     provider.insert("Region".into(), json!(profile.region));
-    provider.entry("StackName").or_insert(json!(format!("amplify-{project_name}-{env_name}")));
+    provider
+        .entry("StackName")
+        .or_insert(json!(format!("amplify-{project_name}-{env_name}")));
     changes.json(layout.team_provider_info(), Value::Object(teams));
 
     if !layout.backend_config().exists() {
@@ -172,7 +246,10 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     }
     profile::save(&profile_name, &profile)?;
     changes.write()?;
-    println!("Project {project_name} initialized (environment {env_name}, server {}).", profile.endpoint);
+    println!(
+        "Project {project_name} initialized (environment {env_name}, server {}).",
+        profile.endpoint
+    );
     println!("Some next steps:\n\"cognate add auth\" adds user sign-in\n\"cognate push\" builds the backend on the server");
     Ok(())
 }
@@ -191,7 +268,11 @@ impl Auth {
         let resource = backend
             .get("auth")
             .and_then(Value::as_object)
-            .and_then(|auth| auth.iter().find(|(_, r)| r["service"] == "Cognito").map(|(name, _)| name.clone()));
+            .and_then(|auth| {
+                auth.iter()
+                    .find(|(_, r)| r["service"] == "Cognito")
+                    .map(|(name, _)| name.clone())
+            });
         match resource {
             None => Ok(None),
             Some(resource) => {
@@ -206,11 +287,19 @@ impl Auth {
     }
 
     pub fn pool_name(&self) -> String {
-        self.cognito()["userPoolName"].as_str().map(str::to_owned).unwrap_or_else(|| format!("{}_userpool", self.resource))
+        self.cognito()["userPoolName"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{}_userpool", self.resource))
     }
 
     pub fn signs_in_with_email(&self) -> bool {
-        self.cognito()["usernameAttributes"].as_array().is_some_and(|a| a.iter().any(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("email"))))
+        self.cognito()["usernameAttributes"]
+            .as_array()
+            .is_some_and(|a| {
+                a.iter()
+                    .any(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("email")))
+            })
     }
 
     /// The groups in precedence order (first is precedence 1).
@@ -218,14 +307,23 @@ impl Auth {
         if let Some(Value::Array(entries)) = files::read_json(&layout.group_precedence())? {
             let mut sorted: Vec<(i64, String)> = entries
                 .iter()
-                .filter_map(|e| Some((e["precedence"].as_i64().unwrap_or(i64::MAX), e["groupName"].as_str()?.to_owned())))
+                .filter_map(|e| {
+                    Some((
+                        e["precedence"].as_i64().unwrap_or(i64::MAX),
+                        e["groupName"].as_str()?.to_owned(),
+                    ))
+                })
                 .collect();
             sorted.sort();
             return Ok(sorted.into_iter().map(|(_, name)| name).collect());
         }
         Ok(self.cognito()["userPoolGroupList"]
             .as_array()
-            .map(|list| list.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|g| g.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -237,9 +335,19 @@ impl Auth {
             return None;
         }
         if let Some(list) = c["adminQueryGroups"].as_array() {
-            return Some(list.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect());
+            return Some(
+                list.iter()
+                    .filter_map(|g| g.as_str().map(str::to_owned))
+                    .collect(),
+            );
         }
-        Some(c["adminQueryGroup"].as_str().filter(|g| !g.is_empty()).map(|g| vec![g.to_owned()]).unwrap_or_default())
+        Some(
+            c["adminQueryGroup"]
+                .as_str()
+                .filter(|g| !g.is_empty())
+                .map(|g| vec![g.to_owned()])
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -264,21 +372,46 @@ pub struct AddAuthArgs {
 pub fn add_auth(dir: &Path, args: AddAuthArgs) -> Result<(), ProjectError> {
     let layout = Layout::find(dir)?;
     if Auth::find(&layout)?.is_some() {
-        return Err(ProjectError::Input("Auth has already been added to this project; use `cognate update auth`".into()));
+        return Err(ProjectError::Input(
+            "Auth has already been added to this project; use `cognate update auth`".into(),
+        ));
     }
     let project = read_object(&layout.project_config())?;
-    let project_name = project["projectName"].as_str().unwrap_or("app").to_owned();
-    let headless = if args.headless { Some(read_stdin_json()?) } else { None };
+    let project_name = Value::Object(project.clone())["projectName"]
+        .as_str()
+        .unwrap_or("app")
+        .to_owned();
+    let headless = if args.headless {
+        Some(read_stdin_json()?)
+    } else {
+        None
+    };
     let configuration = headless.as_ref().map(|h| &h["serviceConfiguration"]);
     let resource = args
         .resource_name
         .clone()
-        .or_else(|| headless.as_ref().and_then(|h| h["resourceName"].as_str().map(str::to_owned)))
-        .unwrap_or_else(|| format!("{project_name}{}", &uuid::Uuid::new_v4().simple().to_string()[..8]));
-    check_group_name(&resource).map_err(|_| ProjectError::Input(format!("{resource:?}: the resource name must be letters and digits")))?;
+        .or_else(|| {
+            headless
+                .as_ref()
+                .and_then(|h| h["resourceName"].as_str().map(str::to_owned))
+        })
+        .unwrap_or_else(|| {
+            format!(
+                "{project_name}{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            )
+        });
+    check_group_name(&resource).map_err(|_| {
+        ProjectError::Input(format!(
+            "{resource:?}: the resource name must be letters and digits"
+        ))
+    })?;
     let sign_in = match (&args.sign_in, configuration) {
         (Some(s), _) => s.clone(),
-        (None, Some(c)) => c["userPoolConfiguration"]["signinMethod"].as_str().unwrap_or("USERNAME").to_lowercase(),
+        (None, Some(c)) => c["userPoolConfiguration"]["signinMethod"]
+            .as_str()
+            .unwrap_or("USERNAME")
+            .to_lowercase(),
         (None, None) if args.default => "username".into(),
         (None, None) => {
             let choices = ["Username", "Email"];
@@ -364,8 +497,10 @@ pub fn add_auth(dir: &Path, args: AddAuthArgs) -> Result<(), ProjectError> {
 
 fn read_stdin_json() -> Result<Value, ProjectError> {
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| ProjectError::Io(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| ProjectError::Input(format!("the headless input is not JSON: {e}")))
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        .map_err(|e| ProjectError::Io(e.to_string()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| ProjectError::Input(format!("the headless input is not JSON: {e}")))
 }
 
 // --- update auth -------------------------------------------------------------------------------
@@ -399,10 +534,14 @@ struct AuthUpdate {
 fn update_from_headless(value: &Value) -> Result<AuthUpdate, ProjectError> {
     let modification = &value["serviceModification"]["userPoolModification"];
     if modification.is_null() {
-        return Err(ProjectError::Input("the headless input has no serviceModification.userPoolModification".into()));
+        return Err(ProjectError::Input(
+            "the headless input has no serviceModification.userPoolModification".into(),
+        ));
     }
     let groups = modification["userPoolGroups"].as_array().map(|list| {
-        list.iter().filter_map(|g| g["groupName"].as_str().map(str::to_owned)).collect::<Vec<_>>()
+        list.iter()
+            .filter_map(|g| g["groupName"].as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
     });
     let admin_queries = match &modification["adminQueries"] {
         Value::Null => None,
@@ -412,8 +551,15 @@ fn update_from_headless(value: &Value) -> Result<AuthUpdate, ProjectError> {
             if permissions["restrictAccess"] == json!(true) {
                 let groups: Vec<String> = match &permissions["groupName"] {
                     Value::String(g) => vec![g.clone()],
-                    Value::Array(list) => list.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect(),
-                    _ => return Err(ProjectError::Input("adminQueries.permissions.groupName is missing".into())),
+                    Value::Array(list) => list
+                        .iter()
+                        .filter_map(|g| g.as_str().map(str::to_owned))
+                        .collect(),
+                    _ => {
+                        return Err(ProjectError::Input(
+                            "adminQueries.permissions.groupName is missing".into(),
+                        ))
+                    }
                 };
                 Some(Some(groups))
             } else {
@@ -421,23 +567,43 @@ fn update_from_headless(value: &Value) -> Result<AuthUpdate, ProjectError> {
             }
         }
     };
-    Ok(AuthUpdate { groups, admin_queries })
+    Ok(AuthUpdate {
+        groups,
+        admin_queries,
+    })
 }
 
-fn update_interactively(current_groups: &[String], current_aq: &Option<Vec<String>>) -> Result<AuthUpdate, ProjectError> {
-    let actions = ["Create or update Cognito user pool groups", "Create or update Admin queries API", "I'm done"];
+fn update_interactively(
+    current_groups: &[String],
+    current_aq: &Option<Vec<String>>,
+) -> Result<AuthUpdate, ProjectError> {
+    let actions = [
+        "Create or update Cognito user pool groups",
+        "Create or update Admin queries API",
+        "I'm done",
+    ];
     let mut update = AuthUpdate::default();
     loop {
         let picked = ask("--groups or --admin-queries-groups", || {
-            dialoguer::Select::new().with_prompt("What do you want to do?").items(&actions).default(0).interact().map_err(std::io::Error::other)
+            dialoguer::Select::new()
+                .with_prompt("What do you want to do?")
+                .items(&actions)
+                .default(0)
+                .interact()
+                .map_err(std::io::Error::other)
         })?;
         match picked {
             0 => {
-                let mut groups: Vec<String> = update.groups.clone().unwrap_or_else(|| current_groups.to_vec());
+                let mut groups: Vec<String> = update
+                    .groups
+                    .clone()
+                    .unwrap_or_else(|| current_groups.to_vec());
                 if !groups.is_empty() {
                     let keep = ask("--groups", || {
                         dialoguer::MultiSelect::new()
-                            .with_prompt("Select any user pool groups you want to keep (space to toggle)")
+                            .with_prompt(
+                                "Select any user pool groups you want to keep (space to toggle)",
+                            )
                             .items(&groups)
                             .defaults(&vec![true; groups.len()])
                             .interact()
@@ -446,7 +612,11 @@ fn update_interactively(current_groups: &[String], current_aq: &Option<Vec<Strin
                     groups = keep.into_iter().map(|i| groups[i].clone()).collect();
                 }
                 loop {
-                    let name = text_question("--groups", "Provide a name for your user pool group (empty when done)", "")?;
+                    let name = text_question(
+                        "--groups",
+                        "Provide a name for your user pool group (empty when done)",
+                        "",
+                    )?;
                     if name.is_empty() {
                         break;
                     }
@@ -468,7 +638,10 @@ fn update_interactively(current_groups: &[String], current_aq: &Option<Vec<Strin
                 update.groups = Some(groups);
             }
             1 => {
-                let groups = update.groups.clone().unwrap_or_else(|| current_groups.to_vec());
+                let groups = update
+                    .groups
+                    .clone()
+                    .unwrap_or_else(|| current_groups.to_vec());
                 let restrict = ask("--admin-queries-groups", || {
                     dialoguer::Confirm::new()
                         .with_prompt("Do you want to restrict access to the admin queries API to specific groups?")
@@ -478,7 +651,10 @@ fn update_interactively(current_groups: &[String], current_aq: &Option<Vec<Strin
                 })?;
                 if restrict {
                     if groups.is_empty() {
-                        return Err(ProjectError::Input("there are no user pool groups to restrict to; create them first".into()));
+                        return Err(ProjectError::Input(
+                            "there are no user pool groups to restrict to; create them first"
+                                .into(),
+                        ));
                     }
                     let picked = ask("--admin-queries-groups", || {
                         dialoguer::MultiSelect::new()
@@ -487,7 +663,9 @@ fn update_interactively(current_groups: &[String], current_aq: &Option<Vec<Strin
                             .interact()
                             .map_err(std::io::Error::other)
                     })?;
-                    update.admin_queries = Some(Some(picked.into_iter().map(|i| groups[i].clone()).collect()));
+                    update.admin_queries = Some(Some(
+                        picked.into_iter().map(|i| groups[i].clone()).collect(),
+                    ));
                 } else {
                     update.admin_queries = Some(Some(vec![]));
                 }
@@ -499,10 +677,15 @@ fn update_interactively(current_groups: &[String], current_aq: &Option<Vec<Strin
 
 pub fn update_auth(dir: &Path, args: UpdateAuthArgs) -> Result<(), ProjectError> {
     let layout = Layout::find(dir)?;
-    let auth = Auth::find(&layout)?.ok_or_else(|| ProjectError::Input("this project has no auth yet; run `cognate add auth` first".into()))?;
+    let auth = Auth::find(&layout)?.ok_or_else(|| {
+        ProjectError::Input("this project has no auth yet; run `cognate add auth` first".into())
+    })?;
     let current_groups = auth.groups(&layout)?;
     let current_aq = auth.admin_queries();
-    let flags_given = args.groups.is_some() || args.admin_queries_groups.is_some() || args.admin_queries_any_user || args.no_admin_queries;
+    let flags_given = args.groups.is_some()
+        || args.admin_queries_groups.is_some()
+        || args.admin_queries_any_user
+        || args.no_admin_queries;
     let update = if args.headless {
         update_from_headless(&read_stdin_json()?)?
     } else if flags_given {
@@ -577,7 +760,11 @@ pub fn update_auth(dir: &Path, args: UpdateAuthArgs) -> Result<(), ProjectError>
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let mut entry = previous.iter().find(|e| e["groupName"] == name.as_str()).cloned().unwrap_or_else(|| json!({}));
+            let mut entry = previous
+                .iter()
+                .find(|e| e["groupName"] == name.as_str())
+                .cloned()
+                .unwrap_or_else(|| json!({}));
             entry["groupName"] = json!(name);
             entry["precedence"] = json!(i + 1);
             entry
@@ -623,23 +810,42 @@ pub fn update_auth(dir: &Path, args: UpdateAuthArgs) -> Result<(), ProjectError>
 
 pub fn status(dir: &Path) -> Result<(), ProjectError> {
     let layout = Layout::find(dir)?;
-    let env = read_object(&layout.local_env_info())?["envName"].as_str().unwrap_or("dev").to_owned();
+    let env = files::read_value(&layout.local_env_info())?["envName"]
+        .as_str()
+        .unwrap_or("dev")
+        .to_owned();
     println!("\n    Current Environment: {env}\n");
     let rows = push::status_rows(&layout)?;
-    let widths = [8usize, 13, 9, 17];
     let header = ["Category", "Resource name", "Operation", "Provider plugin"];
     let widths: Vec<usize> = (0..4)
-        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len(), widths[i]]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
-    let line = |cells: [&str; 4]| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        println!("┌ {} │", padded.join(" │ "));
+    let rule = |left: &str, middle: &str, right: &str| {
+        let bars: Vec<String> = widths.iter().map(|w| "─".repeat(w + 2)).collect();
+        println!("{left}{}{right}", bars.join(middle));
     };
+    let line = |cells: [&str; 4]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!(" {c:<w$} "))
+            .collect();
+        println!("│{}│", padded.join("│"));
+    };
+    rule("┌", "┬", "┐");
     line(header);
+    rule("├", "┼", "┤");
     for row in &rows {
         line([&row[0], &row[1], &row[2], &row[3]]);
     }
-    let meta = read_object(&layout.amplify_meta())?;
+    rule("└", "┴", "┘");
+    let meta = files::read_value(&layout.amplify_meta())?;
     if let Some(url) = meta["api"]["AdminQueries"]["output"]["RootUrl"].as_str() {
         println!("\nREST API endpoint: {url}");
     }

@@ -28,13 +28,18 @@ fn path() -> PathBuf {
 pub fn load(name: &str) -> Result<Profile, ProjectError> {
     let all = read_object(&path())?;
     let entry = all.get(name).ok_or_else(|| {
-        ProjectError::Input(format!("no profile {name:?} in {}; run `cognate init` to create it", path().display()))
+        ProjectError::Input(format!(
+            "no profile {name:?} in {}; run `cognate init` to create it",
+            path().display()
+        ))
     })?;
     let field = |key: &str| {
-        entry[key]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| ProjectError::Invalid(format!("profile {name:?} in {} lacks {key}", path().display())))
+        entry[key].as_str().map(str::to_owned).ok_or_else(|| {
+            ProjectError::Invalid(format!(
+                "profile {name:?} in {} lacks {key}",
+                path().display()
+            ))
+        })
     };
     Ok(Profile {
         endpoint: field("endpoint")?,
@@ -67,7 +72,8 @@ pub fn save(name: &str, profile: &Profile) -> Result<(), ProjectError> {
 
 /// Reads the root credentials a server wrote into its data directory.
 pub fn credentials_from_file(file: &std::path::Path) -> Result<(String, String), ProjectError> {
-    let text = std::fs::read_to_string(file).map_err(|e| ProjectError::Io(format!("cannot read {}: {e}", file.display())))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| ProjectError::Io(format!("cannot read {}: {e}", file.display())))?;
     let value = |key: &str| {
         text.lines()
             .filter_map(|l| l.split_once('='))
@@ -76,6 +82,9 @@ pub fn credentials_from_file(file: &std::path::Path) -> Result<(String, String),
     };
     match (value("aws_access_key_id"), value("aws_secret_access_key")) {
         (Some(id), Some(secret)) => Ok((id, secret)),
-        _ => Err(ProjectError::Invalid(format!("{} has no aws_access_key_id / aws_secret_access_key", file.display()))),
+        _ => Err(ProjectError::Invalid(format!(
+            "{} has no aws_access_key_id / aws_secret_access_key",
+            file.display()
+        ))),
     }
 }

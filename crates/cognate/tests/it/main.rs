@@ -1,0 +1,483 @@
+//! The project toolchain end to end: the `cognate` binary run in a project folder against a
+//! real server, and the result checked with the AWS SDK for Rust.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use aws_sdk_cognitoidentityprovider as cognito;
+use cognito::config::{BehaviorVersion, Credentials, Region};
+use serde_json::Value;
+
+struct Env {
+    server: cognate_server::RunningServer,
+    sdk: cognito::Client,
+    _data: tempfile::TempDir,
+    home: tempfile::TempDir,
+    project: tempfile::TempDir,
+}
+
+impl Env {
+    async fn start() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let server = cognate_server::start(
+            cognate_server::Config::ephemeral(data.path()),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        let sdk = cognito::Client::from_conf(
+            cognito::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(&server.public_url)
+                .credentials_provider(Credentials::new(
+                    &server.root_access_key_id,
+                    &server.root_secret_access_key,
+                    None,
+                    None,
+                    "t",
+                ))
+                .build(),
+        );
+        Env {
+            server,
+            sdk,
+            _data: data,
+            home: tempfile::tempdir().unwrap(),
+            project: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.project.path()
+    }
+
+    /// Runs `cognate args...` in the project folder, with `stdin` as standard input.
+    fn run_with(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cognate"))
+            .args(args)
+            .current_dir(self.dir())
+            .env("COGNATE_HOME", self.home.path())
+            .env("COGNATE_LOG", "warn")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), stdin.as_bytes()).unwrap();
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, "")
+    }
+
+    /// Runs a command that must succeed; returns its standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "cognate {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs a command that must fail; returns its standard error.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "cognate {args:?} should have failed:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn init(&self) {
+        let credentials = self.server.credentials_file.clone().unwrap();
+        self.ok(&[
+            "init",
+            "--project-name",
+            "demo",
+            "--env-name",
+            "dev",
+            "--source-dir",
+            "src",
+            "--build-dir",
+            "dist",
+            "--endpoint",
+            &self.server.public_url,
+            "--credentials-file",
+            credentials.to_str().unwrap(),
+        ]);
+    }
+
+    fn json(&self, relative: &str) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.dir().join(relative)).unwrap()).unwrap()
+    }
+
+    fn meta(&self) -> Value {
+        self.json("amplify/backend/amplify-meta.json")
+    }
+
+    fn pool_id(&self) -> String {
+        let meta = self.meta();
+        let auth = meta["auth"].as_object().unwrap();
+        let (_, resource) = auth
+            .iter()
+            .find(|(_, r)| r["service"] == "Cognito")
+            .unwrap();
+        resource["output"]["UserPoolId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn groups(&self) -> Vec<(String, Option<i32>)> {
+        let out = self
+            .sdk
+            .list_groups()
+            .user_pool_id(self.pool_id())
+            .send()
+            .await
+            .unwrap();
+        let mut groups: Vec<(String, Option<i32>)> = out
+            .groups
+            .unwrap()
+            .into_iter()
+            .map(|g| (g.group_name.unwrap(), g.precedence))
+            .collect();
+        groups.sort_by_key(|(_, p)| *p);
+        groups
+    }
+
+    /// Calls `route` of the pushed Admin Queries API as a new member of `groups`.
+    async fn admin_queries_status(&self, user: &str, groups: &[&str]) -> u16 {
+        let pool = self.pool_id();
+        let client_id = self.json("src/amplify-config.json")["Auth"]["Cognito"]["userPoolClientId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.sdk
+            .admin_create_user()
+            .user_pool_id(&pool)
+            .username(user)
+            .message_action(cognito::types::MessageActionType::Suppress)
+            .user_attributes(
+                cognito::types::AttributeType::builder()
+                    .name("email")
+                    .value(format!("{user}@example.com"))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        self.sdk
+            .admin_set_user_password()
+            .user_pool_id(&pool)
+            .username(user)
+            .password("Correct-Horse-1")
+            .permanent(true)
+            .send()
+            .await
+            .unwrap();
+        for g in groups {
+            self.sdk
+                .admin_add_user_to_group()
+                .user_pool_id(&pool)
+                .username(user)
+                .group_name(*g)
+                .send()
+                .await
+                .unwrap();
+        }
+        let tokens = self
+            .sdk
+            .initiate_auth()
+            .client_id(client_id)
+            .auth_flow(cognito::types::AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", user)
+            .auth_parameters("PASSWORD", "Correct-Horse-1")
+            .send()
+            .await
+            .unwrap();
+        let endpoint = self.meta()["api"]["AdminQueries"]["output"]["RootUrl"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        reqwest::Client::new()
+            .get(format!("{endpoint}/listGroups"))
+            .header(
+                "authorization",
+                tokens.authentication_result.unwrap().access_token.unwrap(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target: PathBuf = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_groups_flow_with_flags_builds_the_backend() {
+    let env = Env::start().await;
+    env.init();
+    assert!(env
+        .ok(&["add", "auth", "--default", "--resource-name", "demoauth"])
+        .contains("Successfully added resource demoauth locally"));
+    env.ok(&[
+        "update",
+        "auth",
+        "--groups",
+        "admin,editors",
+        "--admin-queries-groups",
+        "admin",
+    ]);
+    let status = env.ok(&["status"]);
+    assert!(status.contains("Current Environment: dev"), "{status}");
+    assert!(
+        status.contains("│ Auth     │ userPoolGroups │ Create"),
+        "{status}"
+    );
+
+    let pushed = env.ok(&["push", "--yes"]);
+    assert!(
+        pushed.contains("Create  group admin (precedence 1)"),
+        "{pushed}"
+    );
+    assert_eq!(
+        env.groups().await,
+        vec![("admin".into(), Some(1)), ("editors".into(), Some(2))]
+    );
+
+    // The client config the app imports.
+    let v6 = env.json("src/amplify-config.json");
+    assert_eq!(
+        v6["Auth"]["Cognito"]["userPoolEndpoint"],
+        env.server.public_url.as_str()
+    );
+    assert_eq!(v6["Auth"]["Cognito"]["userPoolId"], env.pool_id().as_str());
+    let legacy = env.json("src/amplifyconfiguration.json");
+    assert_eq!(legacy["aws_cloud_logic_custom"][0]["name"], "AdminQueries");
+    let exports = std::fs::read_to_string(env.dir().join("src/aws-exports.js")).unwrap();
+    assert!(exports.contains("export default awsmobile;") && exports.contains(&env.pool_id()));
+
+    // Admin Queries is restricted to admin.
+    assert_eq!(env.admin_queries_status("boss", &["admin"]).await, 200);
+    assert_eq!(env.admin_queries_status("writer", &["editors"]).await, 403);
+
+    // A second push changes nothing and says so.
+    assert!(env.ok(&["push", "--yes"]).contains("No changes to push"));
+    assert!(env.ok(&["status"]).contains("No Change"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_updates_reorder_and_remove_groups() {
+    let env = Env::start().await;
+    env.init();
+    env.ok(&["add", "auth", "--default", "--resource-name", "demoauth"]);
+    env.ok(&[
+        "update",
+        "auth",
+        "--groups",
+        "admin,editors,readers",
+        "--admin-queries-groups",
+        "admin",
+    ]);
+    env.ok(&["push", "--yes"]);
+
+    let headless = r#"{"version": 2, "serviceModification": {"serviceName": "Cognito", "userPoolModification": {
+        "userPoolGroups": [{"groupName": "editors"}, {"groupName": "admin"}],
+        "adminQueries": {"permissions": {"restrictAccess": true, "groupName": "editors"}}}}}"#;
+    let out = env.run_with(&["update", "auth", "--headless"], headless);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let precedence =
+        env.json("amplify/backend/auth/userPoolGroups/user-pool-group-precedence.json");
+    assert_eq!(precedence[0]["groupName"], "editors");
+    assert!(env.ok(&["status"]).contains("Update"));
+
+    let pushed = env.ok(&["push", "--yes"]);
+    assert!(pushed.contains("Delete  group readers"), "{pushed}");
+    assert_eq!(
+        env.groups().await,
+        vec![("editors".into(), Some(1)), ("admin".into(), Some(2))]
+    );
+    assert_eq!(
+        env.admin_queries_status("writer", &["editors"]).await,
+        200,
+        "the Admin Queries group change is applied"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amplify_project_pushes_unchanged() {
+    let env = Env::start().await;
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/amplify-groups-app");
+    copy_dir(&fixture, env.dir());
+    let credentials = env.server.credentials_file.clone().unwrap();
+    env.ok(&[
+        "init",
+        "--yes",
+        "--env-name",
+        "dev",
+        "--endpoint",
+        &env.server.public_url,
+        "--credentials-file",
+        credentials.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        env.json("amplify/.config/project-config.json")["projectName"],
+        "groupsdemo",
+        "init keeps the project's name"
+    );
+    let status = env.ok(&["status"]);
+    assert!(
+        status.contains("AdminQueries5e1f3c2b") && status.contains("Not pushed"),
+        "{status}"
+    );
+    env.ok(&["push", "--yes"]);
+    assert_eq!(
+        env.groups().await,
+        vec![("admin".into(), Some(1)), ("editors".into(), Some(2))]
+    );
+    assert_eq!(env.admin_queries_status("boss", &["admin"]).await, 200);
+    assert_eq!(env.admin_queries_status("writer", &["editors"]).await, 403);
+    // Fields cognate does not know survive, customPolicies included.
+    let inputs = env.json("amplify/backend/auth/groupsdemo7c2d1a9e/cli-inputs.json");
+    assert_eq!(
+        inputs["cognitoConfig"]["authSelections"],
+        "identityPoolAndUserPool"
+    );
+    let teams = env.json("amplify/team-provider-info.json");
+    assert_eq!(
+        teams["dev"]["awscloudformation"]["AmplifyAppId"],
+        "d2abcdef123456"
+    );
+    env.ok(&["update", "auth", "--groups", "editors,admin"]);
+    let precedence =
+        env.json("amplify/backend/auth/userPoolGroups/user-pool-group-precedence.json");
+    assert_eq!(precedence[0]["groupName"], "editors");
+    assert_eq!(
+        precedence[0]["customPolicies"][0]["PolicyName"],
+        "editors-read-uploads"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mistakes_get_errors_a_user_can_act_on() {
+    let env = Env::start().await;
+    assert!(env.fails(&["status"]).contains("no Amplify project here"));
+    let unreachable = env.fails(&[
+        "init",
+        "--yes",
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "--access-key-id",
+        "x",
+        "--secret-access-key",
+        "y",
+    ]);
+    assert!(unreachable.contains("unreachable"), "{unreachable}");
+    let refused = env.fails(&[
+        "init",
+        "--yes",
+        "--endpoint",
+        &env.server.public_url,
+        "--access-key-id",
+        "AKIAWRONG",
+        "--secret-access-key",
+        "y",
+    ]);
+    assert!(refused.contains("refused the credentials"), "{refused}");
+    assert!(
+        !env.dir().join("amplify").exists(),
+        "a failed init writes nothing"
+    );
+
+    env.init();
+    env.ok(&["add", "auth", "--default", "--resource-name", "demoauth"]);
+    assert!(env
+        .fails(&["add", "auth", "--default"])
+        .contains("already been added"));
+    assert!(env
+        .fails(&["update", "auth", "--groups", "admins-group"])
+        .contains("Resource name should be alphanumeric"));
+    assert!(env
+        .fails(&[
+            "update",
+            "auth",
+            "--groups",
+            "admin",
+            "--admin-queries-groups",
+            "staff"
+        ])
+        .contains("does not exist"));
+    assert!(
+        env.fails(&["update", "auth"]).contains("no terminal"),
+        "questions without flags need a terminal"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_push_leaves_files_and_server_unchanged() {
+    let env = Env::start().await;
+    env.init();
+    // The pool name fits Cognito's 128 characters; the app client's name does not, so the push
+    // fails at its second step, after creating the pool.
+    let long = "a".repeat(115);
+    env.ok(&["add", "auth", "--default", "--resource-name", &long]);
+    env.ok(&["update", "auth", "--groups", "admin"]);
+    let before: Vec<(PathBuf, Vec<u8>)> = walk(env.dir());
+    let failed = env.fails(&["push", "--yes"]);
+    assert!(failed.contains("push failed and was undone"), "{failed}");
+    assert_eq!(walk(env.dir()), before, "no file changed");
+    let pools = env
+        .sdk
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        pools.user_pools.unwrap().is_empty(),
+        "the created pool was deleted again"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            files.extend(walk(&entry.path()));
+        } else {
+            files.push((entry.path(), std::fs::read(entry.path()).unwrap()));
+        }
+    }
+    files.sort();
+    files
+}
