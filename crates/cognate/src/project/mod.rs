@@ -656,13 +656,23 @@ fn update_interactively(
                                 .into(),
                         ));
                     }
-                    let picked = ask("--admin-queries-groups", || {
-                        dialoguer::MultiSelect::new()
-                            .with_prompt("Select the groups to restrict access with")
-                            .items(&groups)
-                            .interact()
-                            .map_err(std::io::Error::other)
-                    })?;
+                    let picked = loop {
+                        let picked = ask("--admin-queries-groups", || {
+                            dialoguer::MultiSelect::new()
+                                .with_prompt(
+                                    "Select the groups to restrict access with (space to toggle)",
+                                )
+                                .items(&groups)
+                                .interact()
+                                .map_err(std::io::Error::other)
+                        })?;
+                        if !picked.is_empty() {
+                            break picked;
+                        }
+                        eprintln!(
+                            "Select at least one group, or answer no to let any signed-in user in."
+                        );
+                    };
                     update.admin_queries = Some(Some(
                         picked.into_iter().map(|i| groups[i].clone()).collect(),
                     ));

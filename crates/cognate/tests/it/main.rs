@@ -481,3 +481,70 @@ fn walk(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// The questions, answered on a pseudo-terminal as a person would: two groups, sorted with the
+/// arrow keys so that `editors` comes first, and Admin Queries restricted to `admin`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_questions_sort_groups_with_the_arrow_keys() {
+    let env = Env::start().await;
+    env.init();
+    env.ok(&["add", "auth", "--default", "--resource-name", "demoauth"]);
+
+    const DOWN: &str = "\x1b[B";
+    const UP: &str = "\x1b[A";
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cognate"));
+    command
+        .args(["update", "auth"])
+        .current_dir(env.dir())
+        .env("COGNATE_HOME", env.home.path())
+        .env("COGNATE_LOG", "warn");
+    let dir = env.dir().to_path_buf();
+    let answered = tokio::task::spawn_blocking(move || -> Result<(), expectrl::Error> {
+        let mut p = expectrl::Session::spawn(command)?;
+        p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+        p.expect("What do you want to do?")?;
+        p.send("\r")?; // Create or update Cognito user pool groups
+        for group in ["admin", "editors"] {
+            p.expect("Provide a name for your user pool group")?;
+            p.send(format!("{group}\r"))?;
+        }
+        p.expect("Provide a name for your user pool group")?;
+        p.send("\r")?; // done adding
+        p.expect("Sort the user pool groups")?;
+        p.send(DOWN)?;
+        p.send(" ")?; // pick up editors
+        p.send(UP)?;
+        p.send(" ")?; // drop it first
+        p.send("\r")?;
+        p.expect("What do you want to do?")?;
+        p.send(DOWN)?;
+        p.send("\r")?; // Create or update Admin queries API
+        p.expect("restrict access")?;
+        p.send("y")?; // a confirmation takes the key alone
+        p.expect("Select the groups")?;
+        p.send(DOWN)?;
+        p.send(" ")?; // admin (second after sorting)
+        p.send("\r")?;
+        p.expect("What do you want to do?")?;
+        p.send(DOWN)?;
+        p.send(DOWN)?;
+        p.send("\r")?; // I'm done
+        p.expect("Successfully updated resource demoauth locally")?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    answered.expect("the questions were answered");
+    let precedence: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            dir.join("amplify/backend/auth/userPoolGroups/user-pool-group-precedence.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(precedence[0]["groupName"], "editors");
+    assert_eq!(precedence[1]["groupName"], "admin");
+    let inputs = env.json("amplify/backend/auth/demoauth/cli-inputs.json");
+    assert_eq!(inputs["cognitoConfig"]["adminQueryGroup"], "admin");
+    assert_eq!(inputs["cognitoConfig"]["adminQueries"], true);
+}
