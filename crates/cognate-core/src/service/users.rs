@@ -269,6 +269,20 @@ impl Cognito {
         }
     }
 
+    /// Saves the user and consumes the code that allowed the change, in one transaction.
+    async fn save_consuming_code(&self, user: &mut User, purpose: &CodePurpose) -> Result<()> {
+        user.modified = now();
+        if self
+            .store
+            .update_user_consuming_code(user, &purpose.as_key())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::UserNotFound("User does not exist.".into()))
+        }
+    }
+
     // --- sign-up -------------------------------------------------------------------------
 
     /// SignUp: returns the new user and where the confirmation code went, if anywhere.
@@ -348,15 +362,8 @@ impl Cognito {
             user.set_attribute(&format!("{attribute}_verified"), "true".into());
         }
         self.check_unique_sign_in_attributes(&pool, &user).await?;
-        user.modified = now();
-        if !self
-            .store
-            .update_user_consuming_code(&user, &CodePurpose::SignUp.as_key())
-            .await?
-        {
-            return Err(Error::UserNotFound("User does not exist.".into()));
-        }
-        Ok(())
+        self.save_consuming_code(&mut user, &CodePurpose::SignUp)
+            .await
     }
 
     pub async fn resend_confirmation_code(
@@ -718,15 +725,7 @@ impl Cognito {
         self.check_code(&pool, &user, &purpose, code).await?;
         user.set_attribute(&format!("{attribute}_verified"), "true".into());
         self.check_unique_sign_in_attributes(&pool, &user).await?;
-        user.modified = now();
-        if !self
-            .store
-            .update_user_consuming_code(&user, &purpose.as_key())
-            .await?
-        {
-            return Err(Error::UserNotFound("User does not exist.".into()));
-        }
-        Ok(())
+        self.save_consuming_code(&mut user, &purpose).await
     }
 
     pub async fn delete_user(&self, access_token: &str) -> Result<()> {
@@ -837,15 +836,8 @@ impl Cognito {
         }
         user.failed_sign_ins = 0;
         user.last_failed_sign_in = None;
-        user.modified = now();
-        if !self
-            .store
-            .update_user_consuming_code(&user, &CodePurpose::ForgotPassword.as_key())
-            .await?
-        {
-            return Err(Error::UserNotFound("User does not exist.".into()));
-        }
-        Ok(())
+        self.save_consuming_code(&mut user, &CodePurpose::ForgotPassword)
+            .await
     }
 }
 
