@@ -5,6 +5,7 @@ mod admin_queries;
 mod auth;
 mod groups;
 mod pools;
+mod reliability;
 mod signing;
 mod signup;
 mod smtp;

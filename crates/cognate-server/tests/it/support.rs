@@ -45,6 +45,20 @@ impl TestServer {
         }
     }
 
+    /// A server started elsewhere (several servers on one database).
+    pub fn wrap(
+        server: RunningServer,
+        client: cognito::Client,
+        data_dir: tempfile::TempDir,
+    ) -> Self {
+        TestServer {
+            server,
+            client,
+            data_dir,
+            database_url: None,
+        }
+    }
+
     pub fn url(&self) -> &str {
         &self.server.public_url
     }

@@ -1,0 +1,331 @@
+//! Promises under concurrency and with several servers: one winner for a username, every failed
+//! sign-in counted, no token working after a sign-out, in-flight requests finished on shutdown,
+//! and two servers on one PostgreSQL behaving as one.
+
+use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cognate_server::Config;
+
+use crate::support::{code, sdk_client, TestServer, PASSWORD};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_sign_ups_of_one_username_have_one_winner() {
+    let t = TestServer::start().await;
+    let (_, client) = t.pool_and_client().await;
+    let attempts = (0..12).map(|_| {
+        let sdk = t.client.clone();
+        let client = client.clone();
+        tokio::spawn(async move {
+            sdk.sign_up()
+                .client_id(client)
+                .username("contested")
+                .password(PASSWORD)
+                .send()
+                .await
+        })
+    });
+    let mut won = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(e) => assert_eq!(code::<_, ()>(Err(e)), "UsernameExistsException"),
+        }
+    }
+    assert_eq!(won, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_are_all_counted() {
+    let t = TestServer::start().await;
+    let (pool, client) = t.pool_and_client().await;
+    t.create_user(&pool, "target", PASSWORD).await;
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let sdk = t.client.clone();
+            let client = client.clone();
+            tokio::spawn(async move {
+                sdk.initiate_auth()
+                    .client_id(client)
+                    .auth_flow(AuthFlowType::UserPasswordAuth)
+                    .auth_parameters("USERNAME", "target")
+                    .auth_parameters("PASSWORD", "Wrong-Pass-1")
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    for attempt in attempts {
+        assert!(attempt.await.unwrap().is_err());
+    }
+    // Eight failures, counted one by one: the lock after the eighth lasts 2^3 = 8 seconds, so the
+    // right password is refused now.
+    let result = t
+        .client
+        .initiate_auth()
+        .client_id(&client)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "target")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await;
+    assert_eq!(
+        crate::support::error(result).1,
+        "Password attempts exceeded"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_token_minted_by_a_refresh_works_after_a_global_sign_out() {
+    let t = TestServer::start().await;
+    let (pool, client) = t.pool_and_client().await;
+    t.create_user(&pool, "racer", PASSWORD).await;
+    let tokens = t.sign_in(&client, "racer", PASSWORD).await;
+    let refresh_token = tokens.refresh_token.unwrap();
+    let refreshes: Vec<_> = (0..10)
+        .map(|_| {
+            let sdk = t.client.clone();
+            let (client, refresh_token) = (client.clone(), refresh_token.clone());
+            tokio::spawn(async move {
+                sdk.initiate_auth()
+                    .client_id(client)
+                    .auth_flow(AuthFlowType::RefreshTokenAuth)
+                    .auth_parameters("REFRESH_TOKEN", refresh_token)
+                    .send()
+                    .await
+                    .ok()
+                    .and_then(|o| o.authentication_result)
+                    .and_then(|r| r.access_token)
+            })
+        })
+        .collect();
+    t.client
+        .global_sign_out()
+        .access_token(tokens.access_token.unwrap())
+        .send()
+        .await
+        .unwrap();
+    for refresh in refreshes {
+        if let Some(access_token) = refresh.await.unwrap() {
+            assert_eq!(
+                code(t.client.get_user().access_token(access_token).send().await),
+                "NotAuthorizedException"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_group_changes_end_in_a_serial_state() {
+    let t = TestServer::start().await;
+    let pool = t.create_pool().await;
+    t.client
+        .create_group()
+        .user_pool_id(&pool)
+        .group_name("crowd")
+        .send()
+        .await
+        .unwrap();
+    for i in 0..10 {
+        t.create_user(&pool, &format!("member{i}"), PASSWORD).await;
+    }
+    let changes: Vec<_> = (0..10)
+        .flat_map(|i| {
+            let (add, remove) = (t.client.clone(), t.client.clone());
+            let (pool_a, pool_b) = (pool.clone(), pool.clone());
+            [
+                tokio::spawn(async move {
+                    add.admin_add_user_to_group()
+                        .user_pool_id(pool_a)
+                        .username(format!("member{i}"))
+                        .group_name("crowd")
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }),
+                tokio::spawn(async move {
+                    remove
+                        .admin_remove_user_from_group()
+                        .user_pool_id(pool_b)
+                        .username(format!("member{i}"))
+                        .group_name("crowd")
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }),
+            ]
+        })
+        .collect();
+    for change in changes {
+        change.await.unwrap().unwrap();
+    }
+    // Whatever order they ran in, each user is in the group or not, and the two listings agree.
+    let members = t
+        .client
+        .list_users_in_group()
+        .user_pool_id(&pool)
+        .group_name("crowd")
+        .send()
+        .await
+        .unwrap()
+        .users
+        .unwrap();
+    for i in 0..10 {
+        let user = format!("member{i}");
+        let groups = t
+            .client
+            .admin_list_groups_for_user()
+            .user_pool_id(&pool)
+            .username(&user)
+            .send()
+            .await
+            .unwrap()
+            .groups
+            .unwrap();
+        let listed = members
+            .iter()
+            .any(|m| m.username.as_deref() == Some(user.as_str()));
+        assert_eq!(listed, !groups.is_empty(), "{user}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shutdown_finishes_requests_in_flight() {
+    let t = TestServer::start().await;
+    let (pool, client) = t.pool_and_client().await;
+    t.create_user(&pool, "late", PASSWORD).await;
+    let sdk = t.client.clone();
+    let in_flight = tokio::spawn(async move {
+        sdk.initiate_auth()
+            .client_id(client)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "late")
+            .auth_parameters("PASSWORD", PASSWORD)
+            .send()
+            .await
+    });
+    // The sign-in is under way (password hashing takes milliseconds) when the server is told to stop.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let TestServer { server, .. } = t;
+    server.shutdown().await;
+    let finished = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight was answered");
+    assert!(finished.authentication_result.is_some());
+}
+
+/// Two servers on one PostgreSQL database (COGNATE_TEST_DATABASE_URL), sharing the master key, the
+/// root credentials and the public URL (the load balancer's) as the README says they must.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_on_one_postgresql_behave_as_one() {
+    let Some(base) = cognate_store::testkit::postgres_url() else {
+        eprintln!(
+            "COGNATE_TEST_DATABASE_URL is not set: two servers need PostgreSQL; CI runs this"
+        );
+        return;
+    };
+    let database = cognate_store::testkit::scratch_postgres_database(&base).await;
+    let master_key = STANDARD.encode(cognate_core::crypto::random_bytes::<32>());
+    let credentials = (
+        "AKIATWOSERVERSTEST01".to_owned(),
+        "two-servers-share-this-secret-0123456789".to_owned(),
+    );
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let config = |dir: &std::path::Path| {
+        let mut config = Config::ephemeral(dir);
+        config.database_url = Some(database.clone());
+        config.master_key = Some(master_key.clone());
+        config.root_credentials = Some(credentials.clone());
+        // Tokens name their issuer by the public URL: behind a load balancer, every server has its.
+        config.public_url = Some("http://cognate.internal:9230".to_owned());
+        config
+    };
+    // Both start together: the migrations run once.
+    let (a, b) = tokio::join!(
+        cognate_server::start(config(dir_a.path()), std::future::pending()),
+        cognate_server::start(config(dir_b.path()), std::future::pending())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let sdk_a = sdk_client(
+        &format!("http://{}", a.addr),
+        &credentials.0,
+        &credentials.1,
+    );
+    let sdk_b = sdk_client(
+        &format!("http://{}", b.addr),
+        &credentials.0,
+        &credentials.1,
+    );
+    let server_a = TestServer::wrap(a, sdk_a.clone(), dir_a);
+    let (pool, client) = server_a.pool_and_client().await;
+    server_a.create_user(&pool, "shared", PASSWORD).await;
+
+    let sign_in = |sdk: &aws_sdk_cognitoidentityprovider::Client, password: &str| {
+        sdk.initiate_auth()
+            .client_id(&client)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "shared")
+            .auth_parameters("PASSWORD", password)
+            .send()
+    };
+    // Created on A, signs in on B; B's token works on A (the signing keys are shared).
+    let tokens = sign_in(&sdk_b, PASSWORD)
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap();
+    sdk_a
+        .get_user()
+        .access_token(tokens.access_token.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    // Signed out on A: B refuses the token at once.
+    sdk_a
+        .global_sign_out()
+        .access_token(tokens.access_token.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            sdk_b
+                .get_user()
+                .access_token(tokens.access_token.unwrap())
+                .send()
+                .await
+        ),
+        "NotAuthorizedException"
+    );
+    // Disabled on B: A refuses the sign-in.
+    sdk_b
+        .admin_disable_user()
+        .user_pool_id(&pool)
+        .username("shared")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::support::error(sign_in(&sdk_a, PASSWORD).await).1,
+        "User is disabled."
+    );
+    sdk_b
+        .admin_enable_user()
+        .user_pool_id(&pool)
+        .username("shared")
+        .send()
+        .await
+        .unwrap();
+    // The lockout counts across both.
+    for sdk in [&sdk_a, &sdk_b, &sdk_a, &sdk_b, &sdk_a] {
+        let _ = sign_in(sdk, "Wrong-Pass-1").await;
+    }
+    assert_eq!(
+        crate::support::error(sign_in(&sdk_b, PASSWORD).await).1,
+        "Password attempts exceeded"
+    );
+    b.shutdown().await;
+}
