@@ -1,6 +1,8 @@
 //! The project toolchain end to end: the `cognate` binary run in a project folder against a
 //! real server, and the result checked with the AWS SDK for Rust.
 
+mod crash;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
