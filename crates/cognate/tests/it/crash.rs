@@ -43,7 +43,7 @@ async fn serve(data: &std::path::Path, database_url: Option<&str>, port: u16) ->
     if let Some(url) = database_url {
         command.args(["--database-url", url]);
     }
-    let child = command.spawn().unwrap();
+    let mut child = command.spawn().unwrap();
     for _ in 0..200 {
         if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
             .await
@@ -53,6 +53,8 @@ async fn serve(data: &std::path::Path, database_url: Option<&str>, port: u16) ->
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 
@@ -206,7 +208,7 @@ async fn crash_and_check(database_url: Option<String>) {
         process = serve(data.path(), database_url.as_deref(), port).await;
     }
 
-    let acked = acked.lock().unwrap();
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
     assert!(
         acked.users.len() >= 3,
         "the load wrote something before each kill: {}",
