@@ -19,6 +19,19 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// A project's auth backend changes, applied together by [`Store::apply_auth_batch`].
+#[derive(Debug, Clone, Default)]
+pub struct AuthBatch {
+    pub new_pool: Option<(UserPool, Vec<SigningKey>)>,
+    pub new_client: Option<AppClient>,
+    /// Inserted, or updated when the group exists.
+    pub put_groups: Vec<Group>,
+    pub delete_groups: Vec<(PoolId, GroupName)>,
+    /// Inserted, or updated when the API exists.
+    pub put_admin_queries: Option<AdminQueriesApi>,
+    pub delete_admin_queries: Option<String>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // Pools and their signing keys.
@@ -102,6 +115,9 @@ pub trait Store: Send + Sync + 'static {
     async fn list_admin_queries_apis(&self, pool: Option<&PoolId>) -> Result<Vec<AdminQueriesApi>>;
     async fn update_admin_queries_api(&self, api: &AdminQueriesApi) -> Result<bool>;
     async fn delete_admin_queries_api(&self, id: &str) -> Result<bool>;
+
+    /// Applies a project's auth backend changes in one transaction: all of them or none.
+    async fn apply_auth_batch(&self, batch: &AuthBatch) -> Result<()>;
 
     // The outbox. Bodies arrive sealed.
     async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64>;

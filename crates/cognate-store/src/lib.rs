@@ -14,7 +14,7 @@ use cognate_core::model::{
     AdminQueriesApi, AppClient, Attribute, CodePurpose, Group, OutboxMessage, Session, SigningKey,
     TokenUse, User, UserPool, UserStatus, VerificationCode,
 };
-use cognate_core::store::{Page, Store};
+use cognate_core::store::{AuthBatch, Page, Store};
 use cognate_core::{Error, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
@@ -251,6 +251,78 @@ impl SqlStore {
         Ok(users)
     }
 
+    async fn insert_pool_rows(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        pool: &UserPool,
+        keys: &[SigningKey],
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO user_pools (id, created_at, document) VALUES ($1, $2, $3)")
+            .bind(pool.id.as_str())
+            .bind(pool.created.0)
+            .bind(to_json(pool)?)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, pool_id, token_use, sealed_private_key, n, e, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(key.kid.as_str())
+            .bind(key.pool_id.as_str())
+            .bind(key.token_use.as_str())
+            .bind(key.sealed_private_key.clone())
+            .bind(key.n.as_str())
+            .bind(key.e.as_str())
+            .bind(key.created.0)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    async fn insert_client_row<'e>(
+        executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+        client: &AppClient,
+        sealed_secret: Option<&[u8]>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO app_clients (id, pool_id, document, sealed_secret) VALUES ($1, $2, $3, $4)")
+            .bind(client.id.as_str())
+            .bind(client.pool_id.as_str())
+            .bind(to_json(client)?)
+            .bind(sealed_secret.map(<[u8]>::to_vec))
+            .execute(executor)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn delete_group_row<'e>(
+        executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+        pool: &PoolId,
+        name: &GroupName,
+    ) -> Result<bool> {
+        let result = sqlx::query("DELETE FROM user_groups WHERE pool_id = $1 AND name = $2")
+            .bind(pool.as_str())
+            .bind(name.as_str())
+            .execute(executor)
+            .await
+            .map_err(db_error)?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn delete_admin_queries_row<'e>(
+        executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+        id: &str,
+    ) -> Result<bool> {
+        let result = sqlx::query("DELETE FROM admin_queries_apis WHERE id = $1")
+            .bind(id)
+            .execute(executor)
+            .await
+            .map_err(db_error)?;
+        Ok(result.rows_affected() > 0)
+    }
+
     async fn insert_user_row(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user: &User) -> Result<()> {
         let inserted = sqlx::query(&format!(
             "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -447,32 +519,7 @@ impl Store for SqlStore {
     async fn insert_pool(&self, pool: &UserPool, keys: &[SigningKey]) -> Result<()> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let result: Result<_> = async {
-            sqlx::query("INSERT INTO user_pools (id, created_at, document) VALUES ($1, $2, $3)")
-                .bind(pool.id.as_str())
-                .bind(pool.created.0)
-                .bind(to_json(pool)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            for key in keys {
-                sqlx::query(
-                    "INSERT INTO signing_keys (kid, pool_id, token_use, sealed_private_key, n, e, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(key.kid.as_str())
-                .bind(key.pool_id.as_str())
-                .bind(key.token_use.as_str())
-                .bind(key.sealed_private_key.clone())
-                .bind(key.n.as_str())
-                .bind(key.e.as_str())
-                .bind(key.created.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            }
-            Ok(())
-        }
-        .await;
+        let result = Self::insert_pool_rows(&mut tx, pool, keys).await;
         finish(tx, result).await
     }
 
@@ -561,15 +608,7 @@ impl Store for SqlStore {
 
     async fn insert_client(&self, client: &AppClient, sealed_secret: Option<&[u8]>) -> Result<()> {
         let _w = self.write_lock().await;
-        sqlx::query("INSERT INTO app_clients (id, pool_id, document, sealed_secret) VALUES ($1, $2, $3, $4)")
-            .bind(client.id.as_str())
-            .bind(client.pool_id.as_str())
-            .bind(to_json(client)?)
-            .bind(sealed_secret.map(<[u8]>::to_vec))
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        Self::insert_client_row(&self.pool, client, sealed_secret).await
     }
 
     async fn get_client(&self, id: &ClientId) -> Result<Option<(AppClient, Option<Vec<u8>>)>> {
@@ -1039,13 +1078,7 @@ impl Store for SqlStore {
 
     async fn delete_group(&self, pool: &PoolId, name: &GroupName) -> Result<bool> {
         let _w = self.write_lock().await;
-        let result = sqlx::query("DELETE FROM user_groups WHERE pool_id = $1 AND name = $2")
-            .bind(pool.as_str())
-            .bind(name.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(result.rows_affected() > 0)
+        Self::delete_group_row(&self.pool, pool, name).await
     }
 
     async fn add_member(
@@ -1237,12 +1270,59 @@ impl Store for SqlStore {
 
     async fn delete_admin_queries_api(&self, id: &str) -> Result<bool> {
         let _w = self.write_lock().await;
-        let result = sqlx::query("DELETE FROM admin_queries_apis WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(result.rows_affected() > 0)
+        Self::delete_admin_queries_row(&self.pool, id).await
+    }
+
+    async fn apply_auth_batch(&self, batch: &AuthBatch) -> Result<()> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result: Result<()> = async {
+            if let Some((pool, keys)) = &batch.new_pool {
+                Self::insert_pool_rows(&mut tx, pool, keys).await?;
+            }
+            if let Some(client) = &batch.new_client {
+                Self::insert_client_row(&mut *tx, client, None).await?;
+            }
+            for group in &batch.put_groups {
+                sqlx::query(&format!(
+                    "INSERT INTO user_groups ({GROUP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (pool_id, name) DO UPDATE SET description = excluded.description, precedence = excluded.precedence, \
+                     role_arn = excluded.role_arn, modified_at = excluded.modified_at"
+                ))
+                .bind(group.pool_id.as_str())
+                .bind(group.name.as_str())
+                .bind(group.description.as_deref())
+                .bind(group.precedence)
+                .bind(group.role_arn.as_deref())
+                .bind(group.created.0)
+                .bind(group.modified.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            }
+            for (pool, name) in &batch.delete_groups {
+                Self::delete_group_row(&mut *tx, pool, name).await?;
+            }
+            if let Some(id) = &batch.delete_admin_queries {
+                Self::delete_admin_queries_row(&mut *tx, id).await?;
+            }
+            if let Some(api) = &batch.put_admin_queries {
+                sqlx::query(
+                    "INSERT INTO admin_queries_apis (id, pool_id, created_at, document) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (id) DO UPDATE SET document = excluded.document",
+                )
+                .bind(api.id.as_str())
+                .bind(api.pool_id.as_str())
+                .bind(api.created.0)
+                .bind(to_json(api)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            }
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64> {

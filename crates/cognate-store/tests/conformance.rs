@@ -635,3 +635,68 @@ async fn a_bulk_import_is_all_or_nothing() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_auth_batch_applies_entirely_or_not_at_all() {
+    use cognate_core::model::AdminQueriesApi;
+    use cognate_core::store::AuthBatch;
+    on_every_backend(|s| async move {
+        let p = pool("us-east-1_batch");
+        let api = AdminQueriesApi {
+            id: "api0000001".into(),
+            pool_id: p.id.clone(),
+            stage: "dev".into(),
+            allowed_groups: vec![GroupName::parse("admin").unwrap()],
+            extra_routes: vec![],
+            created: Timestamp(1),
+            modified: Timestamp(1),
+        };
+        let batch = AuthBatch {
+            new_pool: Some((p.clone(), vec![key(&p, "kid-batch")])),
+            new_client: Some(client(&p, "batchclient")),
+            put_groups: vec![group(&p, "admin", Some(1)), group(&p, "editors", Some(2))],
+            put_admin_queries: Some(api.clone()),
+            ..Default::default()
+        };
+        s.apply_auth_batch(&batch).await.unwrap();
+        assert!(s.get_pool(&p.id).await.unwrap().is_some());
+        assert_eq!(s.list_groups(&p.id, 10, None).await.unwrap().items.len(), 2);
+        assert_eq!(
+            s.get_admin_queries_api("api0000001").await.unwrap(),
+            Some(api.clone())
+        );
+
+        // Precedence changes and a deletion, then a batch that fails half-way changes nothing.
+        let reorder = AuthBatch {
+            put_groups: vec![group(&p, "editors", Some(1)), group(&p, "admin", Some(2))],
+            delete_groups: vec![],
+            ..Default::default()
+        };
+        s.apply_auth_batch(&reorder).await.unwrap();
+        let editors = s
+            .get_group(&p.id, &GroupName::parse("editors").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(editors.precedence, Some(1));
+
+        let other = pool("us-east-1_nosuchpool");
+        let failing = AuthBatch {
+            delete_groups: vec![(p.id.clone(), GroupName::parse("admin").unwrap())],
+            put_groups: vec![group(&other, "orphan", Some(1))],
+            ..Default::default()
+        };
+        assert!(
+            s.apply_auth_batch(&failing).await.is_err(),
+            "a group of a pool that does not exist"
+        );
+        assert!(
+            s.get_group(&p.id, &GroupName::parse("admin").unwrap())
+                .await
+                .unwrap()
+                .is_some(),
+            "the deletion was rolled back"
+        );
+    })
+    .await;
+}

@@ -67,22 +67,19 @@ impl Cognito {
         Ok(())
     }
 
-    pub async fn create_admin_queries_api(
-        &self,
+    /// A new API for `pool`, validated, not yet stored. Its groups must exist (checked by the caller).
+    pub(super) fn build_admin_queries_api(
         pool: &PoolId,
         settings: AdminQueriesSettings,
     ) -> Result<AdminQueriesApi> {
-        self.pool(pool).await?;
         let stage = settings.stage.unwrap_or_else(|| "dev".into());
         validate_stage(&stage)?;
-        let allowed_groups = settings.allowed_groups.unwrap_or_default();
-        self.check_groups_exist(pool, &allowed_groups).await?;
         let created = now();
-        let api = AdminQueriesApi {
+        Ok(AdminQueriesApi {
             id: generate_api_id(),
             pool_id: pool.clone(),
             stage,
-            allowed_groups,
+            allowed_groups: settings.allowed_groups.unwrap_or_default(),
             extra_routes: settings
                 .extra_routes
                 .unwrap_or_default()
@@ -91,7 +88,17 @@ impl Cognito {
                 .collect(),
             created,
             modified: created,
-        };
+        })
+    }
+
+    pub async fn create_admin_queries_api(
+        &self,
+        pool: &PoolId,
+        settings: AdminQueriesSettings,
+    ) -> Result<AdminQueriesApi> {
+        self.pool(pool).await?;
+        let api = Self::build_admin_queries_api(pool, settings)?;
+        self.check_groups_exist(pool, &api.allowed_groups).await?;
         self.store.insert_admin_queries_api(&api).await?;
         tracing::info!(pool = %pool, api = %api.id, "created Admin Queries API");
         Ok(api)

@@ -104,7 +104,7 @@ fn generate_client_secret() -> String {
 }
 
 impl Cognito {
-    fn build_client(
+    pub(super) fn build_client(
         &self,
         pool: &PoolId,
         id: ClientId,

@@ -18,7 +18,7 @@ pub struct GroupSettings {
     pub role_arn: Option<String>,
 }
 
-fn validate(settings: &GroupSettings) -> Result<()> {
+pub(super) fn validate(settings: &GroupSettings) -> Result<()> {
     if let Some(description) = &settings.description {
         if description.chars().count() > 2048 {
             return Err(Error::invalid(

@@ -3,6 +3,7 @@
 
 mod admin_queries;
 mod auth;
+mod backend;
 mod clients;
 mod groups;
 mod keys;
@@ -18,6 +19,7 @@ use base64::Engine;
 
 pub use admin_queries::{AdminQueriesSettings, AdminQueryRefusal};
 pub use auth::{AuthOutcome, AuthParameters, Caller, Tokens};
+pub use backend::{AppliedBackend, AuthBackend, Change};
 pub use clients::ClientSettings;
 pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
 pub use messages::{CodeDelivery, MessageSender};

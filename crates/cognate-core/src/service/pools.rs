@@ -179,7 +179,8 @@ impl UserPool {
 }
 
 impl Cognito {
-    pub async fn create_user_pool(&self, settings: PoolSettings) -> Result<UserPool> {
+    /// A new pool from `settings`, validated, not yet stored.
+    pub(super) fn build_pool(&self, settings: PoolSettings) -> Result<UserPool> {
         let name = settings
             .name
             .ok_or_else(|| Error::invalid("PoolName is required."))?;
@@ -242,6 +243,12 @@ impl Cognito {
             created,
             modified: created,
         };
+        Ok(pool)
+    }
+
+    pub async fn create_user_pool(&self, settings: PoolSettings) -> Result<UserPool> {
+        let pool = self.build_pool(settings)?;
+        let id = pool.id.clone();
         let keys = self.generate_pool_keys(&id).await?;
         self.store.insert_pool(&pool, &keys).await?;
         tracing::info!(pool = %id, "created user pool");

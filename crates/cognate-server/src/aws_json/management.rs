@@ -1,9 +1,9 @@
 //! cognate's own management API, in the AWS JSON dialect and always signed: Admin Queries APIs
 //! today (`cognate push` and operators use it).
 
-use cognate_core::ids::{GroupName, PoolId};
+use cognate_core::ids::{ClientId, GroupName, PoolId};
 use cognate_core::model::{AdminQueriesApi, AdminRoute};
-use cognate_core::service::{AdminQueriesSettings, Cognito};
+use cognate_core::service::{AdminQueriesSettings, AuthBackend, Change, Cognito};
 use cognate_core::{Error, Result};
 use serde_json::{json, Value};
 
@@ -15,6 +15,8 @@ operations! {
     "ListAdminQueriesApis" => list_admin_queries_apis,
     "UpdateAdminQueriesApi" => update_admin_queries_api,
     "DeleteAdminQueriesApi" => delete_admin_queries_api,
+    "PlanAuthBackend" => plan_auth_backend,
+    "ApplyAuthBackend" => apply_auth_backend,
 }
 
 fn settings(input: &Input) -> Result<AdminQueriesSettings> {
@@ -102,4 +104,56 @@ async fn update_admin_queries_api(c: &Cognito, input: Input) -> Result<Value> {
 async fn delete_admin_queries_api(c: &Cognito, input: Input) -> Result<Value> {
     c.delete_admin_queries_api(input.str("ApiId")?).await?;
     Ok(json!({}))
+}
+
+/// `{UserPoolId?, PoolName, SignInWithEmail?, AppClientId?, AppClientName, Groups: [names, highest
+/// precedence first], AdminQueries: null | {AllowedGroups: [...]}, AdminQueriesApiId?}`: the whole
+/// auth backend of a project, as `cognate push` sends it.
+fn auth_backend(input: &Input) -> Result<AuthBackend> {
+    let groups = |names: Vec<String>| {
+        names
+            .iter()
+            .map(|g| GroupName::parse(g))
+            .collect::<Result<Vec<_>>>()
+    };
+    let admin_queries = match input.opt_object("AdminQueries")? {
+        None => None,
+        Some(aq) => Some(groups(aq.strings("AllowedGroups")?)?),
+    };
+    Ok(AuthBackend {
+        pool_id: input
+            .opt_str("UserPoolId")?
+            .map(PoolId::parse)
+            .transpose()?,
+        pool_name: input.str("PoolName")?.to_owned(),
+        sign_in_with_email: input.opt_bool("SignInWithEmail")?.unwrap_or(false),
+        client_id: input
+            .opt_str("AppClientId")?
+            .map(ClientId::parse)
+            .transpose()?,
+        client_name: input.str("AppClientName")?.to_owned(),
+        groups: groups(input.strings("Groups")?)?,
+        admin_queries,
+        admin_queries_api_id: input.opt_str("AdminQueriesApiId")?.map(str::to_owned),
+    })
+}
+
+fn describe(changes: &[Change]) -> Value {
+    json!(changes.iter().map(Change::describe).collect::<Vec<_>>())
+}
+
+async fn plan_auth_backend(c: &Cognito, input: Input) -> Result<Value> {
+    let changes = c.plan_auth_backend(&auth_backend(&input)?).await?;
+    Ok(json!({"Changes": describe(&changes)}))
+}
+
+/// Applies the backend in one transaction.
+async fn apply_auth_backend(c: &Cognito, input: Input) -> Result<Value> {
+    let applied = c.apply_auth_backend(&auth_backend(&input)?).await?;
+    Ok(json!({
+        "UserPoolId": applied.pool_id,
+        "AppClientId": applied.client_id,
+        "AdminQueriesApi": applied.admin_queries.as_ref().map(|api| render(c, api)),
+        "Changes": describe(&applied.changes),
+    }))
 }

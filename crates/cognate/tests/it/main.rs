@@ -449,13 +449,16 @@ async fn a_failed_push_leaves_files_and_server_unchanged() {
     let env = Env::start().await;
     env.init();
     // The pool name fits Cognito's 128 characters; the app client's name does not, so the push
-    // fails at its second step, after creating the pool.
+    // fails after the pool is planned: one transaction, so not even the pool is created.
     let long = "a".repeat(115);
     env.ok(&["add", "auth", "--default", "--resource-name", &long]);
     env.ok(&["update", "auth", "--groups", "admin"]);
     let before: Vec<(PathBuf, Vec<u8>)> = walk(env.dir());
     let failed = env.fails(&["push", "--yes"]);
-    assert!(failed.contains("push failed and was undone"), "{failed}");
+    assert!(
+        failed.contains("push failed; nothing was changed"),
+        "{failed}"
+    );
     assert_eq!(walk(env.dir()), before, "no file changed");
     let pools = env
         .sdk
