@@ -23,6 +23,7 @@ pub struct Page<T> {
 #[derive(Debug, Clone, Default)]
 pub struct AuthBatch {
     pub new_pool: Option<(UserPool, Vec<SigningKey>)>,
+    pub update_pool: Option<UserPool>,
     pub new_client: Option<AppClient>,
     /// Inserted, or updated when the group exists.
     pub put_groups: Vec<Group>,

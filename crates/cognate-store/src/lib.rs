@@ -1280,6 +1280,14 @@ impl Store for SqlStore {
             if let Some((pool, keys)) = &batch.new_pool {
                 Self::insert_pool_rows(&mut tx, pool, keys).await?;
             }
+            if let Some(pool) = &batch.update_pool {
+                sqlx::query("UPDATE user_pools SET document = $2 WHERE id = $1")
+                    .bind(pool.id.as_str())
+                    .bind(to_json(pool)?)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+            }
             if let Some(client) = &batch.new_client {
                 Self::insert_client_row(&mut *tx, client, None).await?;
             }

@@ -10,7 +10,7 @@ use super::pools::PoolSettings;
 use super::{now, Cognito};
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, GroupName, PoolId};
-use crate::model::{AdminQueriesApi, Group, SchemaAttribute};
+use crate::model::{AdminQueriesApi, Group, PasswordPolicy, SchemaAttribute, UserPool};
 use crate::store::AuthBatch;
 
 /// What the project says the backend is. Ids are those of an earlier push, if any.
@@ -19,6 +19,9 @@ pub struct AuthBackend {
     pub pool_id: Option<PoolId>,
     pub pool_name: String,
     pub sign_in_with_email: bool,
+    /// Standard attributes every sign-up must give (fixed once the pool exists, as in Cognito).
+    pub required_attributes: Vec<String>,
+    pub password_policy: PasswordPolicy,
     pub client_id: Option<ClientId>,
     pub client_name: String,
     /// The complete list, highest precedence first; groups not listed are deleted.
@@ -31,6 +34,7 @@ pub struct AuthBackend {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     CreatePool,
+    UpdatePasswordPolicy,
     CreateClient,
     CreateGroup {
         name: GroupName,
@@ -69,6 +73,7 @@ impl Change {
         };
         match self {
             Change::CreatePool => "Create  user pool".into(),
+            Change::UpdatePasswordPolicy => "Update  user pool password policy".into(),
             Change::CreateClient => "Create  web app client".into(),
             Change::CreateGroup { name, precedence } => {
                 format!("Create  group {name} (precedence {precedence})")
@@ -108,7 +113,7 @@ pub struct AppliedBackend {
 
 /// What exists on the server of a backend.
 struct Existing {
-    pool: Option<PoolId>,
+    pool: Option<UserPool>,
     client: Option<ClientId>,
     groups: Vec<Group>,
     admin_queries: Option<AdminQueriesApi>,
@@ -117,10 +122,10 @@ struct Existing {
 impl Cognito {
     async fn existing(&self, backend: &AuthBackend) -> Result<Existing> {
         let pool = match &backend.pool_id {
-            Some(id) => self.store.get_pool(id).await?.map(|p| p.id),
+            Some(id) => self.store.get_pool(id).await?,
             None => None,
         };
-        let Some(pool_id) = pool.clone() else {
+        let Some(pool_id) = pool.as_ref().map(|p| p.id.clone()) else {
             return Ok(Existing {
                 pool: None,
                 client: None,
@@ -168,8 +173,12 @@ impl Cognito {
 
     fn changes(backend: &AuthBackend, existing: &Existing) -> Vec<Change> {
         let mut changes = Vec::new();
-        if existing.pool.is_none() {
-            changes.push(Change::CreatePool);
+        match &existing.pool {
+            None => changes.push(Change::CreatePool),
+            Some(pool) if pool.password_policy != backend.password_policy => {
+                changes.push(Change::UpdatePasswordPolicy)
+            }
+            Some(_) => {}
         }
         if existing.client.is_none() {
             changes.push(Change::CreateClient);
@@ -212,6 +221,26 @@ impl Cognito {
         changes
     }
 
+    /// Required attributes are fixed when a pool is created.
+    fn check_required_attributes(backend: &AuthBackend, existing: &Existing) -> Result<()> {
+        if let Some(pool) = &existing.pool {
+            let mut current: Vec<&str> = pool.required_attributes().collect();
+            let mut wanted: Vec<&str> = backend
+                .required_attributes
+                .iter()
+                .map(String::as_str)
+                .collect();
+            current.sort_unstable();
+            wanted.sort_unstable();
+            if current != wanted {
+                return Err(Error::invalid(format!(
+                    "The required sign-up attributes cannot change once the user pool exists (it requires {current:?}, the project asks for {wanted:?})."
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn check_backend(backend: &AuthBackend) -> Result<()> {
         let mut names: Vec<&GroupName> = backend.groups.iter().collect();
         names.sort();
@@ -235,30 +264,46 @@ impl Cognito {
     /// What applying `backend` would change, changing nothing.
     pub async fn plan_auth_backend(&self, backend: &AuthBackend) -> Result<Vec<Change>> {
         Self::check_backend(backend)?;
-        Ok(Self::changes(backend, &self.existing(backend).await?))
+        let existing = self.existing(backend).await?;
+        Self::check_required_attributes(backend, &existing)?;
+        Ok(Self::changes(backend, &existing))
     }
 
     /// Makes the server match `backend`, in one transaction.
     pub async fn apply_auth_backend(&self, backend: &AuthBackend) -> Result<AppliedBackend> {
         Self::check_backend(backend)?;
         let existing = self.existing(backend).await?;
+        Self::check_required_attributes(backend, &existing)?;
         let changes = Self::changes(backend, &existing);
         let mut batch = AuthBatch::default();
 
         let pool_id = match &existing.pool {
-            Some(id) => id.clone(),
+            Some(pool) => {
+                if changes.contains(&Change::UpdatePasswordPolicy) {
+                    let mut changed = pool.clone();
+                    changed.password_policy = backend.password_policy.clone();
+                    changed.modified = now();
+                    batch.update_pool = Some(changed);
+                }
+                pool.id.clone()
+            }
             None => {
-                let schema = vec![SchemaAttribute {
-                    name: "email".into(),
-                    attribute_data_type: "String".into(),
-                    developer_only_attribute: false,
-                    mutable: true,
-                    required: true,
-                    string_attribute_constraints: None,
-                    number_attribute_constraints: None,
-                }];
+                let schema = backend
+                    .required_attributes
+                    .iter()
+                    .map(|name| SchemaAttribute {
+                        name: name.clone(),
+                        attribute_data_type: "String".into(),
+                        developer_only_attribute: false,
+                        mutable: true,
+                        required: true,
+                        string_attribute_constraints: None,
+                        number_attribute_constraints: None,
+                    })
+                    .collect();
                 let pool = self.build_pool(PoolSettings {
                     name: Some(backend.pool_name.clone()),
+                    password_policy: Some(backend.password_policy.clone()),
                     username_attributes: Some(if backend.sign_in_with_email {
                         vec!["email".into()]
                     } else {
@@ -344,7 +389,7 @@ impl Cognito {
                     batch.delete_admin_queries =
                         existing.admin_queries.as_ref().map(|api| api.id.clone());
                 }
-                Change::CreatePool | Change::CreateClient => {}
+                Change::CreatePool | Change::CreateClient | Change::UpdatePasswordPolicy => {}
             }
         }
         if !changes.is_empty() {
@@ -379,6 +424,8 @@ mod tests {
             pool_id: None,
             pool_name: "p".into(),
             sign_in_with_email: false,
+            required_attributes: vec!["email".into()],
+            password_policy: PasswordPolicy::default(),
             client_id: None,
             client_name: "c".into(),
             groups: groups.iter().map(|g| name(g)).collect(),
@@ -389,8 +436,24 @@ mod tests {
 
     fn existing(groups: &[(&str, i64)], admin_queries: Option<&[&str]>) -> Existing {
         let pool = PoolId::parse("us-east-1_p").unwrap();
+        let record = UserPool {
+            id: pool.clone(),
+            name: "p".into(),
+            password_policy: PasswordPolicy::default(),
+            username_attributes: vec![],
+            alias_attributes: vec![],
+            auto_verified_attributes: vec![],
+            schema: vec![],
+            username_case_sensitive: false,
+            allow_admin_create_user_only: false,
+            mfa_configuration: "OFF".into(),
+            deletion_protection: "INACTIVE".into(),
+            tags: Default::default(),
+            created: Timestamp(0),
+            modified: Timestamp(0),
+        };
         Existing {
-            pool: Some(pool.clone()),
+            pool: Some(record),
             client: Some(ClientId::parse("c").unwrap()),
             groups: groups
                 .iter()
@@ -475,6 +538,17 @@ mod tests {
                 Change::DeleteAdminQueries,
                 Change::DeleteGroup { name: name("old") },
             ]
+        );
+    }
+
+    #[test]
+    fn a_changed_password_policy_updates_the_pool() {
+        let current = existing(&[], None);
+        let mut wanted = backend(&[], None);
+        wanted.password_policy.minimum_length = 12;
+        assert_eq!(
+            Cognito::changes(&wanted, &current),
+            vec![Change::UpdatePasswordPolicy]
         );
     }
 

@@ -2,7 +2,7 @@
 //! today (`cognate push` and operators use it).
 
 use cognate_core::ids::{ClientId, GroupName, PoolId};
-use cognate_core::model::{AdminQueriesApi, AdminRoute};
+use cognate_core::model::{AdminQueriesApi, AdminRoute, PasswordPolicy};
 use cognate_core::service::{AdminQueriesSettings, AuthBackend, Change, Cognito};
 use cognate_core::{Error, Result};
 use serde_json::{json, Value};
@@ -106,9 +106,9 @@ async fn delete_admin_queries_api(c: &Cognito, input: Input) -> Result<Value> {
     Ok(json!({}))
 }
 
-/// `{UserPoolId?, PoolName, SignInWithEmail?, AppClientId?, AppClientName, Groups: [names, highest
-/// precedence first], AdminQueries: null | {AllowedGroups: [...]}, AdminQueriesApiId?}`: the whole
-/// auth backend of a project, as `cognate push` sends it.
+/// `{UserPoolId?, PoolName, SignInWithEmail?, RequiredAttributes?, PasswordPolicy?, AppClientId?,
+/// AppClientName, Groups: [names, highest precedence first], AdminQueries: null | {AllowedGroups:
+/// [...]}, AdminQueriesApiId?}`: the whole auth backend of a project, as `cognate push` sends it.
 fn auth_backend(input: &Input) -> Result<AuthBackend> {
     let groups = |names: Vec<String>| {
         names
@@ -127,6 +127,10 @@ fn auth_backend(input: &Input) -> Result<AuthBackend> {
             .transpose()?,
         pool_name: input.str("PoolName")?.to_owned(),
         sign_in_with_email: input.opt_bool("SignInWithEmail")?.unwrap_or(false),
+        required_attributes: input.strings("RequiredAttributes")?,
+        password_policy: input
+            .opt_typed::<PasswordPolicy>("PasswordPolicy")?
+            .unwrap_or_default(),
         client_id: input
             .opt_str("AppClientId")?
             .map(ClientId::parse)

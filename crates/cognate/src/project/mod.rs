@@ -302,6 +302,43 @@ impl Auth {
             })
     }
 
+    /// Standard attributes required at sign-up (Amplify keeps them in lower case).
+    pub fn required_attributes(&self) -> Vec<String> {
+        self.cognito()["requiredAttributes"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|a| a.as_str().map(str::to_lowercase))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec!["email".into()])
+    }
+
+    /// The password policy in Cognito's shape, from Amplify's `passwordPolicyMinLength` and
+    /// `passwordPolicyCharacters` ("Requires Lowercase", "Requires Uppercase", ...).
+    pub fn password_policy(&self) -> Value {
+        let c = self.cognito();
+        let characters: Vec<&str> = c["passwordPolicyCharacters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let requires = |what: &str| {
+            characters
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(&format!("Requires {what}")))
+        };
+        json!({
+            "MinimumLength": c["passwordPolicyMinLength"].as_u64().or_else(|| c["passwordPolicyMinLength"].as_str().and_then(|s| s.parse().ok())).unwrap_or(8),
+            "RequireLowercase": requires("Lowercase"),
+            "RequireUppercase": requires("Uppercase"),
+            "RequireNumbers": requires("Numbers"),
+            "RequireSymbols": requires("Symbols"),
+            "TemporaryPasswordValidityDays": 7,
+        })
+    }
+
     /// The groups in precedence order (first is precedence 1).
     pub fn groups(&self, layout: &Layout) -> Result<Vec<String>, ProjectError> {
         if let Some(Value::Array(entries)) = files::read_json(&layout.group_precedence())? {
@@ -362,8 +399,23 @@ pub struct AddAuthArgs {
     #[arg(long, value_parser = ["username", "email"])]
     pub sign_in: Option<String>,
     /// Use the default configuration without asking
-    #[arg(long)]
+    #[arg(long, conflicts_with = "manual")]
     pub default: bool,
+    /// Manual configuration: pool name, required attributes, password policy
+    #[arg(long)]
+    pub manual: bool,
+    /// User pool name [manual; default: <resource>_userpool]
+    #[arg(long)]
+    pub pool_name: Option<String>,
+    /// Attributes required at sign-up, comma-separated [default: email]
+    #[arg(long, value_delimiter = ',')]
+    pub required_attributes: Option<Vec<String>>,
+    /// Password minimum length, 6 to 99 [default: 8]
+    #[arg(long)]
+    pub password_min_length: Option<u32>,
+    /// Password character requirements, comma-separated: lowercase, uppercase, numbers, symbols [default: none]
+    #[arg(long, value_delimiter = ',')]
+    pub password_requires: Option<Vec<String>>,
     /// Read Amplify's headless JSON (`{"version": 2, "resourceName", "serviceConfiguration": ...}`) from standard input
     #[arg(long)]
     pub headless: bool,
@@ -406,13 +458,35 @@ pub fn add_auth(dir: &Path, args: AddAuthArgs) -> Result<(), ProjectError> {
             "{resource:?}: the resource name must be letters and digits"
         ))
     })?;
+    // Default or manual configuration, and the advanced settings of the default one.
+    let user_pool = configuration.map(|c| &c["userPoolConfiguration"]);
+    let manual = args.manual
+        || (!args.default
+            && configuration.is_none()
+            && args.pool_name.is_none()
+            && args.password_min_length.is_none()
+            && args.password_requires.is_none()
+            && args.required_attributes.is_none()
+            && {
+                let choices = ["Default configuration", "Manual configuration"];
+                ask("--default or --manual", || {
+                    dialoguer::Select::new()
+                        .with_prompt("Do you want to use the default authentication and security configuration?")
+                        .items(&choices)
+                        .default(0)
+                        .interact()
+                        .map_err(std::io::Error::other)
+                })? == 1
+            });
     let sign_in = match (&args.sign_in, configuration) {
         (Some(s), _) => s.clone(),
         (None, Some(c)) => c["userPoolConfiguration"]["signinMethod"]
             .as_str()
             .unwrap_or("USERNAME")
             .to_lowercase(),
-        (None, None) if args.default => "username".into(),
+        (None, None) if args.default || args.required_attributes.is_some() && !manual => {
+            "username".into()
+        }
         (None, None) => {
             let choices = ["Username", "Email"];
             let picked = ask("--sign-in", || {
@@ -427,13 +501,87 @@ pub fn add_auth(dir: &Path, args: AddAuthArgs) -> Result<(), ProjectError> {
         }
     };
     let by_email = sign_in == "email";
+
+    let headless_required = user_pool
+        .and_then(|u| u["requiredSignupAttributes"].as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|a| a.as_str().map(str::to_lowercase))
+                .collect::<Vec<_>>()
+        });
+    let default_required = vec!["email".to_owned()];
+    let required = match (&args.required_attributes, headless_required) {
+        (Some(list), _) => check_required_attributes(list)?,
+        (None, Some(list)) => check_required_attributes(&list)?,
+        (None, None) if manual => ask_required_attributes(&default_required)?,
+        (None, None) if args.default || configuration.is_some() => default_required,
+        (None, None) => {
+            let choices = [
+                "No, I am done.",
+                "Yes, I want to make some additional changes.",
+            ];
+            let advanced = ask("--default", || {
+                dialoguer::Select::new()
+                    .with_prompt("Do you want to configure advanced settings?")
+                    .items(&choices)
+                    .default(0)
+                    .interact()
+                    .map_err(std::io::Error::other)
+            })?;
+            if advanced == 1 {
+                ask_required_attributes(&default_required)?
+            } else {
+                default_required
+            }
+        }
+    };
+    let headless_policy = user_pool
+        .map(|u| &u["passwordPolicy"])
+        .filter(|p| !p.is_null());
+    let (min_length, characters) = match headless_policy {
+        Some(policy) => {
+            let rules: Vec<String> = policy["additionalConstraints"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    c.as_str()
+                        .map(|c| c.trim_start_matches("REQUIRE_").to_lowercase())
+                })
+                .collect();
+            (
+                check_min_length(policy["minimumLength"].as_u64().unwrap_or(8) as u32)?,
+                character_rules(&rules)?,
+            )
+        }
+        None if manual => {
+            ask_password_policy(args.password_min_length, args.password_requires.as_deref())?
+        }
+        None => (
+            check_min_length(args.password_min_length.unwrap_or(8))?,
+            character_rules(args.password_requires.as_deref().unwrap_or_default())?,
+        ),
+    };
+    let pool_name = match (
+        &args.pool_name,
+        user_pool.and_then(|u| u["userPoolName"].as_str()),
+    ) {
+        (Some(name), _) => name.clone(),
+        (None, Some(name)) => name.to_owned(),
+        (None, None) if manual => text_question(
+            "--pool-name",
+            "Provide your user pool name",
+            &format!("{resource}_userpool"),
+        )?,
+        (None, None) => format!("{resource}_userpool"),
+    };
     let inputs = json!({
         "version": "1",
         "cognitoConfig": {
             "identityPoolName": format!("{resource}_identitypool"),
             "allowUnauthenticatedIdentities": false,
             "resourceNameTruncated": resource.chars().take(8).collect::<String>(),
-            "userPoolName": format!("{resource}_userpool"),
+            "userPoolName": pool_name,
             "autoVerifiedAttributes": ["email"],
             "mfaConfiguration": "OFF",
             "mfaTypes": ["SMS Text Message"],
@@ -442,9 +590,9 @@ pub fn add_auth(dir: &Path, args: AddAuthArgs) -> Result<(), ProjectError> {
             "emailVerificationSubject": "Your verification code",
             "emailVerificationMessage": "Your verification code is {####}",
             "defaultPasswordPolicy": false,
-            "passwordPolicyMinLength": 8,
-            "passwordPolicyCharacters": [],
-            "requiredAttributes": ["email"],
+            "passwordPolicyMinLength": min_length,
+            "passwordPolicyCharacters": characters,
+            "requiredAttributes": required,
             "aliasAttributes": [],
             "userpoolClientGenerateSecret": false,
             "userpoolClientRefreshTokenValidity": 30,
@@ -454,7 +602,7 @@ pub fn add_auth(dir: &Path, args: AddAuthArgs) -> Result<(), ProjectError> {
             "sharedId": &uuid::Uuid::new_v4().simple().to_string()[..8],
             "resourceName": resource,
             "authSelections": "userPoolOnly",
-            "useDefault": "default",
+            "useDefault": if manual { "manual" } else { "default" },
             "usernameAttributes": if by_email { json!(["email"]) } else { json!([]) },
             "userPoolGroups": false,
             "userPoolGroupList": [],
@@ -479,8 +627,8 @@ pub fn add_auth(dir: &Path, args: AddAuthArgs) -> Result<(), ProjectError> {
             "frontendAuthConfig": {
                 "socialProviders": [],
                 "usernameAttributes": if by_email { json!(["EMAIL"]) } else { json!([]) },
-                "signupAttributes": ["EMAIL"],
-                "passwordProtectionSettings": {"passwordPolicyMinLength": 8, "passwordPolicyCharacters": []},
+                "signupAttributes": required.iter().map(|a| a.to_uppercase()).collect::<Vec<_>>(),
+                "passwordProtectionSettings": {"passwordPolicyMinLength": min_length, "passwordPolicyCharacters": characters},
                 "mfaConfiguration": "OFF",
                 "mfaTypes": ["SMS"],
                 "verificationMechanisms": ["EMAIL"]
@@ -493,6 +641,134 @@ pub fn add_auth(dir: &Path, args: AddAuthArgs) -> Result<(), ProjectError> {
     changes.write()?;
     println!("Successfully added resource {resource} locally");
     Ok(())
+}
+
+const STANDARD_ATTRIBUTES: &[&str] = &[
+    "address",
+    "birthdate",
+    "email",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+];
+const CHARACTER_RULES: &[&str] = &[
+    "Requires Lowercase",
+    "Requires Uppercase",
+    "Requires Numbers",
+    "Requires Symbols",
+];
+
+fn check_required_attributes(list: &[String]) -> Result<Vec<String>, ProjectError> {
+    list.iter()
+        .map(|a| {
+            let a = a.trim().to_lowercase();
+            if STANDARD_ATTRIBUTES.contains(&a.as_str()) {
+                Ok(a)
+            } else {
+                Err(ProjectError::Input(format!(
+                    "{a:?} is not a standard attribute ({})",
+                    STANDARD_ATTRIBUTES.join(", ")
+                )))
+            }
+        })
+        .collect()
+}
+
+/// `lowercase,numbers` → Amplify's `["Requires Lowercase", "Requires Numbers"]`.
+fn character_rules(list: &[String]) -> Result<Vec<String>, ProjectError> {
+    list.iter()
+        .map(|r| {
+            let wanted = format!(
+                "requires {}",
+                r.trim()
+                    .trim_start_matches("requires ")
+                    .trim_start_matches("require_")
+                    .to_lowercase()
+            );
+            CHARACTER_RULES
+                .iter()
+                .find(|rule| rule.to_lowercase() == wanted)
+                .map(|rule| rule.to_string())
+                .ok_or_else(|| {
+                    ProjectError::Input(format!(
+                        "{r:?}: password rules are lowercase, uppercase, numbers and symbols"
+                    ))
+                })
+        })
+        .collect()
+}
+
+fn check_min_length(length: u32) -> Result<u32, ProjectError> {
+    if (6..=99).contains(&length) {
+        Ok(length)
+    } else {
+        Err(ProjectError::Input(format!(
+            "the password minimum length must be from 6 to 99, not {length}"
+        )))
+    }
+}
+
+fn ask_required_attributes(default: &[String]) -> Result<Vec<String>, ProjectError> {
+    let picked = ask("--required-attributes", || {
+        let defaults: Vec<bool> = STANDARD_ATTRIBUTES
+            .iter()
+            .map(|a| default.iter().any(|d| d == a))
+            .collect();
+        dialoguer::MultiSelect::new()
+            .with_prompt("What attributes are required for signing up? (space to toggle)")
+            .items(STANDARD_ATTRIBUTES)
+            .defaults(&defaults)
+            .interact()
+            .map_err(std::io::Error::other)
+    })?;
+    Ok(picked
+        .into_iter()
+        .map(|i| STANDARD_ATTRIBUTES[i].to_owned())
+        .collect())
+}
+
+fn ask_password_policy(
+    min_flag: Option<u32>,
+    rules_flag: Option<&[String]>,
+) -> Result<(u32, Vec<String>), ProjectError> {
+    let min = match min_flag {
+        Some(m) => m,
+        None => text_question(
+            "--password-min-length",
+            "Enter the minimum password length for this User Pool",
+            "8",
+        )?
+        .parse()
+        .map_err(|_| ProjectError::Input("the minimum length must be a number".into()))?,
+    };
+    let rules = match rules_flag {
+        Some(r) => character_rules(r)?,
+        None => {
+            let picked = ask("--password-requires", || {
+                dialoguer::MultiSelect::new()
+                    .with_prompt("Select the password character requirements for your userpool (space to toggle)")
+                    .items(CHARACTER_RULES)
+                    .interact()
+                    .map_err(std::io::Error::other)
+            })?;
+            picked
+                .into_iter()
+                .map(|i| CHARACTER_RULES[i].to_owned())
+                .collect()
+        }
+    };
+    Ok((check_min_length(min)?, rules))
 }
 
 fn read_stdin_json() -> Result<Value, ProjectError> {
@@ -519,6 +795,12 @@ pub struct UpdateAuthArgs {
     /// Remove the Admin Queries API
     #[arg(long)]
     pub no_admin_queries: bool,
+    /// Password minimum length, 6 to 99
+    #[arg(long)]
+    pub password_min_length: Option<u32>,
+    /// Password character requirements, comma-separated: lowercase, uppercase, numbers, symbols
+    #[arg(long, value_delimiter = ',')]
+    pub password_requires: Option<Vec<String>>,
     /// Read Amplify's headless JSON (`{"version": 2, "serviceModification": ...}`) from standard input
     #[arg(long)]
     pub headless: bool,
@@ -529,6 +811,8 @@ pub struct UpdateAuthArgs {
 struct AuthUpdate {
     groups: Option<Vec<String>>,
     admin_queries: Option<Option<Vec<String>>>,
+    /// Minimum length and Amplify's character rules.
+    password: Option<(u32, Vec<String>)>,
 }
 
 fn update_from_headless(value: &Value) -> Result<AuthUpdate, ProjectError> {
@@ -570,6 +854,7 @@ fn update_from_headless(value: &Value) -> Result<AuthUpdate, ProjectError> {
     Ok(AuthUpdate {
         groups,
         admin_queries,
+        password: None,
     })
 }
 
@@ -580,6 +865,7 @@ fn update_interactively(
     let actions = [
         "Create or update Cognito user pool groups",
         "Create or update Admin queries API",
+        "Update the password policy",
         "I'm done",
     ];
     let mut update = AuthUpdate::default();
@@ -680,6 +966,7 @@ fn update_interactively(
                     update.admin_queries = Some(Some(vec![]));
                 }
             }
+            2 => update.password = Some(ask_password_policy(None, None)?),
             _ => return Ok(update),
         }
     }
@@ -695,7 +982,9 @@ pub fn update_auth(dir: &Path, args: UpdateAuthArgs) -> Result<(), ProjectError>
     let flags_given = args.groups.is_some()
         || args.admin_queries_groups.is_some()
         || args.admin_queries_any_user
-        || args.no_admin_queries;
+        || args.no_admin_queries
+        || args.password_min_length.is_some()
+        || args.password_requires.is_some();
     let update = if args.headless {
         update_from_headless(&read_stdin_json()?)?
     } else if flags_given {
@@ -707,6 +996,17 @@ pub fn update_auth(dir: &Path, args: UpdateAuthArgs) -> Result<(), ProjectError>
                 Some(Some(vec![]))
             } else {
                 args.admin_queries_groups.clone().map(Some)
+            },
+            password: match (args.password_min_length, &args.password_requires) {
+                (None, None) => None,
+                (min, rules) => Some((
+                    check_min_length(min.unwrap_or_else(|| {
+                        auth.cognito()["passwordPolicyMinLength"]
+                            .as_u64()
+                            .unwrap_or(8) as u32
+                    }))?,
+                    character_rules(rules.as_deref().unwrap_or_default())?,
+                )),
             },
         }
     } else {
@@ -761,6 +1061,12 @@ pub fn update_auth(dir: &Path, args: UpdateAuthArgs) -> Result<(), ProjectError>
         }
     }
 
+    if let Some((min_length, characters)) = &update.password {
+        let cognito = object_at(&mut inputs, "cognitoConfig");
+        cognito.insert("passwordPolicyMinLength".into(), json!(min_length));
+        cognito.insert("passwordPolicyCharacters".into(), json!(characters));
+    }
+
     // Precedence follows the order; hand-written customPolicies stay with their group.
     let previous: Vec<Value> = match files::read_json(&layout.group_precedence())? {
         Some(Value::Array(list)) => list,
@@ -782,6 +1088,14 @@ pub fn update_auth(dir: &Path, args: UpdateAuthArgs) -> Result<(), ProjectError>
         .collect();
 
     let mut backend = read_object(&layout.backend_config())?;
+    if let Some((min_length, characters)) = &update.password {
+        let resource = object_at(object_at(&mut backend, "auth"), &auth.resource);
+        let frontend = object_at(resource, "frontendAuthConfig");
+        frontend.insert(
+            "passwordProtectionSettings".into(),
+            json!({"passwordPolicyMinLength": min_length, "passwordPolicyCharacters": characters}),
+        );
+    }
     let depends_on = json!([{"category": "auth", "resourceName": auth.resource, "attributes": ["UserPoolId", "AppClientIDWeb", "AppClientID"]}]);
     let auth_section = object_at(&mut backend, "auth");
     if groups.is_empty() {

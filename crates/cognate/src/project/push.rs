@@ -86,6 +86,8 @@ fn backend_input(auth: &Auth, layout: &Layout, meta: &Value) -> Result<Value, Pr
         "UserPoolId": output["UserPoolId"],
         "PoolName": auth.pool_name(),
         "SignInWithEmail": auth.signs_in_with_email(),
+        "RequiredAttributes": auth.required_attributes(),
+        "PasswordPolicy": auth.password_policy(),
         "AppClientId": output["AppClientIDWeb"],
         "AppClientName": format!("{}_app_clientWeb", auth.resource),
         "Groups": groups,

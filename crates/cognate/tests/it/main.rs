@@ -390,6 +390,79 @@ async fn an_amplify_project_pushes_unchanged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_configuration_sets_the_pool_and_its_password_policy() {
+    let env = Env::start().await;
+    env.init();
+    env.ok(&[
+        "add",
+        "auth",
+        "--manual",
+        "--resource-name",
+        "manualauth",
+        "--pool-name",
+        "staffpool",
+        "--sign-in",
+        "username",
+        "--required-attributes",
+        "email,name",
+        "--password-min-length",
+        "12",
+        "--password-requires",
+        "lowercase,numbers",
+    ]);
+    env.ok(&["push", "--yes"]);
+    let pool = env
+        .sdk
+        .describe_user_pool()
+        .user_pool_id(env.pool_id())
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap();
+    assert_eq!(pool.name.as_deref(), Some("staffpool"));
+    let policy = pool.policies.unwrap().password_policy.unwrap();
+    assert_eq!(policy.minimum_length, Some(12));
+    assert!(
+        policy.require_lowercase
+            && policy.require_numbers
+            && !policy.require_uppercase
+            && !policy.require_symbols
+    );
+    let schema = pool.schema_attributes.unwrap();
+    assert!(schema
+        .iter()
+        .any(|a| a.name.as_deref() == Some("name") && a.required == Some(true)));
+
+    env.ok(&["update", "auth", "--password-min-length", "10"]);
+    let pushed = env.ok(&["push", "--yes"]);
+    assert!(
+        pushed.contains("Update  user pool password policy"),
+        "{pushed}"
+    );
+    let pool = env
+        .sdk
+        .describe_user_pool()
+        .user_pool_id(env.pool_id())
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap();
+    assert_eq!(
+        pool.policies
+            .unwrap()
+            .password_policy
+            .unwrap()
+            .minimum_length,
+        Some(10)
+    );
+    assert!(env
+        .fails(&["add", "auth", "--manual", "--password-min-length", "3"])
+        .contains("already been added"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mistakes_get_errors_a_user_can_act_on() {
     let env = Env::start().await;
     assert!(env.fails(&["status"]).contains("no Amplify project here"));
@@ -533,6 +606,7 @@ async fn the_questions_sort_groups_with_the_arrow_keys() {
         p.expect("What do you want to do?")?;
         p.send(DOWN)?;
         p.send(DOWN)?;
+        p.send(DOWN)?;
         p.send("\r")?; // I'm done
         p.expect("Successfully updated resource demoauth locally")?;
         Ok(())
@@ -552,4 +626,51 @@ async fn the_questions_sort_groups_with_the_arrow_keys() {
     let inputs = env.json("amplify/backend/auth/demoauth/cli-inputs.json");
     assert_eq!(inputs["cognitoConfig"]["adminQueryGroup"], "admin");
     assert_eq!(inputs["cognitoConfig"]["adminQueries"], true);
+}
+
+/// `add auth` asked on a terminal: the default configuration, sign-in by email, and the advanced
+/// settings to require `name` as well.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_auth_asks_amplifys_questions() {
+    let env = Env::start().await;
+    env.init();
+    const DOWN: &str = "\x1b[B";
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cognate"));
+    command
+        .args(["add", "auth", "--resource-name", "askedauth"])
+        .current_dir(env.dir())
+        .env("COGNATE_HOME", env.home.path());
+    let answered = tokio::task::spawn_blocking(move || -> Result<(), expectrl::Error> {
+        let mut p = expectrl::Session::spawn(command)?;
+        p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+        p.expect("default authentication and security configuration")?;
+        p.send("\r")?; // Default configuration
+        p.expect("How do you want users to be able to sign in?")?;
+        p.send(DOWN)?;
+        p.send("\r")?; // Email
+        p.expect("configure advanced settings")?;
+        p.send(DOWN)?;
+        p.send("\r")?; // Yes
+        p.expect("What attributes are required for signing up?")?;
+        for _ in 0..8 {
+            p.send(DOWN)?;
+        }
+        p.send(" ")?; // name (email is already chosen)
+        p.send("\r")?;
+        p.expect("Successfully added resource askedauth locally")?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    answered.expect("the questions were answered");
+    let inputs = env.json("amplify/backend/auth/askedauth/cli-inputs.json");
+    assert_eq!(
+        inputs["cognitoConfig"]["usernameAttributes"],
+        serde_json::json!(["email"])
+    );
+    assert_eq!(
+        inputs["cognitoConfig"]["requiredAttributes"],
+        serde_json::json!(["email", "name"])
+    );
+    assert_eq!(inputs["cognitoConfig"]["useDefault"], "default");
 }
