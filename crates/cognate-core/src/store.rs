@@ -70,7 +70,8 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         value: &str,
     ) -> Result<Vec<User>>;
-    /// Writes the whole user (row and attributes) at once. False if the user is gone.
+    /// Writes the whole user (row and attributes) at once, except the failed sign-in counters,
+    /// which change only through the two methods below. False if the user is gone.
     async fn update_user(&self, user: &User) -> Result<bool>;
     /// Deletes the user with their sessions and codes.
     async fn delete_user(&self, pool: &PoolId, sub: &str) -> Result<bool>;

@@ -376,13 +376,16 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Writes a user's row, except the failed sign-in counters: those change only through
+    /// `record_failed_sign_in` and `clear_failed_sign_ins`, atomically, so that writing back a user
+    /// read earlier cannot undo a failure counted in between.
     async fn write_user_row(
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         user: &User,
     ) -> Result<bool> {
         let result = sqlx::query(
             "UPDATE users SET username = $3, username_key = $4, status = $5, enabled = $6, password_hash = $7, modified_at = $8, \
-             failed_sign_ins = $9, last_failed_sign_in = $10, temporary_password_expires = $11, sealed_srp_verifier = $12 \
+             temporary_password_expires = $9, sealed_srp_verifier = $10 \
              WHERE pool_id = $1 AND sub = $2",
         )
         .bind(user.pool_id.as_str())
@@ -393,8 +396,6 @@ impl SqlStore {
         .bind(i64::from(user.enabled))
         .bind(user.password_hash.as_deref())
         .bind(user.modified.0)
-        .bind(user.failed_sign_ins)
-        .bind(user.last_failed_sign_in.map(|t| t.0))
         .bind(user.temporary_password_expires.map(|t| t.0))
         .bind(user.sealed_srp_verifier.clone())
         .execute(&mut **tx)

@@ -700,3 +700,26 @@ async fn an_auth_batch_applies_entirely_or_not_at_all() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn writing_back_a_stale_user_keeps_failures_counted_since() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_stale").await;
+        let u = user(&p, "stale");
+        s.insert_user(&u).await.unwrap();
+        let stale = s.get_user(&p.id, "stale").await.unwrap().unwrap();
+        s.record_failed_sign_in(&p.id, &u.sub, Timestamp(5))
+            .await
+            .unwrap();
+        s.record_failed_sign_in(&p.id, &u.sub, Timestamp(6))
+            .await
+            .unwrap();
+        assert!(s.update_user(&stale).await.unwrap());
+        let now = s.get_user(&p.id, "stale").await.unwrap().unwrap();
+        assert_eq!(
+            (now.failed_sign_ins, now.last_failed_sign_in),
+            (2, Some(Timestamp(6)))
+        );
+    })
+    .await;
+}

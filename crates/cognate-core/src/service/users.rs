@@ -492,8 +492,6 @@ impl Cognito {
         let mut user = self.user(&pool, login).await?;
         check_password_policy(&pool.password_policy, password)?;
         self.set_password(&mut user, password).await?;
-        user.failed_sign_ins = 0;
-        user.last_failed_sign_in = None;
         if permanent {
             user.status = UserStatus::Confirmed;
             user.temporary_password_expires = None;
@@ -503,7 +501,8 @@ impl Cognito {
                 i64::from(pool.password_policy.temporary_password_validity_days.max(1)) * 86_400,
             ));
         }
-        self.save(&mut user).await
+        self.save(&mut user).await?;
+        self.clear_lockout(&user).await
     }
 
     pub async fn admin_get_user(&self, pool: &PoolId, login: &str) -> Result<User> {
@@ -758,9 +757,8 @@ impl Cognito {
         }
         check_password_policy(&pool.password_policy, proposed)?;
         self.set_password(&mut user, proposed).await?;
-        user.failed_sign_ins = 0;
-        user.last_failed_sign_in = None;
-        self.save(&mut user).await
+        self.save(&mut user).await?;
+        self.clear_lockout(&user).await
     }
 
     // --- forgotten passwords -----------------------------------------------------------------
@@ -834,9 +832,15 @@ impl Cognito {
             user.status = UserStatus::Confirmed;
             user.temporary_password_expires = None;
         }
-        user.failed_sign_ins = 0;
-        user.last_failed_sign_in = None;
         self.save_consuming_code(&mut user, &CodePurpose::ForgotPassword)
+            .await?;
+        self.clear_lockout(&user).await
+    }
+
+    /// A new password starts with no failed sign-ins.
+    async fn clear_lockout(&self, user: &User) -> Result<()> {
+        self.store
+            .clear_failed_sign_ins(&user.pool_id, &user.sub)
             .await
     }
 }

@@ -329,3 +329,51 @@ async fn two_servers_on_one_postgresql_behave_as_one() {
     );
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failures_counted_while_an_admin_edits_the_user_are_kept() {
+    let t = TestServer::start().await;
+    let (pool, client) = t.pool_and_client().await;
+    t.create_user(&pool, "edited", PASSWORD).await;
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let (sdk, client) = (t.client.clone(), client.clone());
+        tasks.push(tokio::spawn(async move {
+            let _ = sdk
+                .initiate_auth()
+                .client_id(client)
+                .auth_flow(AuthFlowType::UserPasswordAuth)
+                .auth_parameters("USERNAME", "edited")
+                .auth_parameters("PASSWORD", "Wrong-Pass-1")
+                .send()
+                .await;
+        }));
+        let (sdk, pool) = (t.client.clone(), pool.clone());
+        tasks.push(tokio::spawn(async move {
+            sdk.admin_update_user_attributes()
+                .user_pool_id(pool)
+                .username("edited")
+                .user_attributes(crate::support::attr("nickname", &format!("n{i}")))
+                .send()
+                .await
+                .unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    // Six failures, none lost to the concurrent attribute writes: the account is locked.
+    let result = t
+        .client
+        .initiate_auth()
+        .client_id(&client)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "edited")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await;
+    assert_eq!(
+        crate::support::error(result).1,
+        "Password attempts exceeded"
+    );
+}
