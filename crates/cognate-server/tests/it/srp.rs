@@ -489,3 +489,80 @@ async fn a_secret_block_expires_after_five_minutes() {
         )
     );
 }
+
+#[tokio::test]
+async fn clients_with_a_secret_need_the_secret_hash_in_both_steps() {
+    let t = TestServer::start().await;
+    let pool = t.create_pool().await;
+    let created = t
+        .client
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("secret-srp")
+        .generate_secret(true)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap();
+    let (client, secret) = (created.client_id.unwrap(), created.client_secret.unwrap());
+    t.create_user(&pool, "sara", PASSWORD).await;
+    let hash = cognate_core::service::secret_hash(&secret, "sara", &client);
+    let a = [13u8; 32];
+    let without = t
+        .client
+        .initiate_auth()
+        .client_id(&client)
+        .auth_flow(AuthFlowType::UserSrpAuth)
+        .auth_parameters("USERNAME", "sara")
+        .auth_parameters("SRP_A", hex::encode(srp::client::public(&a)))
+        .send()
+        .await;
+    assert_eq!(code(without), "NotAuthorizedException");
+    let out = t
+        .client
+        .initiate_auth()
+        .client_id(&client)
+        .auth_flow(AuthFlowType::UserSrpAuth)
+        .auth_parameters("USERNAME", "sara")
+        .auth_parameters("SRP_A", hex::encode(srp::client::public(&a)))
+        .auth_parameters("SECRET_HASH", &hash)
+        .send()
+        .await
+        .unwrap();
+    let challenge = Challenge {
+        parameters: out.challenge_parameters.unwrap(),
+        a,
+    };
+    let mut answer = responses(&pool, &challenge, PASSWORD, &timestamp_now());
+    assert_eq!(
+        code(respond(&t, &client, answer.clone()).await),
+        "NotAuthorizedException",
+        "the answer needs it too"
+    );
+    let challenge = {
+        let out = t
+            .client
+            .initiate_auth()
+            .client_id(&client)
+            .auth_flow(AuthFlowType::UserSrpAuth)
+            .auth_parameters("USERNAME", "sara")
+            .auth_parameters("SRP_A", hex::encode(srp::client::public(&a)))
+            .auth_parameters("SECRET_HASH", &hash)
+            .send()
+            .await
+            .unwrap();
+        Challenge {
+            parameters: out.challenge_parameters.unwrap(),
+            a,
+        }
+    };
+    answer = responses(&pool, &challenge, PASSWORD, &timestamp_now());
+    answer.insert("SECRET_HASH".into(), hash);
+    assert!(respond(&t, &client, answer)
+        .await
+        .unwrap()
+        .authentication_result
+        .is_some());
+}
