@@ -39,6 +39,15 @@ pub struct ServeArgs {
     /// Sender address for SMTP [default: cognate <no-reply@localhost>]
     #[arg(long, env = "COGNATE_SMTP_FROM")]
     pub smtp_from: Option<String>,
+    /// Unauthenticated calls (sign-up, sign-in, codes) per second from one client address; 0: no limit [default: 100]
+    #[arg(long, env = "COGNATE_RATE_LIMIT_PER_IP")]
+    pub rate_limit_per_ip: Option<u32>,
+    /// Unauthenticated calls per second naming one user of one app client; 0: no limit [default: 20]
+    #[arg(long, env = "COGNATE_RATE_LIMIT_PER_USER")]
+    pub rate_limit_per_user: Option<u32>,
+    /// Take the client address from X-Forwarded-For (behind a load balancer or reverse proxy)
+    #[arg(long, env = "COGNATE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     /// Configuration file [default: ./cognate.toml if it exists]
     #[arg(long, env = "COGNATE_CONFIG")]
     pub config: Option<PathBuf>,
@@ -55,7 +64,13 @@ struct FileConfig {
     account_id: Option<String>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
+    rate_limit_per_ip: Option<u32>,
+    rate_limit_per_user: Option<u32>,
+    trust_forwarded_for: Option<bool>,
 }
+
+pub const DEFAULT_RATE_LIMIT_PER_IP: u32 = 100;
+pub const DEFAULT_RATE_LIMIT_PER_USER: u32 = 20;
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -76,6 +91,10 @@ pub struct Config {
     /// SMTP server for email messages; none: the outbox only.
     pub smtp_url: Option<String>,
     pub smtp_from: String,
+    /// Unauthenticated calls per second per client address and per named user; 0: off.
+    pub rate_limit_per_ip: u32,
+    pub rate_limit_per_user: u32,
+    pub trust_forwarded_for: bool,
 }
 
 pub const DEFAULT_SMTP_FROM: &str = "cognate <no-reply@localhost>";
@@ -95,6 +114,9 @@ impl Config {
             master_key: None,
             smtp_url: None,
             smtp_from: DEFAULT_SMTP_FROM.into(),
+            rate_limit_per_ip: DEFAULT_RATE_LIMIT_PER_IP,
+            rate_limit_per_user: DEFAULT_RATE_LIMIT_PER_USER,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -155,6 +177,16 @@ impl ServeArgs {
                 .smtp_from
                 .or(file.smtp_from)
                 .unwrap_or_else(|| DEFAULT_SMTP_FROM.into()),
+            rate_limit_per_ip: self
+                .rate_limit_per_ip
+                .or(file.rate_limit_per_ip)
+                .unwrap_or(DEFAULT_RATE_LIMIT_PER_IP),
+            rate_limit_per_user: self
+                .rate_limit_per_user
+                .or(file.rate_limit_per_user)
+                .unwrap_or(DEFAULT_RATE_LIMIT_PER_USER),
+            trust_forwarded_for: self.trust_forwarded_for
+                || file.trust_forwarded_for.unwrap_or(false),
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod smtp;
 
 mod admin_queries;
 mod aws_json;
+mod rate_limit;
 mod render;
 mod well_known;
 
@@ -35,6 +36,9 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub struct AppState {
     pub cognito: Cognito,
     pub credentials: Arc<dyn CredentialSource>,
+    pub rate_limits: Arc<rate_limit::RateLimits>,
+    /// Whether the client address comes from X-Forwarded-For.
+    pub trust_forwarded_for: bool,
 }
 
 /// The root key pair: the only credentials the server knows today.
@@ -187,7 +191,20 @@ pub async fn start(
             access_key_id: access_key_id.clone(),
             secret_access_key: secret_access_key.clone(),
         }),
+        rate_limits: Arc::new(rate_limit::RateLimits::new(
+            config.rate_limit_per_ip,
+            config.rate_limit_per_user,
+        )),
+        trust_forwarded_for: config.trust_forwarded_for,
     };
+    let limits = state.rate_limits.clone();
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            limits.forget_idle();
+        }
+    });
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(state);
     let task = tokio::spawn(async move {
@@ -197,9 +214,12 @@ pub async fn start(
                 _ = stop => {},
             }
         };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .await
+        if let Err(e) = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await
         {
             tracing::error!(error = %e, "server stopped with an error");
         }

@@ -136,6 +136,24 @@ impl Input {
             .collect())
     }
 
+    /// The user a request names, wherever the operation puts it (`Username`,
+    /// `AuthParameters.USERNAME`, `ChallengeResponses.USERNAME`), for per-user rate limits.
+    pub fn username_hint(&self) -> Option<String> {
+        let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+        self.present("Username")
+            .and_then(text)
+            .or_else(|| {
+                self.present("AuthParameters")
+                    .and_then(|p| p.get("USERNAME"))
+                    .and_then(text)
+            })
+            .or_else(|| {
+                self.present("ChallengeResponses")
+                    .and_then(|p| p.get("USERNAME"))
+                    .and_then(text)
+            })
+    }
+
     pub fn pool_id(&self) -> Result<PoolId> {
         PoolId::parse(self.str("UserPoolId")?)
     }

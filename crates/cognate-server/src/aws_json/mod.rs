@@ -27,13 +27,14 @@ mod pools;
 mod users;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use cognate_core::service::Cognito;
 use cognate_core::sigv4::{self, Authorization, SignedRequest};
 use cognate_core::{Error, Result};
 use serde_json::Value;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::AppState;
 use input::Input;
@@ -64,6 +65,7 @@ const UNSIGNED: &[&str] = &[
 
 pub async fn handle(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -90,10 +92,22 @@ pub async fn handle(
         if !known.contains(&operation.as_str()) {
             return Err(unknown_operation(&operation));
         }
-        if management || !UNSIGNED.contains(&operation.as_str()) {
+        let signed = management || !UNSIGNED.contains(&operation.as_str());
+        if signed {
             verify_signature(&state, &method, &uri, &headers, &body)?;
+        } else {
+            state
+                .rate_limits
+                .check_address(client_address(&state, peer, &headers))?;
         }
         let input = Input::parse(&body)?;
+        if !signed {
+            if let (Some(client), Some(username)) =
+                (input.opt_str("ClientId")?, input.username_hint())
+            {
+                state.rate_limits.check_user(client, &username)?;
+            }
+        }
         if management {
             management::dispatch(&state.cognito, &operation, input).await
         } else {
@@ -109,6 +123,21 @@ pub async fn handle(
             .into_response(),
         Err(error) => error_response(&operation, error),
     }
+}
+
+/// The caller's address: the peer, or behind a trusted proxy the first X-Forwarded-For hop.
+fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if state.trust_forwarded_for {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|list| list.split(',').next())
+            .and_then(|first| first.trim().parse().ok());
+        if let Some(address) = forwarded {
+            return address;
+        }
+    }
+    peer.ip()
 }
 
 fn verify_signature(

@@ -377,3 +377,60 @@ async fn failures_counted_while_an_admin_edits_the_user_are_kept() {
         "Password attempts exceeded"
     );
 }
+
+#[tokio::test]
+async fn unauthenticated_calls_are_rate_limited_per_address_and_per_user() {
+    let t = TestServer::start_with(|config| {
+        config.rate_limit_per_ip = 3;
+        config.rate_limit_per_user = 1;
+    })
+    .await;
+    let (pool, client) = t.pool_and_client().await;
+    t.create_user(&pool, "busy", PASSWORD).await;
+    let sign_in = || {
+        t.client
+            .initiate_auth()
+            .client_id(&client)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "busy")
+            .auth_parameters("PASSWORD", PASSWORD)
+            .send()
+    };
+    sign_in().await.unwrap();
+    let (name, message) = crate::support::error(sign_in().await);
+    assert_eq!(
+        (name.as_str(), message.as_str()),
+        ("TooManyRequestsException", "Rate exceeded"),
+        "a second sign-in of one user within the second"
+    );
+    // The address's budget (3 a second, one spent on each sign-in above) runs out too; these
+    // sign-ups fail fast on the password policy when they are let through.
+    let mut refused = 0;
+    for i in 0..8 {
+        let result = t
+            .client
+            .sign_up()
+            .client_id(&client)
+            .username(format!("newcomer{i}"))
+            .password("weak")
+            .send()
+            .await;
+        if code(result) == "TooManyRequestsException" {
+            refused += 1;
+        }
+    }
+    assert!(
+        refused >= 5,
+        "the address is limited ({refused} of 8 refused)"
+    );
+    // Signed administrative calls are not limited.
+    for _ in 0..20 {
+        t.client
+            .admin_get_user()
+            .user_pool_id(&pool)
+            .username("busy")
+            .send()
+            .await
+            .unwrap();
+    }
+}
