@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// Unauthenticated calls per second naming one user of one app client; 0: no limit [default: 20]
     #[arg(long, env = "COGNATE_RATE_LIMIT_PER_USER")]
     pub rate_limit_per_user: Option<u32>,
+    /// Seconds a request may take, its body included, before it is answered 408 [default: 30]
+    #[arg(long, env = "COGNATE_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<u64>,
     /// Take the client address from X-Forwarded-For (behind a load balancer or reverse proxy)
     #[arg(long, env = "COGNATE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
@@ -67,10 +70,12 @@ struct FileConfig {
     rate_limit_per_ip: Option<u32>,
     rate_limit_per_user: Option<u32>,
     trust_forwarded_for: Option<bool>,
+    request_timeout: Option<u64>,
 }
 
 pub const DEFAULT_RATE_LIMIT_PER_IP: u32 = 100;
 pub const DEFAULT_RATE_LIMIT_PER_USER: u32 = 20;
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -95,6 +100,8 @@ pub struct Config {
     pub rate_limit_per_ip: u32,
     pub rate_limit_per_user: u32,
     pub trust_forwarded_for: bool,
+    /// A slow request (a stalled body, say) is cut off after this long.
+    pub request_timeout: std::time::Duration,
 }
 
 pub const DEFAULT_SMTP_FROM: &str = "cognate <no-reply@localhost>";
@@ -117,6 +124,7 @@ impl Config {
             rate_limit_per_ip: DEFAULT_RATE_LIMIT_PER_IP,
             rate_limit_per_user: DEFAULT_RATE_LIMIT_PER_USER,
             trust_forwarded_for: false,
+            request_timeout: std::time::Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
         }
     }
 }
@@ -187,6 +195,12 @@ impl ServeArgs {
                 .unwrap_or(DEFAULT_RATE_LIMIT_PER_USER),
             trust_forwarded_for: self.trust_forwarded_for
                 || file.trust_forwarded_for.unwrap_or(false),
+            request_timeout: std::time::Duration::from_secs(
+                self.request_timeout
+                    .or(file.request_timeout)
+                    .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS)
+                    .max(1),
+            ),
         })
     }
 }

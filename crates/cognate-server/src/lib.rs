@@ -60,7 +60,7 @@ impl CredentialSource for RootCredentials {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let request_id = HeaderName::from_static("x-amzn-requestid");
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
     aws.merge(admin_queries)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request
@@ -206,7 +207,7 @@ pub async fn start(
         }
     });
     let (tx, rx) = oneshot::channel::<()>();
-    let app = router(state);
+    let app = router(state, config.request_timeout);
     let task = tokio::spawn(async move {
         let signal = async move {
             tokio::select! {

@@ -434,3 +434,37 @@ async fn unauthenticated_calls_are_rate_limited_per_address_and_per_user() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_stalled_request_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t =
+        TestServer::start_with(|config| config.request_timeout = std::time::Duration::from_secs(1))
+            .await;
+    let mut socket = tokio::net::TcpStream::connect(t.server.addr).await.unwrap();
+    // Headers promise 100 bytes of body; 10 come, then nothing.
+    socket
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AWSCognitoIdentityProviderService.SignUp\r\nContent-Length: 100\r\n\r\n{\"ClientId")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = vec![0u8; 256];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut answer))
+        .await
+        .expect("answered")
+        .unwrap();
+    let status = String::from_utf8_lossy(&answer[..read])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The server goes on serving.
+    t.client
+        .list_user_pools()
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+}
