@@ -220,6 +220,7 @@ async fn seed(
                     enabled: true,
                     password_hash: Some(hash.clone()),
                     sealed_srp_verifier: None,
+                    sign_in_names: Vec::new(),
                     attributes: vec![Attribute {
                         name: "email".into(),
                         value: format!("{name}@example.com"),

@@ -267,6 +267,7 @@ mod tests {
             enabled: true,
             password_hash: None,
             sealed_srp_verifier: None,
+            sign_in_names: Vec::new(),
             attributes: vec![
                 Attribute {
                     name: "email".into(),

@@ -252,6 +252,9 @@ pub struct User {
     pub sealed_srp_verifier: Option<Vec<u8>>,
     /// Attributes other than `sub`.
     pub attributes: Vec<Attribute>,
+    /// The attributes that are sign-in names (an email used as username, a verified alias):
+    /// unique in the pool, which the store enforces.
+    pub sign_in_names: Vec<String>,
     pub created: Timestamp,
     pub modified: Timestamp,
     /// Consecutive failed sign-ins and when the last one was; the lockout derives from these.

@@ -157,6 +157,7 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
         password_hash: get(row, "password_hash")?,
         sealed_srp_verifier: get(row, "sealed_srp_verifier")?,
         attributes: Vec::new(),
+        sign_in_names: Vec::new(),
         created: Timestamp(get(row, "created_at")?),
         modified: Timestamp(get(row, "modified_at")?),
         failed_sign_ins: get(row, "failed_sign_ins")?,
@@ -218,7 +219,7 @@ impl SqlStore {
             return Ok(());
         }
         let sql = format!(
-            "SELECT sub, name, value FROM user_attributes WHERE pool_id = $1 AND sub IN ({}) ORDER BY sub, name",
+            "SELECT sub, name, value, sign_in FROM user_attributes WHERE pool_id = $1 AND sub IN ({}) ORDER BY sub, name",
             placeholders(2, users.len())
         );
         let mut query = sqlx::query(&sql).bind(pool.as_str());
@@ -229,8 +230,12 @@ impl SqlStore {
         for row in &rows {
             let sub: String = get(row, "sub")?;
             if let Some(user) = users.iter_mut().find(|u| u.sub == sub) {
+                let name: String = get(row, "name")?;
+                if get::<i64>(row, "sign_in")? != 0 {
+                    user.sign_in_names.push(name.clone());
+                }
                 user.attributes.push(Attribute {
-                    name: get(row, "name")?,
+                    name,
                     value: get(row, "value")?,
                 });
             }
@@ -362,16 +367,24 @@ impl SqlStore {
             .await
             .map_err(db_error)?;
         for attribute in &user.attributes {
-            sqlx::query(
-                "INSERT INTO user_attributes (pool_id, sub, name, value) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(user.pool_id.as_str())
-            .bind(user.sub.as_str())
-            .bind(attribute.name.as_str())
-            .bind(attribute.value.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
+            let sign_in = user.sign_in_names.contains(&attribute.name);
+            let inserted = sqlx::query("INSERT INTO user_attributes (pool_id, sub, name, value, sign_in) VALUES ($1, $2, $3, $4, $5)")
+                .bind(user.pool_id.as_str())
+                .bind(user.sub.as_str())
+                .bind(attribute.name.as_str())
+                .bind(attribute.value.as_str())
+                .bind(i64::from(sign_in))
+                .execute(&mut **tx)
+                .await;
+            match inserted {
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(Error::AliasExists(format!(
+                        "An account with the given {} already exists.",
+                        attribute.name
+                    )))
+                }
+                other => other.map_err(db_error)?,
+            };
         }
         Ok(())
     }

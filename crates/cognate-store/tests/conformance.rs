@@ -98,6 +98,7 @@ fn user(pool: &UserPool, name: &str) -> User {
         enabled: true,
         password_hash: Some("$argon2id$fake".into()),
         sealed_srp_verifier: Some(vec![4, 5, 6]),
+        sign_in_names: Vec::new(),
         attributes: vec![Attribute {
             name: "email".into(),
             value: format!("{name}@example.com"),
@@ -720,6 +721,46 @@ async fn writing_back_a_stale_user_keeps_failures_counted_since() {
             (now.failed_sign_ins, now.last_failed_sign_in),
             (2, Some(Timestamp(6)))
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sign_in_names_are_unique_in_a_pool() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_names").await;
+        let mut first = user(&p, "first");
+        first.attributes = vec![Attribute {
+            name: "email".into(),
+            value: "same@example.com".into(),
+        }];
+        first.sign_in_names = vec!["email".into()];
+        s.insert_user(&first).await.unwrap();
+        assert_eq!(
+            s.get_user(&p.id, "first")
+                .await
+                .unwrap()
+                .unwrap()
+                .sign_in_names,
+            ["email"]
+        );
+
+        let mut second = user(&p, "second");
+        second.attributes = first.attributes.clone();
+        second.sign_in_names = vec!["email".into()];
+        assert!(matches!(
+            s.insert_user(&second).await,
+            Err(Error::AliasExists(_))
+        ));
+        assert!(
+            s.get_user(&p.id, "second").await.unwrap().is_none(),
+            "nothing half-written"
+        );
+
+        second.sign_in_names.clear();
+        s.insert_user(&second)
+            .await
+            .expect("the same email is fine where it is no sign-in name");
     })
     .await;
 }

@@ -198,7 +198,24 @@ impl Cognito {
     }
 
     /// Sign-in attributes must stay unique: usernames by email/phone always, aliases once verified.
-    async fn check_unique_sign_in_attributes(&self, pool: &UserPool, user: &User) -> Result<()> {
+    /// Checks that the user's sign-in names (email or phone as username, verified aliases) are
+    /// free, with Cognito's errors, and marks them so that the store keeps them unique even
+    /// against a racing request.
+    async fn check_unique_sign_in_attributes(
+        &self,
+        pool: &UserPool,
+        user: &mut User,
+    ) -> Result<()> {
+        user.sign_in_names = pool
+            .username_attributes
+            .iter()
+            .filter(|a| user.attribute(a).is_some())
+            .chain(pool.alias_attributes.iter().filter(|a| {
+                user.attribute(a).is_some()
+                    && (a.as_str() == "preferred_username" || user.is_verified(a))
+            }))
+            .cloned()
+            .collect();
         for attribute in &pool.username_attributes {
             if let Some(value) = user.attribute(attribute) {
                 let others = self
@@ -252,6 +269,7 @@ impl Cognito {
             password_hash: None,
             sealed_srp_verifier: None,
             attributes,
+            sign_in_names: Vec::new(),
             created,
             modified: created,
             failed_sign_ins: 0,
@@ -318,8 +336,12 @@ impl Cognito {
         attributes.retain(|a| !a.name.ends_with("_verified"));
         let mut user = Self::new_user(&pool, sub, username, attributes, UserStatus::Unconfirmed);
         self.set_password(&mut user, password).await?;
-        self.check_unique_sign_in_attributes(&pool, &user).await?;
-        self.store.insert_user(&user).await?;
+        self.check_unique_sign_in_attributes(&pool, &mut user)
+            .await?;
+        self.store
+            .insert_user(&user)
+            .await
+            .map_err(|e| taken_name(&pool, e))?;
         let delivery = match pool
             .auto_verified_attributes
             .iter()
@@ -361,7 +383,8 @@ impl Cognito {
         {
             user.set_attribute(&format!("{attribute}_verified"), "true".into());
         }
-        self.check_unique_sign_in_attributes(&pool, &user).await?;
+        self.check_unique_sign_in_attributes(&pool, &mut user)
+            .await?;
         self.save_consuming_code(&mut user, &CodePurpose::SignUp)
             .await
     }
@@ -450,8 +473,12 @@ impl Cognito {
                 );
                 self.set_password(&mut user, &temporary_password).await?;
                 user.temporary_password_expires = Some(expires);
-                self.check_unique_sign_in_attributes(&pool, &user).await?;
-                self.store.insert_user(&user).await?;
+                self.check_unique_sign_in_attributes(&pool, &mut user)
+                    .await?;
+                self.store
+                    .insert_user(&user)
+                    .await
+                    .map_err(|e| taken_name(&pool, e))?;
                 user
             }
             Some(other) => return Err(Error::invalid(format!("Invalid MessageAction: {other}"))),
@@ -566,7 +593,8 @@ impl Cognito {
         let mut user = self.user(&pool, login).await?;
         Self::validate_attributes(&pool, &attributes)?;
         Self::apply_attributes(&mut user, &attributes);
-        self.check_unique_sign_in_attributes(&pool, &user).await?;
+        self.check_unique_sign_in_attributes(&pool, &mut user)
+            .await?;
         self.save(&mut user).await
     }
 
@@ -669,7 +697,8 @@ impl Cognito {
             )));
         }
         let changed = Self::apply_attributes(&mut user, &attributes);
-        self.check_unique_sign_in_attributes(&pool, &user).await?;
+        self.check_unique_sign_in_attributes(&pool, &mut user)
+            .await?;
         self.save(&mut user).await?;
         let mut deliveries = Vec::new();
         for attribute in changed
@@ -723,7 +752,8 @@ impl Cognito {
         let purpose = CodePurpose::VerifyAttribute(attribute.to_owned());
         self.check_code(&pool, &user, &purpose, code).await?;
         user.set_attribute(&format!("{attribute}_verified"), "true".into());
-        self.check_unique_sign_in_attributes(&pool, &user).await?;
+        self.check_unique_sign_in_attributes(&pool, &mut user)
+            .await?;
         self.save_consuming_code(&mut user, &purpose).await
     }
 
@@ -842,6 +872,17 @@ impl Cognito {
         self.store
             .clear_failed_sign_ins(&user.pool_id, &user.sub)
             .await
+    }
+}
+
+/// The store reports a taken sign-in name as AliasExists; in pools that sign in by email or phone
+/// that name is the username, and Cognito says UsernameExists.
+fn taken_name(pool: &UserPool, error: Error) -> Error {
+    match error {
+        Error::AliasExists(message) if !pool.username_attributes.is_empty() => {
+            Error::UsernameExists(message)
+        }
+        other => other,
     }
 }
 

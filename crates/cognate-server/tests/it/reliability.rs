@@ -468,3 +468,52 @@ async fn a_stalled_request_is_cut_off() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_sign_ups_of_one_email_have_one_winner_where_email_is_the_username() {
+    let t = TestServer::start_with(|config| config.rate_limit_per_user = 0).await;
+    let pool = t
+        .client
+        .create_user_pool()
+        .pool_name("by-email")
+        .username_attributes(aws_sdk_cognitoidentityprovider::types::UsernameAttributeType::Email)
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let client = t.create_client(&pool, false).await;
+    let attempts: Vec<_> = (0..10)
+        .map(|_| {
+            let (sdk, client) = (t.client.clone(), client.clone());
+            tokio::spawn(async move {
+                sdk.sign_up()
+                    .client_id(client)
+                    .username("race@example.com")
+                    .password(PASSWORD)
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(e) => assert_eq!(code::<_, ()>(Err(e)), "UsernameExistsException"),
+        }
+    }
+    assert_eq!(won, 1);
+    let users = t
+        .client
+        .list_users()
+        .user_pool_id(&pool)
+        .send()
+        .await
+        .unwrap()
+        .users
+        .unwrap();
+    assert_eq!(users.len(), 1);
+}
