@@ -25,7 +25,6 @@ async function shot(page, name) {
 }
 
 async function signIn(page, username) {
-  await page.goto(APP_URL);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await shot(page, `sign-in-form-${username}`);
@@ -54,6 +53,7 @@ try {
     if (response.status() >= 400) console.log(`response ${response.status()}: ${response.request().method()} ${response.url()}`);
   });
 
+  await page.goto(APP_URL);
   await signIn(page, 'someadminuser');
   await page.getByRole('button', { name: 'Add to Group' }).click();
   console.log(await resultText(page, 'Success adding awesomeeditor to editors'));
@@ -67,7 +67,9 @@ try {
   console.log(listed);
   await shot(page, 'listed-editors');
 
+  // Signing out revokes the tokens; the Authenticator shows its form again when that is done.
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Username').waitFor({ timeout: 20000 });
   await signIn(page, 'plainuser');
   await page.getByRole('button', { name: 'Add to Group' }).click();
   console.log(await resultText(page, 'User does not have permissions to perform administrative tasks'));
