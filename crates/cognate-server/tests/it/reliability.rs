@@ -193,28 +193,49 @@ async fn parallel_group_changes_end_in_a_serial_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn shutdown_finishes_requests_in_flight() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let t = TestServer::start().await;
-    let (pool, client) = t.pool_and_client().await;
-    t.create_user(&pool, "late", PASSWORD).await;
-    let sdk = t.client.clone();
-    let in_flight = tokio::spawn(async move {
-        sdk.initiate_auth()
-            .client_id(client)
-            .auth_flow(AuthFlowType::UserPasswordAuth)
-            .auth_parameters("USERNAME", "late")
-            .auth_parameters("PASSWORD", PASSWORD)
-            .send()
-            .await
-    });
-    // The sign-in is under way (password hashing takes milliseconds) when the server is told to stop.
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let TestServer { server, .. } = t;
-    server.shutdown().await;
-    let finished = in_flight
+    let (_, client) = t.pool_and_client().await;
+    let body = serde_json::json!({"ClientId": client, "Username": "late", "Password": PASSWORD})
+        .to_string();
+    let (first, rest) = body.split_at(10);
+    let mut socket = tokio::net::TcpStream::connect(t.server.addr).await.unwrap();
+    socket
+        .write_all(
+            format!(
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AWSCognitoIdentityProviderService.SignUp\r\nContent-Length: {}\r\n\r\n{first}",
+                body.len()
+            )
+            .as_bytes(),
+        )
         .await
-        .unwrap()
-        .expect("the request in flight was answered");
-    assert!(finished.authentication_result.is_some());
+        .unwrap();
+    // The request is half-received when the server is told to stop.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let TestServer { server, .. } = t;
+    let stopping = tokio::spawn(server.shutdown());
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(
+        !stopping.is_finished(),
+        "the server waits for the request in flight"
+    );
+    socket.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 1024];
+    let read = socket.read(&mut answer).await.unwrap();
+    let status = String::from_utf8_lossy(&answer[..read])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        status, "HTTP/1.1 200 OK",
+        "the request in flight was answered"
+    );
+    drop(socket);
+    tokio::time::timeout(std::time::Duration::from_secs(10), stopping)
+        .await
+        .expect("then the server stops")
+        .unwrap();
 }
 
 /// Two servers on one PostgreSQL database (COGNATE_TEST_DATABASE_URL), sharing the master key, the
