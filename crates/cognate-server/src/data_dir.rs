@@ -78,8 +78,15 @@ pub fn root_credentials(
         write_private(&path, text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
+    let pair = read_credentials(&path)?;
+    Ok((pair, Some(path)))
+}
+
+/// Reads the access key id and secret from a credentials file such as the one
+/// [`root_credentials`] writes.
+pub fn read_credentials(path: &Path) -> Result<(String, String), String> {
     let text =
-        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let value = |key: &str| {
         text.lines()
             .filter_map(|l| l.split_once('='))
@@ -87,7 +94,7 @@ pub fn root_credentials(
             .map(|(_, v)| v.trim().to_owned())
     };
     match (value("aws_access_key_id"), value("aws_secret_access_key")) {
-        (Some(id), Some(secret)) => Ok(((id, secret), Some(path))),
+        (Some(id), Some(secret)) => Ok((id, secret)),
         _ => Err(format!(
             "{} has no aws_access_key_id / aws_secret_access_key",
             path.display()

@@ -72,19 +72,5 @@ pub fn save(name: &str, profile: &Profile) -> Result<(), ProjectError> {
 
 /// Reads the root credentials a server wrote into its data directory.
 pub fn credentials_from_file(file: &std::path::Path) -> Result<(String, String), ProjectError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| ProjectError::Io(format!("cannot read {}: {e}", file.display())))?;
-    let value = |key: &str| {
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .find(|(k, _)| k.trim() == key)
-            .map(|(_, v)| v.trim().to_owned())
-    };
-    match (value("aws_access_key_id"), value("aws_secret_access_key")) {
-        (Some(id), Some(secret)) => Ok((id, secret)),
-        _ => Err(ProjectError::Invalid(format!(
-            "{} has no aws_access_key_id / aws_secret_access_key",
-            file.display()
-        ))),
-    }
+    cognate_server::data_dir::read_credentials(file).map_err(ProjectError::Invalid)
 }

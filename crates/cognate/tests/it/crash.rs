@@ -59,28 +59,14 @@ async fn serve(data: &std::path::Path, database_url: Option<&str>, port: u16) ->
 }
 
 fn sdk(port: u16, data: &std::path::Path) -> cognito::Client {
-    let text = std::fs::read_to_string(data.join("credentials")).unwrap();
-    let value = |key: &str| {
-        text.lines()
-            .find_map(|l| {
-                l.split_once('=')
-                    .filter(|(k, _)| k.trim() == key)
-                    .map(|(_, v)| v.trim().to_owned())
-            })
-            .unwrap()
-    };
+    let (id, secret) =
+        cognate_server::data_dir::read_credentials(&data.join("credentials")).unwrap();
     cognito::Client::from_conf(
         cognito::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(format!("http://127.0.0.1:{port}"))
-            .credentials_provider(Credentials::new(
-                value("aws_access_key_id"),
-                value("aws_secret_access_key"),
-                None,
-                None,
-                "t",
-            ))
+            .credentials_provider(Credentials::new(id, secret, None, None, "t"))
             .retry_config(cognito::config::retry::RetryConfig::disabled())
             .build(),
     )
