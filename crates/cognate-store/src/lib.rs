@@ -243,14 +243,19 @@ impl SqlStore {
         Ok(())
     }
 
-    async fn users_where(&self, pool: &PoolId, condition: &str, value: &str) -> Result<Vec<User>> {
+    /// The users of `pool` that meet `condition`, whose parameters `$2`, `$3`, … are `values`.
+    async fn users_where(
+        &self,
+        pool: &PoolId,
+        condition: &str,
+        values: &[&str],
+    ) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND {condition}");
-        let rows = sqlx::query(&sql)
-            .bind(pool.as_str())
-            .bind(value)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
+        let mut query = sqlx::query(&sql).bind(pool.as_str());
+        for value in values {
+            query = query.bind(*value);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
         let mut users = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
         self.load_attributes(pool, &mut users).await?;
         Ok(users)
@@ -719,13 +724,13 @@ impl Store for SqlStore {
 
     async fn get_user(&self, pool: &PoolId, username_key: &str) -> Result<Option<User>> {
         Ok(self
-            .users_where(pool, "username_key = $2", username_key)
+            .users_where(pool, "username_key = $2", &[username_key])
             .await?
             .pop())
     }
 
     async fn get_user_by_sub(&self, pool: &PoolId, sub: &str) -> Result<Option<User>> {
-        Ok(self.users_where(pool, "sub = $2", sub).await?.pop())
+        Ok(self.users_where(pool, "sub = $2", &[sub]).await?.pop())
     }
 
     async fn find_users_by_attribute(
@@ -734,25 +739,12 @@ impl Store for SqlStore {
         name: &str,
         value: &str,
     ) -> Result<Vec<User>> {
-        let rows = sqlx::query(
-            "SELECT sub FROM user_attributes WHERE pool_id = $1 AND name = $2 AND value = $3",
+        self.users_where(
+            pool,
+            "sub IN (SELECT sub FROM user_attributes WHERE pool_id = $1 AND name = $2 AND value = $3)",
+            &[name, value],
         )
-        .bind(pool.as_str())
-        .bind(name)
-        .bind(value)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db_error)?;
-        let mut users = Vec::with_capacity(rows.len());
-        for row in &rows {
-            if let Some(user) = self
-                .get_user_by_sub(pool, &get::<String>(row, "sub")?)
-                .await?
-            {
-                users.push(user);
-            }
-        }
-        Ok(users)
     }
 
     async fn update_user(&self, user: &User) -> Result<bool> {

@@ -90,10 +90,6 @@ impl Cognito {
         &self.config
     }
 
-    pub fn password_hasher(&self) -> &PasswordHasherConfig {
-        &self.hasher
-    }
-
     pub fn issuer(&self, pool: &PoolId) -> String {
         format!("{}/{}", self.config.public_url, pool)
     }
