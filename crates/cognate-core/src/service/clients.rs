@@ -223,10 +223,7 @@ impl Cognito {
             .store
             .list_clients(pool, limit, after.as_deref())
             .await?;
-        Ok(Page {
-            items: page.items,
-            next: page.next.as_deref().map(super::encode_page_token),
-        })
+        Ok(super::client_page(page))
     }
 
     pub async fn update_user_pool_client(

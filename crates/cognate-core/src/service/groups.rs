@@ -1,6 +1,6 @@
 //! User pool groups: precedence, roles, membership.
 
-use super::{decode_page_token, encode_page_token, now, Cognito};
+use super::{client_page, decode_page_token, now, Cognito};
 use crate::error::{Error, Result};
 use crate::ids::{GroupName, PoolId};
 use crate::model::{Group, User};
@@ -142,10 +142,7 @@ impl Cognito {
             .store
             .list_groups(pool, limit, after.as_deref())
             .await?;
-        Ok(Page {
-            items: page.items,
-            next: page.next.as_deref().map(encode_page_token),
-        })
+        Ok(client_page(page))
     }
 
     /// Adding a user to a group they are already in is not an error.
@@ -207,10 +204,7 @@ impl Cognito {
             .store
             .groups_of_user(&pool.id, &user.sub, limit, after.as_deref())
             .await?;
-        Ok(Page {
-            items: page.items,
-            next: page.next.as_deref().map(encode_page_token),
-        })
+        Ok(client_page(page))
     }
 
     pub async fn list_users_in_group(
@@ -226,10 +220,7 @@ impl Cognito {
             .store
             .members_of_group(pool, name, limit, after.as_deref())
             .await?;
-        Ok(Page {
-            items: page.items,
-            next: page.next.as_deref().map(encode_page_token),
-        })
+        Ok(client_page(page))
     }
 
     /// Every group of a user, for their tokens.

@@ -31,7 +31,7 @@ use crate::crypto::{PasswordHasherConfig, SecretBox};
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, PoolId, Timestamp};
 use crate::model::{AppClient, User, UserPool};
-use crate::store::Store;
+use crate::store::{Page, Store};
 
 /// Settings the services need from the server's configuration.
 #[derive(Debug, Clone)]
@@ -168,6 +168,14 @@ impl Cognito {
 /// Opaque pagination tokens: the key to continue after.
 pub fn encode_page_token(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(key.as_bytes())
+}
+
+/// The store's page as a client sees it: the resume key becomes an opaque token.
+fn client_page<T>(page: Page<T>) -> Page<T> {
+    Page {
+        items: page.items,
+        next: page.next.as_deref().map(encode_page_token),
+    }
 }
 
 pub fn decode_page_token(token: Option<&str>) -> Result<Option<String>> {

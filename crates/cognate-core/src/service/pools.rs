@@ -262,10 +262,7 @@ impl Cognito {
     pub async fn list_user_pools(&self, limit: u32, token: Option<&str>) -> Result<Page<UserPool>> {
         let after = super::decode_page_token(token)?;
         let page = self.store.list_pools(limit, after.as_deref()).await?;
-        Ok(Page {
-            items: page.items,
-            next: page.next.as_deref().map(super::encode_page_token),
-        })
+        Ok(super::client_page(page))
     }
 
     /// UpdateUserPool. Like Cognito, the sign-in attributes and the schema cannot change after
