@@ -163,8 +163,24 @@ impl Cognito {
         let login = required(params, "USERNAME")?;
         let password = required(params, "PASSWORD")?;
         let pool = self.pool(&client.pool_id).await?;
-        let found = self.find_user(&pool, &login).await?;
-        let mut names = vec![login.as_str()];
+        let found = self
+            .find_signing_in_user(&pool, client, params, &login)
+            .await?;
+        let user = self.check_password(&pool, client, found, &password).await?;
+        self.after_first_factor(&pool, client, user).await
+    }
+
+    /// The user a sign-in names, if there is one, once the client's SECRET_HASH checks out.
+    /// The hash may be computed over the name typed or over the username it resolves to.
+    pub(super) async fn find_signing_in_user(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        params: &AuthParameters,
+        login: &str,
+    ) -> Result<Option<User>> {
+        let found = self.find_user(pool, login).await?;
+        let mut names = vec![login];
         if let Some(user) = &found {
             names.push(user.username.as_str());
         }
@@ -173,8 +189,7 @@ impl Cognito {
             params.get("SECRET_HASH").map(String::as_str),
             &names,
         )?;
-        let user = self.check_password(&pool, client, found, &password).await?;
-        self.after_first_factor(&pool, client, user).await
+        Ok(found)
     }
 
     /// The one place a password is checked at sign-in: lockout, constant-ish time for unknown

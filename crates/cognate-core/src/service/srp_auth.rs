@@ -90,16 +90,9 @@ impl Cognito {
         let login = required(params, "USERNAME")?;
         let client_public = srp::parse_client_public(&required(params, "SRP_A")?)?;
         let pool = self.pool(&client.pool_id).await?;
-        let found = self.find_user(&pool, &login).await?;
-        let mut names = vec![login.as_str()];
-        if let Some(user) = &found {
-            names.push(user.username.as_str());
-        }
-        check_secret_hash(
-            client,
-            params.get("SECRET_HASH").map(String::as_str),
-            &names,
-        )?;
+        let found = self
+            .find_signing_in_user(&pool, client, params, &login)
+            .await?;
         if found.is_none() && !client.prevent_user_existence_errors {
             return Err(Error::UserNotFound("User does not exist.".into()));
         }
