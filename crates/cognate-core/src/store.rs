@@ -12,6 +12,14 @@ use crate::model::{
     VerificationCode,
 };
 
+/// What a call made with an access token needs to know: its user, and whether the sign-in session
+/// it came from still holds.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub session_live: bool,
+    pub user: Option<User>,
+}
+
 /// A page of results and the key to continue after, if there are more.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
@@ -63,6 +71,14 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_users(&self, users: &[User]) -> Result<()>;
     async fn get_user(&self, pool: &PoolId, username_key: &str) -> Result<Option<User>>;
     async fn get_user_by_sub(&self, pool: &PoolId, sub: &str) -> Result<Option<User>>;
+    /// The user `sub` and whether session `session_id` is live (exists, not revoked), in one
+    /// read: every call made with an access token needs both.
+    async fn get_session_user(
+        &self,
+        pool: &PoolId,
+        session_id: &str,
+        sub: &str,
+    ) -> Result<SessionUser>;
     /// Users whose attribute `name` equals `value` exactly.
     async fn find_users_by_attribute(
         &self,

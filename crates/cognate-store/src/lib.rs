@@ -3,6 +3,8 @@
 //! the SQL is written once in the dialect both accept (`$n` placeholders, `ON CONFLICT`), and
 //! the schema lives in one migration folder per backend.
 
+mod cache;
+
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,8 +16,11 @@ use cognate_core::model::{
     AdminQueriesApi, AppClient, Attribute, CodePurpose, Group, OutboxMessage, Session, SigningKey,
     TokenUse, User, UserPool, UserStatus, VerificationCode,
 };
-use cognate_core::store::{AuthBatch, Page, Store};
+use cognate_core::store::{AuthBatch, Page, SessionUser, Store};
 use cognate_core::{Error, Result};
+
+use cache::DocumentCache;
+pub use cache::DOCUMENT_TTL;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::Mutex;
@@ -32,6 +37,8 @@ pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
     writer: Option<Arc<Mutex<()>>>,
+    pools: DocumentCache<PoolId, UserPool>,
+    clients: DocumentCache<ClientId, (AppClient, Option<Vec<u8>>)>,
 }
 
 fn db_error(e: sqlx::Error) -> Error {
@@ -64,6 +71,10 @@ impl SqlStore {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    // A ping before each use guards against a server gone away; an embedded file
+                    // cannot go away, and the ping was a second trip to the connection's thread
+                    // for every query.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
@@ -93,6 +104,8 @@ impl SqlStore {
             pool,
             backend,
             writer,
+            pools: DocumentCache::new(),
+            clients: DocumentCache::new(),
         })
     }
 
@@ -143,6 +156,15 @@ fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
 }
 
 const USER_COLUMNS: &str = "pool_id, sub, username, username_key, status, enabled, password_hash, created_at, modified_at, failed_sign_ins, last_failed_sign_in, temporary_password_expires, sealed_srp_verifier";
+
+/// [`USER_COLUMNS`] of the table aliased `alias`, for queries that join users to another table.
+fn user_columns(alias: &str) -> String {
+    USER_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
     let status: String = get(row, "status")?;
@@ -243,22 +265,45 @@ impl SqlStore {
         Ok(())
     }
 
-    /// The users of `pool` that meet `condition`, whose parameters `$2`, `$3`, … are `values`.
+    /// The users of `pool` that meet `condition` (on `users u`), whose parameters `$2`, `$3`, …
+    /// are `values`, with their attributes: one statement and one row per user, as this is on
+    /// every sign-in and every call made with a token (each row is a trip between threads for
+    /// SQLite). `extra` selects more columns, read from the first row.
     async fn users_where(
         &self,
         pool: &PoolId,
+        extra: &str,
         condition: &str,
         values: &[&str],
-    ) -> Result<Vec<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND {condition}");
+    ) -> Result<(Vec<User>, Option<AnyRow>)> {
+        let attributes = match self.backend {
+            Backend::Sqlite => "(SELECT json_group_array(json_array(a.name, a.value, a.sign_in) ORDER BY a.name)",
+            Backend::Postgres => "(SELECT COALESCE(json_agg(json_build_array(a.name, a.value, a.sign_in) ORDER BY a.name), '[]')::text",
+        };
+        let sql = format!(
+            "SELECT {}, {extra} {attributes} FROM user_attributes a WHERE a.pool_id = u.pool_id AND a.sub = u.sub) AS attributes \
+             FROM users u WHERE u.pool_id = $1 AND {condition}",
+            user_columns("u")
+        );
         let mut query = sqlx::query(&sql).bind(pool.as_str());
         for value in values {
             query = query.bind(*value);
         }
         let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
-        let mut users = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
-        self.load_attributes(pool, &mut users).await?;
-        Ok(users)
+        let mut users = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut user = user_from_row(row)?;
+            let attributes: Vec<(String, String, i64)> =
+                from_json(&get::<String>(row, "attributes")?)?;
+            for (name, value, sign_in) in attributes {
+                if sign_in != 0 {
+                    user.sign_in_names.push(name.clone());
+                }
+                user.attributes.push(Attribute { name, value });
+            }
+            users.push(user);
+        }
+        Ok((users, rows.into_iter().next()))
     }
 
     async fn insert_pool_rows(
@@ -448,11 +493,7 @@ async fn finish<T>(tx: sqlx::Transaction<'_, sqlx::Any>, result: Result<T>) -> R
 /// filters that start from the attribute index (`CROSS JOIN` fixes SQLite's join order; to
 /// PostgreSQL it is an inner join like any other) instead of scanning users in name order.
 fn list_users_query(filter: Option<&UserFilter>, after: Option<&str>) -> (String, Vec<String>) {
-    let columns = USER_COLUMNS
-        .split(", ")
-        .map(|c| format!("u.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = user_columns("u");
     let after = after.unwrap_or("").to_owned();
     let order = "ORDER BY u.username_key LIMIT $2";
     let plain = |condition: &str, mut values: Vec<String>| {
@@ -543,13 +584,22 @@ impl Store for SqlStore {
     }
 
     async fn get_pool(&self, id: &PoolId) -> Result<Option<UserPool>> {
+        let ticket = match self.pools.get(id) {
+            Ok(pool) => return Ok(Some(pool)),
+            Err(ticket) => ticket,
+        };
         let row = sqlx::query("SELECT document FROM user_pools WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
-        row.map(|r| from_json(&get::<String>(&r, "document")?))
-            .transpose()
+        let pool: Option<UserPool> = row
+            .map(|r| from_json(&get::<String>(&r, "document")?))
+            .transpose()?;
+        if let Some(pool) = &pool {
+            self.pools.put(ticket, id.clone(), pool.clone());
+        }
+        Ok(pool)
     }
 
     async fn list_pools(&self, limit: u32, after: Option<&str>) -> Result<Page<UserPool>> {
@@ -575,6 +625,7 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(db_error)?;
+        self.pools.forget(&pool.id);
         Ok(())
     }
 
@@ -597,7 +648,10 @@ impl Store for SqlStore {
             Ok(deleted > 0)
         }
         .await;
-        finish(tx, result).await
+        let deleted = finish(tx, result).await;
+        self.pools.forget(id);
+        self.clients.forget_all();
+        deleted
     }
 
     async fn signing_keys(&self, pool: &PoolId) -> Result<Vec<SigningKey>> {
@@ -631,18 +685,27 @@ impl Store for SqlStore {
     }
 
     async fn get_client(&self, id: &ClientId) -> Result<Option<(AppClient, Option<Vec<u8>>)>> {
+        let ticket = match self.clients.get(id) {
+            Ok(client) => return Ok(Some(client)),
+            Err(ticket) => ticket,
+        };
         let row = sqlx::query("SELECT document, sealed_secret FROM app_clients WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
-        row.map(|r| {
-            Ok((
-                from_json(&get::<String>(&r, "document")?)?,
-                get(&r, "sealed_secret")?,
-            ))
-        })
-        .transpose()
+        let client: Option<(AppClient, Option<Vec<u8>>)> = row
+            .map(|r| {
+                Ok((
+                    from_json(&get::<String>(&r, "document")?)?,
+                    get(&r, "sealed_secret")?,
+                ))
+            })
+            .transpose()?;
+        if let Some(client) = &client {
+            self.clients.put(ticket, id.clone(), client.clone());
+        }
+        Ok(client)
     }
 
     async fn list_clients(
@@ -677,6 +740,7 @@ impl Store for SqlStore {
                 .execute(&self.pool)
                 .await
                 .map_err(db_error)?;
+        self.clients.forget(&client.id);
         Ok(result.rows_affected() > 0)
     }
 
@@ -699,7 +763,9 @@ impl Store for SqlStore {
             Ok(deleted > 0)
         }
         .await;
-        finish(tx, result).await
+        let deleted = finish(tx, result).await;
+        self.clients.forget(id);
+        deleted
     }
 
     async fn insert_user(&self, user: &User) -> Result<()> {
@@ -724,13 +790,46 @@ impl Store for SqlStore {
 
     async fn get_user(&self, pool: &PoolId, username_key: &str) -> Result<Option<User>> {
         Ok(self
-            .users_where(pool, "username_key = $2", &[username_key])
+            .users_where(pool, "", "u.username_key = $2", &[username_key])
             .await?
+            .0
             .pop())
     }
 
     async fn get_user_by_sub(&self, pool: &PoolId, sub: &str) -> Result<Option<User>> {
-        Ok(self.users_where(pool, "sub = $2", &[sub]).await?.pop())
+        Ok(self
+            .users_where(pool, "", "u.sub = $2", &[sub])
+            .await?
+            .0
+            .pop())
+    }
+
+    async fn get_session_user(
+        &self,
+        pool: &PoolId,
+        session_id: &str,
+        sub: &str,
+    ) -> Result<SessionUser> {
+        let (mut users, first) = self
+            .users_where(
+                pool,
+                "(SELECT COUNT(*) FROM sessions WHERE id = $3 AND revoked = 0) AS live_sessions,",
+                "u.sub = $2",
+                &[sub, session_id],
+            )
+            .await?;
+        let session_live = match first {
+            Some(row) => get::<i64>(&row, "live_sessions")? > 0,
+            // No user, so no row to carry the session's state: ask for it (a rare path).
+            None => self
+                .get_session(session_id)
+                .await?
+                .is_some_and(|s| !s.revoked),
+        };
+        Ok(SessionUser {
+            session_live,
+            user: users.pop(),
+        })
     }
 
     async fn find_users_by_attribute(
@@ -741,10 +840,12 @@ impl Store for SqlStore {
     ) -> Result<Vec<User>> {
         self.users_where(
             pool,
-            "sub IN (SELECT sub FROM user_attributes WHERE pool_id = $1 AND name = $2 AND value = $3)",
+            "",
+            "u.sub IN (SELECT sub FROM user_attributes WHERE pool_id = $1 AND name = $2 AND value = $3)",
             &[name, value],
         )
         .await
+        .map(|(users, _)| users)
     }
 
     async fn update_user(&self, user: &User) -> Result<bool> {
@@ -1178,11 +1279,7 @@ impl Store for SqlStore {
         limit: u32,
         after: Option<&str>,
     ) -> Result<Page<User>> {
-        let columns = USER_COLUMNS
-            .split(", ")
-            .map(|c| format!("u.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let columns = user_columns("u");
         let rows = sqlx::query(&format!(
             "SELECT {columns} FROM group_members m JOIN users u ON u.pool_id = m.pool_id AND u.sub = m.user_sub \
              WHERE m.pool_id = $1 AND m.group_name = $2 AND u.username_key > $3 ORDER BY u.username_key LIMIT $4"
@@ -1336,7 +1433,10 @@ impl Store for SqlStore {
             Ok(())
         }
         .await;
-        finish(tx, result).await
+        let applied = finish(tx, result).await;
+        self.pools.forget_all();
+        self.clients.forget_all();
+        applied
     }
 
     async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64> {

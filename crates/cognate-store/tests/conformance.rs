@@ -393,6 +393,94 @@ async fn sessions_are_found_by_refresh_hash_and_revoked_per_user() {
 }
 
 #[tokio::test]
+async fn a_session_user_read_tells_a_live_session_from_an_ended_one() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_sessuser").await;
+        let mut a = user(&p, "a");
+        a.attributes.push(Attribute {
+            name: "zoneinfo".into(),
+            value: "Europe/Paris".into(),
+        });
+        s.insert_user(&a).await.unwrap();
+        s.insert_session(&session(&p, &a, "a1")).await.unwrap();
+
+        let found = s.get_session_user(&p.id, "a1", &a.sub).await.unwrap();
+        assert!(found.session_live);
+        assert_eq!(found.user.unwrap().attributes, a.attributes);
+
+        let unknown = s.get_session_user(&p.id, "nope", &a.sub).await.unwrap();
+        assert!(!unknown.session_live && unknown.user.is_some());
+
+        s.revoke_session("a1").await.unwrap();
+        assert!(
+            !s.get_session_user(&p.id, "a1", &a.sub)
+                .await
+                .unwrap()
+                .session_live
+        );
+
+        let b = user(&p, "b");
+        s.insert_user(&b).await.unwrap();
+        s.insert_session(&session(&p, &b, "b1")).await.unwrap();
+        let other_user = s.get_session_user(&p.id, "b1", "sub-nobody").await.unwrap();
+        assert!(other_user.session_live && other_user.user.is_none());
+    })
+    .await;
+}
+
+/// Pools and clients are remembered for a moment (they are read on every call); a change made
+/// through another store on the same database, as by another server, shows within the TTL, and
+/// one's own change at once.
+#[tokio::test]
+async fn pool_and_client_changes_from_another_server_show_within_the_document_ttl() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("t.db").display()
+    )];
+    if let Some(base) = cognate_store::testkit::postgres_url() {
+        urls.push(cognate_store::testkit::scratch_postgres_database(&base).await);
+    }
+    for url in urls {
+        let (here, there) = (
+            SqlStore::connect(&url).await.unwrap(),
+            SqlStore::connect(&url).await.unwrap(),
+        );
+        let mut p = with_pool(&here, "us-east-1_cached").await;
+        let mut c = client(&p, "cachedclient");
+        here.insert_client(&c, None).await.unwrap();
+        assert_eq!(here.get_pool(&p.id).await.unwrap().unwrap().name, "p");
+        assert_eq!(here.get_client(&c.id).await.unwrap().unwrap().0.name, "c");
+
+        p.name = "renamed here".into();
+        here.update_pool(&p).await.unwrap();
+        assert_eq!(
+            here.get_pool(&p.id).await.unwrap().unwrap().name,
+            "renamed here",
+            "one's own change shows at once"
+        );
+
+        p.name = "renamed there".into();
+        there.update_pool(&p).await.unwrap();
+        c.name = "renamed there".into();
+        there.update_client(&c).await.unwrap();
+        tokio::time::sleep(cognate_store::DOCUMENT_TTL).await;
+        assert_eq!(
+            here.get_pool(&p.id).await.unwrap().unwrap().name,
+            "renamed there"
+        );
+        assert_eq!(
+            here.get_client(&c.id).await.unwrap().unwrap().0.name,
+            "renamed there"
+        );
+
+        assert!(there.delete_client(&p.id, &c.id).await.unwrap());
+        tokio::time::sleep(cognate_store::DOCUMENT_TTL).await;
+        assert!(here.get_client(&c.id).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
 async fn a_code_is_replaced_counted_and_consumed_once() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_codes").await;

@@ -552,8 +552,11 @@ impl Cognito {
                 .map(str::to_owned)
                 .ok_or_else(invalid)
         };
-        let session = self.store.get_session(&claim("origin_jti")?).await?;
-        if session.as_ref().is_none_or(|s| s.revoked) {
+        let found = self
+            .store
+            .get_session_user(&pool.id, &claim("origin_jti")?, &claim("sub")?)
+            .await?;
+        if !found.session_live {
             return Err(Error::NotAuthorized("Access Token has been revoked".into()));
         }
         let client_id = ClientId::parse(&claim("client_id")?).map_err(|_| invalid())?;
@@ -561,10 +564,8 @@ impl Cognito {
             .client_in_pool(&pool.id, &client_id)
             .await
             .map_err(|_| invalid())?;
-        let user = self
-            .store
-            .get_user_by_sub(&pool.id, &claim("sub")?)
-            .await?
+        let user = found
+            .user
             .ok_or_else(|| Error::NotAuthorized("User does not exist.".into()))?;
         if !user.enabled {
             return Err(Error::NotAuthorized("User is disabled.".into()));
