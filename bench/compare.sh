@@ -55,22 +55,28 @@ declare -A secret=([cognate]=$(key aws_secret_access_key) [moto]=bench [cognito-
 targets=(cognate cognito-local moto)
 scenarios=(get-user sign-in refresh admin-get-user list-users-filter groups-token srp-sign-in)
 
+# The ceilings of cognate's sign-ins, measured right before and right after the sign-in they
+# judge (report.py takes the mean): the machine's speed drifts over a run of several minutes.
+declare -A ceiling=([sign-in]=argon2 [srp-sign-in]=srp-server)
+baseline() {
+  [ -n "${ceiling[$1]:-}" ] && [ "$2" = cognate ] || return 0
+  "$bench" "${ceiling[$1]}" --threads "$(nproc)" --seconds "$seconds" | tee -a "$results"
+}
+
 results=$work/results.jsonl
 for scenario in "${scenarios[@]}"; do
   for target in "${targets[@]}"; do
     echo "== $scenario on $target"
+    baseline "$scenario" "$target"
     if ! AWS_ACCESS_KEY_ID=${akid[$target]} AWS_SECRET_ACCESS_KEY=${secret[$target]} \
         "$bench" run --endpoint "${endpoint[$target]}" --scenario "$scenario" --seconds "$seconds" \
         --concurrency "$concurrency" --users 1000 --json >"$work/one.json" 2>"$work/one.err"; then
       printf '{"scenario": "%s", "failed": %s}\n' "$scenario" "$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read().strip()[-200:]))' "$work/one.err")" >"$work/one.json"
     fi
     python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); r["target"] = sys.argv[2]; print(json.dumps(r))' "$work/one.json" "$target" | tee -a "$results"
+    baseline "$scenario" "$target"
   done
 done
-
-echo "== baselines"
-"$bench" argon2 --threads "$(nproc)" --seconds "$seconds" | tee -a "$results"
-"$bench" srp-server --threads "$(nproc)" --seconds "$seconds" | tee -a "$results"
 
 echo "== a pool of $large_users users (seeded through the store)"
 export AWS_ACCESS_KEY_ID=${akid[cognate]} AWS_SECRET_ACCESS_KEY=${secret[cognate]}
