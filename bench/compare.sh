@@ -101,6 +101,9 @@ until curl -s -o /dev/null http://127.0.0.1:19410/healthz; do sleep 0.005; done
 startup=$(python3 -c "import time; print(round(time.time() - $start, 3))")
 AWS_ACCESS_KEY_ID=${akid[cognate]} AWS_SECRET_ACCESS_KEY=${secret[cognate]} "$bench" run --endpoint "${endpoint[cognate]}" \
   --scenario list-users-filter --pool-id "$large_pool" --users "$large_users" --seconds 2 --concurrency 4 >/dev/null
+# Sign-ins too, so that the figure includes the Argon2 working memory each CPU thread keeps.
+AWS_ACCESS_KEY_ID=${akid[cognate]} AWS_SECRET_ACCESS_KEY=${secret[cognate]} "$bench" run --endpoint "${endpoint[cognate]}" \
+  --scenario sign-in --users 8 --seconds 2 --concurrency 4 >/dev/null
 sleep 2
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status")
 printf '{"target": "cognate-large", "startup_seconds": %s, "idle_rss_mb": %s, "seed_seconds": %s, "users": %s}\n' \
