@@ -2,7 +2,7 @@
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng};
 use aes_gcm::{AeadCore, Aes256Gcm, Nonce};
-use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -90,6 +90,20 @@ thread_local! {
     static WORKING_MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Runs Argon2 in this thread's [`WORKING_MEMORY`].
+fn hash_into(
+    argon2: &Argon2<'_>,
+    password: &str,
+    salt: &[u8],
+    out: &mut [u8],
+) -> argon2::Result<()> {
+    let blocks = argon2.params().block_count();
+    WORKING_MEMORY.with_borrow_mut(|memory| {
+        memory.resize(blocks, Block::default());
+        argon2.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..blocks])
+    })
+}
+
 /// Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
 #[derive(Clone)]
 pub struct PasswordHasherConfig {
@@ -120,10 +134,18 @@ impl PasswordHasherConfig {
 
     pub fn hash(&self, password: &str) -> Result<String> {
         let salt = SaltString::generate(&mut OsRng);
-        self.argon2()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(Error::internal)
+        let mut salt_bytes = [0u8; 64];
+        let raw_salt = salt.decode_b64(&mut salt_bytes).map_err(Error::internal)?;
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        hash_into(&self.argon2(), password, raw_salt, &mut out).map_err(Error::internal)?;
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: (&self.params).try_into().map_err(Error::internal)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).map_err(Error::internal)?),
+        };
+        Ok(hash.to_string())
     }
 
     pub fn verify(&self, password: &str, phc: &str) -> bool {
@@ -150,15 +172,7 @@ impl PasswordHasherConfig {
         let argon2 = Argon2::new(algorithm, version, params.clone());
         let mut out = Zeroizing::new(vec![0u8; expected.len()]);
         let hashed = if params.block_count() <= self.params.block_count() {
-            WORKING_MEMORY.with_borrow_mut(|blocks| {
-                blocks.resize(params.block_count(), Block::default());
-                argon2.hash_password_into_with_memory(
-                    password.as_bytes(),
-                    salt,
-                    &mut out,
-                    &mut blocks[..params.block_count()],
-                )
-            })
+            hash_into(&argon2, password, salt, &mut out)
         } else {
             // A hash made with more memory than ours (an import): not kept around afterwards.
             argon2.hash_password_into(password.as_bytes(), salt, &mut out)
@@ -204,6 +218,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher;
 
     #[test]
     fn sealed_secrets_open_only_under_their_key() {
