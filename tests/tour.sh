@@ -83,4 +83,13 @@ cat err.txt
 grep -q "User is disabled." err.txt
 step curl -s "$AWS_ENDPOINT_URL/$POOL/.well-known/openid-configuration"
 echo
+step "$bin" audit --pool "$POOL" --limit 3 | tee audit.txt
+grep -q "root from 127.0.0.1 AdminDisableUser user:alice" audit.txt
+grep -q "admin-queries:alice from 127.0.0.1 AdminAddUserToGroup user:awesomeeditor" audit.txt
+step "$bin" rotate-keys --pool "$POOL"
+python3 - "$AWS_ENDPOINT_URL/$POOL/.well-known/jwks.json" <<'PY'
+import json, sys, urllib.request
+keys = json.load(urllib.request.urlopen(sys.argv[1]))["keys"]
+assert len(keys) == 4, keys  # the new keys beside the old, which still verify tokens already out
+PY
 echo "tour: ok"

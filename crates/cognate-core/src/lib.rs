@@ -1,6 +1,7 @@
 //! cognate's domain: identifiers, records, the rules of user pools and sign-in, tokens and the
 //! pure pieces (ListUsers filters, SigV4). No HTTP and no SQL here.
 
+pub mod audit;
 pub mod claims;
 mod cpu;
 pub mod crypto;

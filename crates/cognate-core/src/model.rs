@@ -354,6 +354,20 @@ pub struct SigningKey {
     pub created: Timestamp,
 }
 
+impl SigningKey {
+    /// The key's entry in a JWKS document.
+    pub fn jwk(&self) -> serde_json::Value {
+        serde_json::json!({
+            "alg": "RS256",
+            "e": self.e,
+            "kid": self.kid,
+            "kty": "RSA",
+            "n": self.n,
+            "use": "sig",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodePurpose {
     SignUp,

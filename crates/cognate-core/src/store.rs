@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::audit::AuditRecord;
 use crate::error::Result;
 use crate::filter::UserFilter;
 use crate::ids::{ClientId, GroupName, PoolId, Timestamp};
@@ -39,21 +40,44 @@ pub struct AuthBatch {
     /// Inserted, or updated when the API exists.
     pub put_admin_queries: Option<AdminQueriesApi>,
     pub delete_admin_queries: Option<String>,
+    pub audit: Option<AuditRecord>,
 }
+
+/// The audit record of an administrative change, written in the change's transaction when the
+/// change takes effect; `None` for changes users make themselves (sign-up, their own password).
+pub type Audit<'a> = Option<&'a AuditRecord>;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // Pools and their signing keys.
-    async fn insert_pool(&self, pool: &UserPool, keys: &[SigningKey]) -> Result<()>;
+    async fn insert_pool(
+        &self,
+        pool: &UserPool,
+        keys: &[SigningKey],
+        audit: Audit<'_>,
+    ) -> Result<()>;
     async fn get_pool(&self, id: &PoolId) -> Result<Option<UserPool>>;
     async fn list_pools(&self, limit: u32, after: Option<&str>) -> Result<Page<UserPool>>;
-    async fn update_pool(&self, pool: &UserPool) -> Result<()>;
+    async fn update_pool(&self, pool: &UserPool, audit: Audit<'_>) -> Result<()>;
     /// Removes the pool and everything in it. False if there was no such pool.
-    async fn delete_pool(&self, id: &PoolId) -> Result<bool>;
+    async fn delete_pool(&self, id: &PoolId, audit: Audit<'_>) -> Result<bool>;
     async fn signing_keys(&self, pool: &PoolId) -> Result<Vec<SigningKey>>;
+    /// Adds the `new` keys and removes the keys named in `retire`, in one transaction.
+    async fn rotate_signing_keys(
+        &self,
+        pool: &PoolId,
+        new: &[SigningKey],
+        retire: &[String],
+        audit: Audit<'_>,
+    ) -> Result<()>;
 
     // App clients. The secret arrives sealed.
-    async fn insert_client(&self, client: &AppClient, sealed_secret: Option<&[u8]>) -> Result<()>;
+    async fn insert_client(
+        &self,
+        client: &AppClient,
+        sealed_secret: Option<&[u8]>,
+        audit: Audit<'_>,
+    ) -> Result<()>;
     /// Clients are found by id alone: unauthenticated calls name only the client.
     async fn get_client(&self, id: &ClientId) -> Result<Option<(AppClient, Option<Vec<u8>>)>>;
     async fn list_clients(
@@ -62,11 +86,11 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         after: Option<&str>,
     ) -> Result<Page<AppClient>>;
-    async fn update_client(&self, client: &AppClient) -> Result<bool>;
-    async fn delete_client(&self, pool: &PoolId, id: &ClientId) -> Result<bool>;
+    async fn update_client(&self, client: &AppClient, audit: Audit<'_>) -> Result<bool>;
+    async fn delete_client(&self, pool: &PoolId, id: &ClientId, audit: Audit<'_>) -> Result<bool>;
 
     // Users. `insert_user` fails with UsernameExists when the username key is taken.
-    async fn insert_user(&self, user: &User) -> Result<()>;
+    async fn insert_user(&self, user: &User, audit: Audit<'_>) -> Result<()>;
     /// Imports many users in one transaction (all or none), e.g. a migration from another pool.
     async fn insert_users(&self, users: &[User]) -> Result<()>;
     async fn get_user(&self, pool: &PoolId, username_key: &str) -> Result<Option<User>>;
@@ -88,9 +112,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<User>>;
     /// Writes the whole user (row and attributes) at once, except the failed sign-in counters,
     /// which change only through the two methods below. False if the user is gone.
-    async fn update_user(&self, user: &User) -> Result<bool>;
+    async fn update_user(&self, user: &User, audit: Audit<'_>) -> Result<bool>;
     /// Deletes the user with their sessions and codes.
-    async fn delete_user(&self, pool: &PoolId, sub: &str) -> Result<bool>;
+    async fn delete_user(&self, pool: &PoolId, sub: &str, audit: Audit<'_>) -> Result<bool>;
     /// Users in username order, after the username key `after`.
     async fn list_users(
         &self,
@@ -108,7 +132,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_session(&self, id: &str) -> Result<Option<Session>>;
     async fn get_session_by_refresh_hash(&self, hash: &str) -> Result<Option<Session>>;
     async fn revoke_session(&self, id: &str) -> Result<()>;
-    async fn revoke_user_sessions(&self, pool: &PoolId, sub: &str) -> Result<u64>;
+    async fn revoke_user_sessions(&self, pool: &PoolId, sub: &str, audit: Audit<'_>)
+        -> Result<u64>;
 
     // Verification codes: one per user and purpose; a new one replaces the old.
     async fn put_code(&self, code: &VerificationCode) -> Result<()>;
@@ -127,12 +152,17 @@ pub trait Store: Send + Sync + 'static {
         -> Result<bool>;
 
     // Admin Queries APIs.
-    async fn insert_admin_queries_api(&self, api: &AdminQueriesApi) -> Result<()>;
+    async fn insert_admin_queries_api(&self, api: &AdminQueriesApi, audit: Audit<'_>)
+        -> Result<()>;
     async fn get_admin_queries_api(&self, id: &str) -> Result<Option<AdminQueriesApi>>;
     /// All APIs, or those of one pool, oldest first.
     async fn list_admin_queries_apis(&self, pool: Option<&PoolId>) -> Result<Vec<AdminQueriesApi>>;
-    async fn update_admin_queries_api(&self, api: &AdminQueriesApi) -> Result<bool>;
-    async fn delete_admin_queries_api(&self, id: &str) -> Result<bool>;
+    async fn update_admin_queries_api(
+        &self,
+        api: &AdminQueriesApi,
+        audit: Audit<'_>,
+    ) -> Result<bool>;
+    async fn delete_admin_queries_api(&self, id: &str, audit: Audit<'_>) -> Result<bool>;
 
     /// Applies a project's auth backend changes in one transaction: all of them or none.
     async fn apply_auth_batch(&self, batch: &AuthBatch) -> Result<()>;
@@ -148,7 +178,7 @@ pub trait Store: Send + Sync + 'static {
     // Groups. `insert_group` fails with GroupExists for a taken name and LimitExceeded past
     // `max_groups` in the pool; `add_member` is idempotent and fails with LimitExceeded past
     // `max_groups_per_user` for the user.
-    async fn insert_group(&self, group: &Group, max_groups: u32) -> Result<()>;
+    async fn insert_group(&self, group: &Group, max_groups: u32, audit: Audit<'_>) -> Result<()>;
     async fn get_group(&self, pool: &PoolId, name: &GroupName) -> Result<Option<Group>>;
     async fn list_groups(
         &self,
@@ -156,17 +186,25 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         after: Option<&str>,
     ) -> Result<Page<Group>>;
-    async fn update_group(&self, group: &Group) -> Result<bool>;
+    async fn update_group(&self, group: &Group, audit: Audit<'_>) -> Result<bool>;
     /// Deletes the group and its memberships.
-    async fn delete_group(&self, pool: &PoolId, name: &GroupName) -> Result<bool>;
+    async fn delete_group(&self, pool: &PoolId, name: &GroupName, audit: Audit<'_>)
+        -> Result<bool>;
     async fn add_member(
         &self,
         pool: &PoolId,
         group: &GroupName,
         sub: &str,
         max_groups_per_user: u32,
+        audit: Audit<'_>,
     ) -> Result<()>;
-    async fn remove_member(&self, pool: &PoolId, group: &GroupName, sub: &str) -> Result<()>;
+    async fn remove_member(
+        &self,
+        pool: &PoolId,
+        group: &GroupName,
+        sub: &str,
+        audit: Audit<'_>,
+    ) -> Result<()>;
     /// A user's groups in name order, after the group name `after`.
     async fn groups_of_user(
         &self,
@@ -186,4 +224,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies a user update and consumes a code in one transaction (confirmations).
     async fn update_user_consuming_code(&self, user: &User, purpose: &str) -> Result<bool>;
+
+    /// The audit log, newest first: all of it or one pool's, before the record `before`.
+    async fn list_audit(
+        &self,
+        pool: Option<&PoolId>,
+        limit: u32,
+        before: Option<i64>,
+    ) -> Result<Vec<AuditRecord>>;
 }

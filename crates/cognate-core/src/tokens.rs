@@ -91,18 +91,6 @@ impl ActiveKey {
         token.push_str(&URL_SAFE_NO_PAD.encode(signature));
         Ok(token)
     }
-
-    /// The key's entry in a JWKS document.
-    pub fn jwk(&self) -> Value {
-        serde_json::json!({
-            "alg": "RS256",
-            "e": self.e,
-            "kid": self.kid,
-            "kty": "RSA",
-            "n": self.n,
-            "use": "sig",
-        })
-    }
 }
 
 /// Verifies a token completely and returns its claims. Every failure is the same

@@ -4,12 +4,14 @@
 //! with 500 are 4xx here. Every route calls the same services as the Cognito API.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use cognate_core::audit::Actor;
 use cognate_core::ids::GroupName;
 use cognate_core::model::{AdminQueriesApi, AdminRoute, Attribute};
 use cognate_core::service::{AdminQueryRefusal, Caller, Cognito, GroupSettings, NewUser};
@@ -191,6 +193,7 @@ fn access_token(headers: &HeaderMap) -> Option<&str> {
 
 pub async fn handle(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((api_id, stage, route)): Path<(String, String, String)>,
     method: Method,
     headers: HeaderMap,
@@ -252,7 +255,11 @@ pub async fn handle(
             _ => return Reply::bad_request("The body must be a JSON object"),
         }
     };
-    match run(c, &api, &caller, route, &params).await {
+    let actor = Actor::new(
+        format!("admin-queries:{}", caller.user.username),
+        crate::client_address(&state, peer, &headers).to_string(),
+    );
+    match actor.scope(run(c, &api, &caller, route, &params)).await {
         Ok(reply) | Err(reply) => reply,
     }
 }

@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// Seconds a request may take, its body included, before it is answered 408 [default: 30]
     #[arg(long, env = "COGNATE_REQUEST_TIMEOUT")]
     pub request_timeout: Option<u64>,
+    /// Requests handled at once; more are refused with TooManyRequestsException until one
+    /// finishes [default: 512]
+    #[arg(long, env = "COGNATE_MAX_CONCURRENT_REQUESTS")]
+    pub max_concurrent_requests: Option<u32>,
     /// Take the client address from X-Forwarded-For (behind a load balancer or reverse proxy)
     #[arg(long, env = "COGNATE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
@@ -71,11 +75,13 @@ struct FileConfig {
     rate_limit_per_user: Option<u32>,
     trust_forwarded_for: Option<bool>,
     request_timeout: Option<u64>,
+    max_concurrent_requests: Option<u32>,
 }
 
 pub const DEFAULT_RATE_LIMIT_PER_IP: u32 = 100;
 pub const DEFAULT_RATE_LIMIT_PER_USER: u32 = 20;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 512;
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -102,6 +108,7 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// A slow request (a stalled body, say) is cut off after this long.
     pub request_timeout: std::time::Duration,
+    pub max_concurrent_requests: u32,
 }
 
 pub const DEFAULT_SMTP_FROM: &str = "cognate <no-reply@localhost>";
@@ -125,6 +132,7 @@ impl Config {
             rate_limit_per_user: DEFAULT_RATE_LIMIT_PER_USER,
             trust_forwarded_for: false,
             request_timeout: std::time::Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
     }
 }
@@ -201,6 +209,11 @@ impl ServeArgs {
                     .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS)
                     .max(1),
             ),
+            max_concurrent_requests: self
+                .max_concurrent_requests
+                .or(file.max_concurrent_requests)
+                .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS)
+                .max(1),
         })
     }
 }

@@ -6,17 +6,18 @@ pub mod smtp;
 
 mod admin_queries;
 mod aws_json;
+mod limits;
 mod rate_limit;
 mod render;
 mod well_known;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderMap, HeaderName, Request};
 use axum::routing::{any, get, post};
 use axum::Router;
 use cognate_core::service::{Cognito, ServiceConfig};
@@ -60,7 +61,22 @@ impl CredentialSource for RootCredentials {
     }
 }
 
-pub fn router(state: AppState, request_timeout: Duration) -> Router {
+/// The caller's address: the peer, or behind a trusted proxy the first X-Forwarded-For hop.
+pub(crate) fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if state.trust_forwarded_for {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|list| list.split(',').next())
+            .and_then(|first| first.trim().parse().ok());
+        if let Some(address) = forwarded {
+            return address;
+        }
+    }
+    peer.ip()
+}
+
+pub fn router(state: AppState, request_timeout: Duration, max_concurrent_requests: u32) -> Router {
     let request_id = HeaderName::from_static("x-amzn-requestid");
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -89,6 +105,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     aws.merge(admin_queries)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::InFlight::new(max_concurrent_requests),
+            limits::enforce,
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -207,7 +227,11 @@ pub async fn start(
         }
     });
     let (tx, rx) = oneshot::channel::<()>();
-    let app = router(state, config.request_timeout);
+    let app = router(
+        state,
+        config.request_timeout,
+        config.max_concurrent_requests,
+    );
     let task = tokio::spawn(async move {
         let signal = async move {
             tokio::select! {

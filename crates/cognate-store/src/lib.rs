@@ -10,13 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cognate_core::audit::AuditRecord;
 use cognate_core::filter::{FilterAttribute, FilterOp, UserFilter};
 use cognate_core::ids::{ClientId, GroupName, PoolId, Timestamp, Username};
 use cognate_core::model::{
     AdminQueriesApi, AppClient, Attribute, CodePurpose, Group, OutboxMessage, Session, SigningKey,
     TokenUse, User, UserPool, UserStatus, VerificationCode,
 };
-use cognate_core::store::{AuthBatch, Page, SessionUser, Store};
+use cognate_core::store::{Audit, AuthBatch, Page, SessionUser, Store};
 use cognate_core::{Error, Result};
 
 use cache::DocumentCache;
@@ -318,6 +319,13 @@ impl SqlStore {
             .execute(&mut **tx)
             .await
             .map_err(db_error)?;
+        Self::insert_key_rows(tx, keys).await
+    }
+
+    async fn insert_key_rows(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        keys: &[SigningKey],
+    ) -> Result<()> {
         for key in keys {
             sqlx::query(
                 "INSERT INTO signing_keys (kid, pool_id, token_use, sealed_private_key, n, e, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -471,6 +479,39 @@ impl SqlStore {
 /// Commits on success and rolls back on failure, both before the caller lets go of the SQLite
 /// write lock: a transaction merely dropped keeps SQLite's write lock until the pool gets round
 /// to rolling it back, and the next writer would fail with SQLITE_BUSY.
+/// Writes the audit record of a change, if it has one, in the change's transaction.
+async fn write_audit(tx: &mut sqlx::Transaction<'_, sqlx::Any>, audit: Audit<'_>) -> Result<()> {
+    let Some(record) = audit else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, source, action, pool_id, target, details) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(record.at.0)
+    .bind(record.actor.as_str())
+    .bind(record.source.as_str())
+    .bind(record.action.as_str())
+    .bind(record.pool_id.as_ref().map(PoolId::as_str))
+    .bind(record.target.as_str())
+    .bind(record.details.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Writes the audit record when the change took effect (`changed`), and passes `changed` on.
+async fn audit_if(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    changed: bool,
+    audit: Audit<'_>,
+) -> Result<bool> {
+    if changed {
+        write_audit(tx, audit).await?;
+    }
+    Ok(changed)
+}
+
 async fn finish<T>(tx: sqlx::Transaction<'_, sqlx::Any>, result: Result<T>) -> Result<T> {
     match result {
         Ok(value) => {
@@ -576,10 +617,19 @@ fn list_users_query(filter: Option<&UserFilter>, after: Option<&str>) -> (String
 
 #[async_trait]
 impl Store for SqlStore {
-    async fn insert_pool(&self, pool: &UserPool, keys: &[SigningKey]) -> Result<()> {
+    async fn insert_pool(
+        &self,
+        pool: &UserPool,
+        keys: &[SigningKey],
+        audit: Audit<'_>,
+    ) -> Result<()> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let result = Self::insert_pool_rows(&mut tx, pool, keys).await;
+        let result = async {
+            Self::insert_pool_rows(&mut tx, pool, keys).await?;
+            write_audit(&mut tx, audit).await
+        }
+        .await;
         finish(tx, result).await
     }
 
@@ -617,19 +667,26 @@ impl Store for SqlStore {
         Ok(page(&mut items, limit, |p| p.id.to_string()))
     }
 
-    async fn update_pool(&self, pool: &UserPool) -> Result<()> {
+    async fn update_pool(&self, pool: &UserPool, audit: Audit<'_>) -> Result<()> {
         let _w = self.write_lock().await;
-        sqlx::query("UPDATE user_pools SET document = $2 WHERE id = $1")
-            .bind(pool.id.as_str())
-            .bind(to_json(pool)?)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            let updated = sqlx::query("UPDATE user_pools SET document = $2 WHERE id = $1")
+                .bind(pool.id.as_str())
+                .bind(to_json(pool)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+            audit_if(&mut tx, updated > 0, audit).await
+        }
+        .await;
+        let updated = finish(tx, result).await;
         self.pools.forget(&pool.id);
-        Ok(())
+        updated.map(|_| ())
     }
 
-    async fn delete_pool(&self, id: &PoolId) -> Result<bool> {
+    async fn delete_pool(&self, id: &PoolId, audit: Audit<'_>) -> Result<bool> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let result: Result<_> = async {
@@ -645,7 +702,7 @@ impl Store for SqlStore {
                 .await
                 .map_err(db_error)?
                 .rows_affected();
-            Ok(deleted > 0)
+            audit_if(&mut tx, deleted > 0, audit).await
         }
         .await;
         let deleted = finish(tx, result).await;
@@ -679,9 +736,45 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn insert_client(&self, client: &AppClient, sealed_secret: Option<&[u8]>) -> Result<()> {
+    async fn rotate_signing_keys(
+        &self,
+        pool: &PoolId,
+        new: &[SigningKey],
+        retire: &[String],
+        audit: Audit<'_>,
+    ) -> Result<()> {
         let _w = self.write_lock().await;
-        Self::insert_client_row(&self.pool, client, sealed_secret).await
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            Self::insert_key_rows(&mut tx, new).await?;
+            for kid in retire {
+                sqlx::query("DELETE FROM signing_keys WHERE pool_id = $1 AND kid = $2")
+                    .bind(pool.as_str())
+                    .bind(kid.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+            }
+            write_audit(&mut tx, audit).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn insert_client(
+        &self,
+        client: &AppClient,
+        sealed_secret: Option<&[u8]>,
+        audit: Audit<'_>,
+    ) -> Result<()> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            Self::insert_client_row(&mut *tx, client, sealed_secret).await?;
+            write_audit(&mut tx, audit).await
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn get_client(&self, id: &ClientId) -> Result<Option<(AppClient, Option<Vec<u8>>)>> {
@@ -730,21 +823,28 @@ impl Store for SqlStore {
         Ok(page(&mut items, limit, |c| c.id.to_string()))
     }
 
-    async fn update_client(&self, client: &AppClient) -> Result<bool> {
+    async fn update_client(&self, client: &AppClient, audit: Audit<'_>) -> Result<bool> {
         let _w = self.write_lock().await;
-        let result =
-            sqlx::query("UPDATE app_clients SET document = $3 WHERE id = $1 AND pool_id = $2")
-                .bind(client.id.as_str())
-                .bind(client.pool_id.as_str())
-                .bind(to_json(client)?)
-                .execute(&self.pool)
-                .await
-                .map_err(db_error)?;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            let updated =
+                sqlx::query("UPDATE app_clients SET document = $3 WHERE id = $1 AND pool_id = $2")
+                    .bind(client.id.as_str())
+                    .bind(client.pool_id.as_str())
+                    .bind(to_json(client)?)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?
+                    .rows_affected();
+            audit_if(&mut tx, updated > 0, audit).await
+        }
+        .await;
+        let updated = finish(tx, result).await;
         self.clients.forget(&client.id);
-        Ok(result.rows_affected() > 0)
+        updated
     }
 
-    async fn delete_client(&self, pool: &PoolId, id: &ClientId) -> Result<bool> {
+    async fn delete_client(&self, pool: &PoolId, id: &ClientId, audit: Audit<'_>) -> Result<bool> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let result: Result<_> = async {
@@ -760,7 +860,7 @@ impl Store for SqlStore {
                 .await
                 .map_err(db_error)?
                 .rows_affected();
-            Ok(deleted > 0)
+            audit_if(&mut tx, deleted > 0, audit).await
         }
         .await;
         let deleted = finish(tx, result).await;
@@ -768,10 +868,14 @@ impl Store for SqlStore {
         deleted
     }
 
-    async fn insert_user(&self, user: &User) -> Result<()> {
+    async fn insert_user(&self, user: &User, audit: Audit<'_>) -> Result<()> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let result = Self::insert_user_row(&mut tx, user).await;
+        let result = async {
+            Self::insert_user_row(&mut tx, user).await?;
+            write_audit(&mut tx, audit).await
+        }
+        .await;
         finish(tx, result).await
     }
 
@@ -848,7 +952,7 @@ impl Store for SqlStore {
         .map(|(users, _)| users)
     }
 
-    async fn update_user(&self, user: &User) -> Result<bool> {
+    async fn update_user(&self, user: &User, audit: Audit<'_>) -> Result<bool> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let result: Result<_> = async {
@@ -856,7 +960,7 @@ impl Store for SqlStore {
                 return Ok(false);
             }
             Self::write_attributes(&mut tx, user).await?;
-            Ok(true)
+            audit_if(&mut tx, true, audit).await
         }
         .await;
         finish(tx, result).await
@@ -892,16 +996,21 @@ impl Store for SqlStore {
         finish(tx, result).await
     }
 
-    async fn delete_user(&self, pool: &PoolId, sub: &str) -> Result<bool> {
+    async fn delete_user(&self, pool: &PoolId, sub: &str, audit: Audit<'_>) -> Result<bool> {
         let _w = self.write_lock().await;
-        let deleted = sqlx::query("DELETE FROM users WHERE pool_id = $1 AND sub = $2")
-            .bind(pool.as_str())
-            .bind(sub)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?
-            .rows_affected();
-        Ok(deleted > 0)
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            let deleted = sqlx::query("DELETE FROM users WHERE pool_id = $1 AND sub = $2")
+                .bind(pool.as_str())
+                .bind(sub)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+            audit_if(&mut tx, deleted > 0, audit).await
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn list_users(
@@ -1003,17 +1112,29 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn revoke_user_sessions(&self, pool: &PoolId, sub: &str) -> Result<u64> {
+    async fn revoke_user_sessions(
+        &self,
+        pool: &PoolId,
+        sub: &str,
+        audit: Audit<'_>,
+    ) -> Result<u64> {
         let _w = self.write_lock().await;
-        let result = sqlx::query(
-            "UPDATE sessions SET revoked = 1 WHERE pool_id = $1 AND user_sub = $2 AND revoked = 0",
-        )
-        .bind(pool.as_str())
-        .bind(sub)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(result.rows_affected())
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            let revoked = sqlx::query(
+                "UPDATE sessions SET revoked = 1 WHERE pool_id = $1 AND user_sub = $2 AND revoked = 0",
+            )
+            .bind(pool.as_str())
+            .bind(sub)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            write_audit(&mut tx, audit).await?;
+            Ok(revoked)
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn put_code(&self, code: &VerificationCode) -> Result<()> {
@@ -1089,7 +1210,7 @@ impl Store for SqlStore {
             .map(Option::unwrap_or_default)
     }
 
-    async fn insert_group(&self, group: &Group, max_groups: u32) -> Result<()> {
+    async fn insert_group(&self, group: &Group, max_groups: u32, audit: Audit<'_>) -> Result<()> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let result: Result<_> = async {
@@ -1126,7 +1247,7 @@ impl Store for SqlStore {
                 }
                 other => other.map_err(db_error)?,
             };
-            Ok(())
+            write_audit(&mut tx, audit).await
         }
         .await;
         finish(tx, result).await
@@ -1166,26 +1287,43 @@ impl Store for SqlStore {
         Ok(page(&mut items, limit, |g| g.name.to_string()))
     }
 
-    async fn update_group(&self, group: &Group) -> Result<bool> {
+    async fn update_group(&self, group: &Group, audit: Audit<'_>) -> Result<bool> {
         let _w = self.write_lock().await;
-        let result = sqlx::query(
-            "UPDATE user_groups SET description = $3, precedence = $4, role_arn = $5, modified_at = $6 WHERE pool_id = $1 AND name = $2",
-        )
-        .bind(group.pool_id.as_str())
-        .bind(group.name.as_str())
-        .bind(group.description.as_deref())
-        .bind(group.precedence)
-        .bind(group.role_arn.as_deref())
-        .bind(group.modified.0)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(result.rows_affected() > 0)
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            let updated = sqlx::query(
+                "UPDATE user_groups SET description = $3, precedence = $4, role_arn = $5, modified_at = $6 WHERE pool_id = $1 AND name = $2",
+            )
+            .bind(group.pool_id.as_str())
+            .bind(group.name.as_str())
+            .bind(group.description.as_deref())
+            .bind(group.precedence)
+            .bind(group.role_arn.as_deref())
+            .bind(group.modified.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            audit_if(&mut tx, updated > 0, audit).await
+        }
+        .await;
+        finish(tx, result).await
     }
 
-    async fn delete_group(&self, pool: &PoolId, name: &GroupName) -> Result<bool> {
+    async fn delete_group(
+        &self,
+        pool: &PoolId,
+        name: &GroupName,
+        audit: Audit<'_>,
+    ) -> Result<bool> {
         let _w = self.write_lock().await;
-        Self::delete_group_row(&self.pool, pool, name).await
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            let deleted = Self::delete_group_row(&mut *tx, pool, name).await?;
+            audit_if(&mut tx, deleted, audit).await
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn add_member(
@@ -1194,6 +1332,7 @@ impl Store for SqlStore {
         group: &GroupName,
         sub: &str,
         max_groups_per_user: u32,
+        audit: Audit<'_>,
     ) -> Result<()> {
         let _w = self.write_lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
@@ -1222,24 +1361,36 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
-            Ok(())
+            write_audit(&mut tx, audit).await
         }
         .await;
         finish(tx, result).await
     }
 
-    async fn remove_member(&self, pool: &PoolId, group: &GroupName, sub: &str) -> Result<()> {
+    async fn remove_member(
+        &self,
+        pool: &PoolId,
+        group: &GroupName,
+        sub: &str,
+        audit: Audit<'_>,
+    ) -> Result<()> {
         let _w = self.write_lock().await;
-        sqlx::query(
-            "DELETE FROM group_members WHERE pool_id = $1 AND group_name = $2 AND user_sub = $3",
-        )
-        .bind(pool.as_str())
-        .bind(group.as_str())
-        .bind(sub)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            let removed = sqlx::query(
+                "DELETE FROM group_members WHERE pool_id = $1 AND group_name = $2 AND user_sub = $3",
+            )
+            .bind(pool.as_str())
+            .bind(group.as_str())
+            .bind(sub)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            audit_if(&mut tx, removed > 0, audit).await.map(|_| ())
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn groups_of_user(
@@ -1326,17 +1477,26 @@ impl Store for SqlStore {
         }
     }
 
-    async fn insert_admin_queries_api(&self, api: &AdminQueriesApi) -> Result<()> {
+    async fn insert_admin_queries_api(
+        &self,
+        api: &AdminQueriesApi,
+        audit: Audit<'_>,
+    ) -> Result<()> {
         let _w = self.write_lock().await;
-        sqlx::query("INSERT INTO admin_queries_apis (id, pool_id, created_at, document) VALUES ($1, $2, $3, $4)")
-            .bind(api.id.as_str())
-            .bind(api.pool_id.as_str())
-            .bind(api.created.0)
-            .bind(to_json(api)?)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            sqlx::query("INSERT INTO admin_queries_apis (id, pool_id, created_at, document) VALUES ($1, $2, $3, $4)")
+                .bind(api.id.as_str())
+                .bind(api.pool_id.as_str())
+                .bind(api.created.0)
+                .bind(to_json(api)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            write_audit(&mut tx, audit).await
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn get_admin_queries_api(&self, id: &str) -> Result<Option<AdminQueriesApi>> {
@@ -1360,20 +1520,36 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn update_admin_queries_api(&self, api: &AdminQueriesApi) -> Result<bool> {
+    async fn update_admin_queries_api(
+        &self,
+        api: &AdminQueriesApi,
+        audit: Audit<'_>,
+    ) -> Result<bool> {
         let _w = self.write_lock().await;
-        let result = sqlx::query("UPDATE admin_queries_apis SET document = $2 WHERE id = $1")
-            .bind(api.id.as_str())
-            .bind(to_json(api)?)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(result.rows_affected() > 0)
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            let updated = sqlx::query("UPDATE admin_queries_apis SET document = $2 WHERE id = $1")
+                .bind(api.id.as_str())
+                .bind(to_json(api)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+            audit_if(&mut tx, updated > 0, audit).await
+        }
+        .await;
+        finish(tx, result).await
     }
 
-    async fn delete_admin_queries_api(&self, id: &str) -> Result<bool> {
+    async fn delete_admin_queries_api(&self, id: &str, audit: Audit<'_>) -> Result<bool> {
         let _w = self.write_lock().await;
-        Self::delete_admin_queries_row(&self.pool, id).await
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result = async {
+            let deleted = Self::delete_admin_queries_row(&mut *tx, id).await?;
+            audit_if(&mut tx, deleted, audit).await
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn apply_auth_batch(&self, batch: &AuthBatch) -> Result<()> {
@@ -1417,6 +1593,7 @@ impl Store for SqlStore {
             if let Some(id) = &batch.delete_admin_queries {
                 Self::delete_admin_queries_row(&mut *tx, id).await?;
             }
+            write_audit(&mut tx, batch.audit.as_ref()).await?;
             if let Some(api) = &batch.put_admin_queries {
                 sqlx::query(
                     "INSERT INTO admin_queries_apis (id, pool_id, created_at, document) VALUES ($1, $2, $3, $4) \
@@ -1437,6 +1614,40 @@ impl Store for SqlStore {
         self.pools.forget_all();
         self.clients.forget_all();
         applied
+    }
+
+    async fn list_audit(
+        &self,
+        pool: Option<&PoolId>,
+        limit: u32,
+        before: Option<i64>,
+    ) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, source, action, pool_id, target, details FROM audit_log \
+             WHERE ($1 = '' OR pool_id = $1) AND id < $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(pool.map(PoolId::as_str).unwrap_or(""))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    id: get(r, "id")?,
+                    at: Timestamp(get(r, "at")?),
+                    actor: get(r, "actor")?,
+                    source: get(r, "source")?,
+                    action: get(r, "action")?,
+                    pool_id: get::<Option<String>>(r, "pool_id")?
+                        .map(|p| PoolId::parse(&p))
+                        .transpose()?,
+                    target: get(r, "target")?,
+                    details: from_json(&get::<String>(r, "details")?)?,
+                })
+            })
+            .collect()
     }
 
     async fn push_message(&self, message: &OutboxMessage, sealed_body: &[u8]) -> Result<i64> {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use cognate_core::audit::AuditRecord;
 use cognate_core::filter::UserFilter;
 use cognate_core::ids::{ClientId, GroupName, PoolId, Timestamp, Username};
 use cognate_core::model::{
@@ -127,7 +128,7 @@ fn session(pool: &UserPool, user: &User, id: &str) -> Session {
 async fn with_pool(store: &SqlStore, id: &str) -> UserPool {
     let p = pool(id);
     store
-        .insert_pool(&p, &[key(&p, &format!("kid-{id}"))])
+        .insert_pool(&p, &[key(&p, &format!("kid-{id}"))], None)
         .await
         .unwrap();
     p
@@ -147,16 +148,16 @@ async fn pools_round_trip_page_and_delete_with_everything_in_them() {
         assert_eq!(rest.items.len(), 1);
         assert!(rest.next.is_none());
 
-        s.insert_client(&client(&a, "client1"), Some(b"sealed"))
+        s.insert_client(&client(&a, "client1"), Some(b"sealed"), None)
             .await
             .unwrap();
         let u = user(&a, "alice");
-        s.insert_user(&u).await.unwrap();
+        s.insert_user(&u, None).await.unwrap();
         s.insert_session(&session(&a, &u, "s1")).await.unwrap();
         assert_eq!(s.signing_keys(&a.id).await.unwrap().len(), 1);
 
-        assert!(s.delete_pool(&a.id).await.unwrap());
-        assert!(!s.delete_pool(&a.id).await.unwrap());
+        assert!(s.delete_pool(&a.id, None).await.unwrap());
+        assert!(!s.delete_pool(&a.id, None).await.unwrap());
         assert_eq!(s.get_pool(&a.id).await.unwrap(), None);
         assert!(s.signing_keys(&a.id).await.unwrap().is_empty());
         assert!(s
@@ -175,19 +176,19 @@ async fn clients_keep_their_sealed_secret() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_clients").await;
         let c = client(&p, "client1");
-        s.insert_client(&c, Some(b"sealed")).await.unwrap();
+        s.insert_client(&c, Some(b"sealed"), None).await.unwrap();
         let (found, secret) = s.get_client(&c.id).await.unwrap().unwrap();
         assert_eq!(found, c);
         assert_eq!(secret.as_deref(), Some(&b"sealed"[..]));
         let mut renamed = c.clone();
         renamed.name = "renamed".into();
-        assert!(s.update_client(&renamed).await.unwrap());
+        assert!(s.update_client(&renamed, None).await.unwrap());
         assert_eq!(
             s.get_client(&c.id).await.unwrap().unwrap().0.name,
             "renamed"
         );
-        assert!(s.delete_client(&p.id, &c.id).await.unwrap());
-        assert!(!s.delete_client(&p.id, &c.id).await.unwrap());
+        assert!(s.delete_client(&p.id, &c.id, None).await.unwrap());
+        assert!(!s.delete_client(&p.id, &c.id, None).await.unwrap());
     })
     .await;
 }
@@ -197,11 +198,11 @@ async fn a_username_key_is_unique_within_a_pool_only() {
     on_every_backend(|s| async move {
         let a = with_pool(&s, "us-east-1_uniqa").await;
         let b = with_pool(&s, "us-east-1_uniqb").await;
-        s.insert_user(&user(&a, "sam")).await.unwrap();
+        s.insert_user(&user(&a, "sam"), None).await.unwrap();
         let mut twin = user(&a, "sam");
         twin.sub = "another-sub".into();
         assert!(matches!(
-            s.insert_user(&twin).await,
+            s.insert_user(&twin, None).await,
             Err(Error::UsernameExists(_))
         ));
         assert!(
@@ -211,7 +212,7 @@ async fn a_username_key_is_unique_within_a_pool_only() {
                 .is_none(),
             "nothing half-written"
         );
-        s.insert_user(&user(&b, "sam")).await.unwrap();
+        s.insert_user(&user(&b, "sam"), None).await.unwrap();
     })
     .await;
 }
@@ -221,7 +222,7 @@ async fn user_updates_replace_attributes_atomically() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_update").await;
         let mut u = user(&p, "ann");
-        s.insert_user(&u).await.unwrap();
+        s.insert_user(&u, None).await.unwrap();
         u.attributes = vec![
             Attribute {
                 name: "email".into(),
@@ -234,7 +235,7 @@ async fn user_updates_replace_attributes_atomically() {
         ];
         u.status = UserStatus::ResetRequired;
         u.enabled = false;
-        assert!(s.update_user(&u).await.unwrap());
+        assert!(s.update_user(&u, None).await.unwrap());
         let mut stored = s.get_user(&p.id, "ann").await.unwrap().unwrap();
         stored.attributes.sort_by(|x, y| x.name.cmp(&y.name));
         assert_eq!(stored, u);
@@ -253,7 +254,7 @@ async fn user_updates_replace_attributes_atomically() {
 
         let mut ghost = user(&p, "ghost");
         ghost.sub = "nobody".into();
-        assert!(!s.update_user(&ghost).await.unwrap());
+        assert!(!s.update_user(&ghost, None).await.unwrap());
     })
     .await;
 }
@@ -263,11 +264,11 @@ async fn list_users_pages_in_username_order_and_filters() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_list").await;
         for name in ["carl", "amy", "bob", "amos", "dina"] {
-            s.insert_user(&user(&p, name)).await.unwrap();
+            s.insert_user(&user(&p, name), None).await.unwrap();
         }
         let mut disabled = s.get_user(&p.id, "dina").await.unwrap().unwrap();
         disabled.enabled = false;
-        s.update_user(&disabled).await.unwrap();
+        s.update_user(&disabled, None).await.unwrap();
 
         let mut names = Vec::new();
         let mut after = None;
@@ -319,7 +320,7 @@ async fn concurrent_failed_sign_ins_are_all_counted() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_lockout").await;
         let u = user(&p, "lola");
-        s.insert_user(&u).await.unwrap();
+        s.insert_user(&u, None).await.unwrap();
         let tasks: Vec<_> = (0..20)
             .map(|i| {
                 let s = s.clone();
@@ -364,8 +365,8 @@ async fn sessions_are_found_by_refresh_hash_and_revoked_per_user() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_sessions").await;
         let (a, b) = (user(&p, "a"), user(&p, "b"));
-        s.insert_user(&a).await.unwrap();
-        s.insert_user(&b).await.unwrap();
+        s.insert_user(&a, None).await.unwrap();
+        s.insert_user(&b, None).await.unwrap();
         for (u, id) in [(&a, "a1"), (&a, "a2"), (&b, "b1")] {
             s.insert_session(&session(&p, u, id)).await.unwrap();
         }
@@ -377,13 +378,16 @@ async fn sessions_are_found_by_refresh_hash_and_revoked_per_user() {
                 .id,
             "a2"
         );
-        assert_eq!(s.revoke_user_sessions(&p.id, &a.sub).await.unwrap(), 2);
+        assert_eq!(
+            s.revoke_user_sessions(&p.id, &a.sub, None).await.unwrap(),
+            2
+        );
         assert!(s.get_session("a1").await.unwrap().unwrap().revoked);
         assert!(!s.get_session("b1").await.unwrap().unwrap().revoked);
         s.revoke_session("b1").await.unwrap();
         assert!(s.get_session("b1").await.unwrap().unwrap().revoked);
 
-        assert!(s.delete_user(&p.id, &b.sub).await.unwrap());
+        assert!(s.delete_user(&p.id, &b.sub, None).await.unwrap());
         assert!(
             s.get_session("b1").await.unwrap().is_none(),
             "a deleted user's sessions go with them"
@@ -401,7 +405,7 @@ async fn a_session_user_read_tells_a_live_session_from_an_ended_one() {
             name: "zoneinfo".into(),
             value: "Europe/Paris".into(),
         });
-        s.insert_user(&a).await.unwrap();
+        s.insert_user(&a, None).await.unwrap();
         s.insert_session(&session(&p, &a, "a1")).await.unwrap();
 
         let found = s.get_session_user(&p.id, "a1", &a.sub).await.unwrap();
@@ -420,7 +424,7 @@ async fn a_session_user_read_tells_a_live_session_from_an_ended_one() {
         );
 
         let b = user(&p, "b");
-        s.insert_user(&b).await.unwrap();
+        s.insert_user(&b, None).await.unwrap();
         s.insert_session(&session(&p, &b, "b1")).await.unwrap();
         let other_user = s.get_session_user(&p.id, "b1", "sub-nobody").await.unwrap();
         assert!(other_user.session_live && other_user.user.is_none());
@@ -448,12 +452,12 @@ async fn pool_and_client_changes_from_another_server_show_within_the_document_tt
         );
         let mut p = with_pool(&here, "us-east-1_cached").await;
         let mut c = client(&p, "cachedclient");
-        here.insert_client(&c, None).await.unwrap();
+        here.insert_client(&c, None, None).await.unwrap();
         assert_eq!(here.get_pool(&p.id).await.unwrap().unwrap().name, "p");
         assert_eq!(here.get_client(&c.id).await.unwrap().unwrap().0.name, "c");
 
         p.name = "renamed here".into();
-        here.update_pool(&p).await.unwrap();
+        here.update_pool(&p, None).await.unwrap();
         assert_eq!(
             here.get_pool(&p.id).await.unwrap().unwrap().name,
             "renamed here",
@@ -461,9 +465,9 @@ async fn pool_and_client_changes_from_another_server_show_within_the_document_tt
         );
 
         p.name = "renamed there".into();
-        there.update_pool(&p).await.unwrap();
+        there.update_pool(&p, None).await.unwrap();
         c.name = "renamed there".into();
-        there.update_client(&c).await.unwrap();
+        there.update_client(&c, None).await.unwrap();
         tokio::time::sleep(cognate_store::DOCUMENT_TTL).await;
         assert_eq!(
             here.get_pool(&p.id).await.unwrap().unwrap().name,
@@ -474,10 +478,80 @@ async fn pool_and_client_changes_from_another_server_show_within_the_document_tt
             "renamed there"
         );
 
-        assert!(there.delete_client(&p.id, &c.id).await.unwrap());
+        assert!(there.delete_client(&p.id, &c.id, None).await.unwrap());
         tokio::time::sleep(cognate_store::DOCUMENT_TTL).await;
         assert!(here.get_client(&c.id).await.unwrap().is_none());
     }
+}
+
+fn audit(action: &str, pool: &UserPool) -> AuditRecord {
+    AuditRecord::new(
+        action,
+        Some(&pool.id),
+        "user:a".into(),
+        serde_json::json!({"n": 1}),
+    )
+}
+
+#[tokio::test]
+async fn audit_records_commit_with_their_change_or_not_at_all() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_audited").await;
+        let a = user(&p, "a");
+        s.insert_user(&a, Some(&audit("AdminCreateUser", &p)))
+            .await
+            .unwrap();
+        let g = group(&p, "g", None);
+        s.insert_group(&g, 10, None).await.unwrap();
+        s.add_member(
+            &p.id,
+            &g.name,
+            &a.sub,
+            1,
+            Some(&audit("AdminAddUserToGroup", &p)),
+        )
+        .await
+        .unwrap();
+        let over_limit = group(&p, "h", None);
+        s.insert_group(&over_limit, 10, None).await.unwrap();
+        let refused = s
+            .add_member(
+                &p.id,
+                &over_limit.name,
+                &a.sub,
+                1,
+                Some(&audit("AdminAddUserToGroup", &p)),
+            )
+            .await;
+        assert!(matches!(refused, Err(Error::LimitExceeded(_))));
+        assert!(!s
+            .delete_user(&p.id, "sub-nobody", Some(&audit("AdminDeleteUser", &p)))
+            .await
+            .unwrap());
+        let taken = s.insert_user(&a, Some(&audit("AdminCreateUser", &p))).await;
+        assert!(taken.is_err());
+
+        let log = s.list_audit(Some(&p.id), 10, None).await.unwrap();
+        let actions: Vec<&str> = log.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["AdminAddUserToGroup", "AdminCreateUser"],
+            "newest first"
+        );
+        assert_eq!(log[0].details, serde_json::json!({"n": 1}));
+        assert_eq!(log[0].actor, "operator");
+        let older = s
+            .list_audit(Some(&p.id), 10, Some(log[0].id))
+            .await
+            .unwrap();
+        assert_eq!(older.len(), 1);
+        assert!(s
+            .list_audit(Some(&PoolId::parse("us-east-1_other").unwrap()), 10, None)
+            .await
+            .unwrap()
+            .is_empty());
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -485,7 +559,7 @@ async fn a_code_is_replaced_counted_and_consumed_once() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_codes").await;
         let mut u = user(&p, "cody");
-        s.insert_user(&u).await.unwrap();
+        s.insert_user(&u, None).await.unwrap();
         let code = |hash: &str| VerificationCode {
             pool_id: p.id.clone(),
             user_sub: u.sub.clone(),
@@ -583,19 +657,19 @@ async fn groups_are_unique_limited_and_paged() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_groups").await;
         let admin = group(&p, "admin", Some(1));
-        s.insert_group(&admin, 3).await.unwrap();
+        s.insert_group(&admin, 3, None).await.unwrap();
         assert!(matches!(
-            s.insert_group(&admin, 3).await,
+            s.insert_group(&admin, 3, None).await,
             Err(Error::GroupExists(_))
         ));
-        s.insert_group(&group(&p, "editors", Some(2)), 3)
+        s.insert_group(&group(&p, "editors", Some(2)), 3, None)
             .await
             .unwrap();
-        s.insert_group(&group(&p, "readers", None), 3)
+        s.insert_group(&group(&p, "readers", None), 3, None)
             .await
             .unwrap();
         assert!(matches!(
-            s.insert_group(&group(&p, "extra", None), 3).await,
+            s.insert_group(&group(&p, "extra", None), 3, None).await,
             Err(Error::LimitExceeded(_))
         ));
         assert_eq!(
@@ -620,7 +694,7 @@ async fn groups_are_unique_limited_and_paged() {
         let mut changed = admin.clone();
         changed.precedence = Some(9);
         changed.role_arn = None;
-        assert!(s.update_group(&changed).await.unwrap());
+        assert!(s.update_group(&changed, None).await.unwrap());
         assert_eq!(
             s.get_group(&p.id, &admin.name).await.unwrap(),
             Some(changed)
@@ -634,25 +708,35 @@ async fn memberships_are_idempotent_limited_and_cascade() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_members").await;
         let (a, b) = (group(&p, "a", Some(1)), group(&p, "b", Some(2)));
-        s.insert_group(&a, 100).await.unwrap();
-        s.insert_group(&b, 100).await.unwrap();
-        s.insert_group(&group(&p, "c", None), 100).await.unwrap();
+        s.insert_group(&a, 100, None).await.unwrap();
+        s.insert_group(&b, 100, None).await.unwrap();
+        s.insert_group(&group(&p, "c", None), 100, None)
+            .await
+            .unwrap();
         let (ann, bob) = (user(&p, "ann"), user(&p, "bob"));
-        s.insert_user(&ann).await.unwrap();
-        s.insert_user(&bob).await.unwrap();
+        s.insert_user(&ann, None).await.unwrap();
+        s.insert_user(&bob, None).await.unwrap();
 
-        s.add_member(&p.id, &a.name, &ann.sub, 2).await.unwrap();
-        s.add_member(&p.id, &a.name, &ann.sub, 2).await.unwrap();
-        s.add_member(&p.id, &b.name, &ann.sub, 2).await.unwrap();
+        s.add_member(&p.id, &a.name, &ann.sub, 2, None)
+            .await
+            .unwrap();
+        s.add_member(&p.id, &a.name, &ann.sub, 2, None)
+            .await
+            .unwrap();
+        s.add_member(&p.id, &b.name, &ann.sub, 2, None)
+            .await
+            .unwrap();
         let c = GroupName::parse("c").unwrap();
         assert!(matches!(
-            s.add_member(&p.id, &c, &ann.sub, 2).await,
+            s.add_member(&p.id, &c, &ann.sub, 2, None).await,
             Err(Error::LimitExceeded(_))
         ));
-        s.add_member(&p.id, &a.name, &ann.sub, 2)
+        s.add_member(&p.id, &a.name, &ann.sub, 2, None)
             .await
             .expect("an existing membership is fine at the limit");
-        s.add_member(&p.id, &a.name, &bob.sub, 2).await.unwrap();
+        s.add_member(&p.id, &a.name, &bob.sub, 2, None)
+            .await
+            .unwrap();
 
         let of_ann = s.groups_of_user(&p.id, &ann.sub, 10, None).await.unwrap();
         assert_eq!(of_ann.items, vec![a.clone(), b.clone()]);
@@ -666,7 +750,9 @@ async fn memberships_are_idempotent_limited_and_cascade() {
         assert_eq!(more.items[0].username.as_str(), "bob");
         assert!(more.next.is_none());
 
-        s.remove_member(&p.id, &b.name, &ann.sub).await.unwrap();
+        s.remove_member(&p.id, &b.name, &ann.sub, None)
+            .await
+            .unwrap();
         assert_eq!(
             s.groups_of_user(&p.id, &ann.sub, 10, None)
                 .await
@@ -675,17 +761,19 @@ async fn memberships_are_idempotent_limited_and_cascade() {
             vec![a.clone()]
         );
 
-        assert!(s.delete_group(&p.id, &a.name).await.unwrap());
+        assert!(s.delete_group(&p.id, &a.name, None).await.unwrap());
         assert!(s
             .groups_of_user(&p.id, &ann.sub, 10, None)
             .await
             .unwrap()
             .items
             .is_empty());
-        assert!(!s.delete_group(&p.id, &a.name).await.unwrap());
+        assert!(!s.delete_group(&p.id, &a.name, None).await.unwrap());
 
-        s.add_member(&p.id, &b.name, &bob.sub, 2).await.unwrap();
-        s.delete_user(&p.id, &bob.sub).await.unwrap();
+        s.add_member(&p.id, &b.name, &bob.sub, 2, None)
+            .await
+            .unwrap();
+        s.delete_user(&p.id, &bob.sub, None).await.unwrap();
         assert!(s
             .members_of_group(&p.id, &b.name, 10, None)
             .await
@@ -795,7 +883,7 @@ async fn writing_back_a_stale_user_keeps_failures_counted_since() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_stale").await;
         let u = user(&p, "stale");
-        s.insert_user(&u).await.unwrap();
+        s.insert_user(&u, None).await.unwrap();
         let stale = s.get_user(&p.id, "stale").await.unwrap().unwrap();
         s.record_failed_sign_in(&p.id, &u.sub, Timestamp(5))
             .await
@@ -803,7 +891,7 @@ async fn writing_back_a_stale_user_keeps_failures_counted_since() {
         s.record_failed_sign_in(&p.id, &u.sub, Timestamp(6))
             .await
             .unwrap();
-        assert!(s.update_user(&stale).await.unwrap());
+        assert!(s.update_user(&stale, None).await.unwrap());
         let now = s.get_user(&p.id, "stale").await.unwrap().unwrap();
         assert_eq!(
             (now.failed_sign_ins, now.last_failed_sign_in),
@@ -823,7 +911,7 @@ async fn sign_in_names_are_unique_in_a_pool() {
             value: "same@example.com".into(),
         }];
         first.sign_in_names = vec!["email".into()];
-        s.insert_user(&first).await.unwrap();
+        s.insert_user(&first, None).await.unwrap();
         assert_eq!(
             s.get_user(&p.id, "first")
                 .await
@@ -837,7 +925,7 @@ async fn sign_in_names_are_unique_in_a_pool() {
         second.attributes = first.attributes.clone();
         second.sign_in_names = vec!["email".into()];
         assert!(matches!(
-            s.insert_user(&second).await,
+            s.insert_user(&second, None).await,
             Err(Error::AliasExists(_))
         ));
         assert!(
@@ -846,7 +934,7 @@ async fn sign_in_names_are_unique_in_a_pool() {
         );
 
         second.sign_in_names.clear();
-        s.insert_user(&second)
+        s.insert_user(&second, None)
             .await
             .expect("the same email is fine where it is no sign-in name");
     })

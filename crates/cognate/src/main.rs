@@ -47,6 +47,32 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// Rotate a user pool's token signing keys: new keys sign from now on, the old ones stay
+    /// published for a day so that tokens they signed verify until they expire.
+    RotateKeys {
+        #[command(flatten)]
+        server: ServeArgs,
+        /// The user pool.
+        #[arg(long)]
+        pool: String,
+    },
+    /// Show the audit log, newest first: every administrative change, who made it, from where.
+    Audit {
+        #[command(flatten)]
+        server: ServeArgs,
+        /// Only changes in this user pool.
+        #[arg(long)]
+        pool: Option<String>,
+        /// How many records to show.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Only records older than this record number (to page back).
+        #[arg(long)]
+        before: Option<i64>,
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,13 +140,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn outbox(args: ServeArgs, pool: Option<String>, limit: u32) -> Result<(), String> {
+/// The services over the server's store, for the operator's commands, and the pool they name.
+async fn operator_services(
+    args: ServeArgs,
+    pool: Option<String>,
+) -> Result<(cognate_core::service::Cognito, Option<PoolId>), String> {
     let config = args.resolve()?;
     let cognito = cognate_server::open_services(&config, "").await?;
     let pool = pool
         .map(|p| PoolId::parse(&p))
         .transpose()
         .map_err(|e| e.to_string())?;
+    Ok((cognito, pool))
+}
+
+async fn outbox(args: ServeArgs, pool: Option<String>, limit: u32) -> Result<(), String> {
+    let (cognito, pool) = operator_services(args, pool).await?;
     let messages = cognito
         .outbox(pool.as_ref(), limit)
         .await
@@ -139,6 +174,73 @@ async fn outbox(args: ServeArgs, pool: Option<String>, limit: u32) -> Result<(),
             m.subject,
             m.body
         );
+    }
+    Ok(())
+}
+
+async fn rotate_keys(args: ServeArgs, pool: String) -> Result<(), String> {
+    let (cognito, pool) = operator_services(args, Some(pool)).await?;
+    let pool = pool.expect("a pool was named");
+    let rotation = cognito
+        .rotate_signing_keys(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "new signing keys for {pool}: {}",
+        rotation.new_kids.join(", ")
+    );
+    if !rotation.retired_kids.is_empty() {
+        println!(
+            "removed keys superseded more than a day ago: {}",
+            rotation.retired_kids.join(", ")
+        );
+    }
+    println!(
+        "running servers sign with the new keys within {} seconds",
+        cognate_core::service::KEY_CACHE_LIFETIME.as_secs()
+    );
+    Ok(())
+}
+
+async fn audit(
+    args: ServeArgs,
+    pool: Option<String>,
+    limit: u32,
+    before: Option<i64>,
+    json: bool,
+) -> Result<(), String> {
+    let (cognito, pool) = operator_services(args, pool).await?;
+    let records = cognito
+        .audit_log(pool.as_ref(), limit, before)
+        .await
+        .map_err(|e| e.to_string())?;
+    if records.is_empty() && !json {
+        println!("The audit log has nothing to show.");
+    }
+    for r in records {
+        let pool = r.pool_id.as_ref().map(PoolId::as_str).unwrap_or("-");
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "id": r.id, "at": format_time(r.at.epoch_secs()), "actor": r.actor,
+                    "source": r.source, "action": r.action, "pool": pool, "target": r.target,
+                    "details": r.details,
+                })
+            );
+        } else {
+            println!(
+                "#{} {} {} from {} {} {} in {} {}",
+                r.id,
+                format_time(r.at.epoch_secs()),
+                r.actor,
+                r.source,
+                r.action,
+                r.target,
+                pool,
+                r.details
+            );
+        }
     }
     Ok(())
 }
@@ -174,6 +276,14 @@ async fn main() {
             pool,
             limit,
         } => outbox(server, pool, limit).await,
+        Command::RotateKeys { server, pool } => rotate_keys(server, pool).await,
+        Command::Audit {
+            server,
+            pool,
+            limit,
+            before,
+            json,
+        } => audit(server, pool, limit, before, json).await,
         Command::Init(args) => {
             in_project(|dir| async move { project::init(&dir, args).await }).await
         }

@@ -5,7 +5,10 @@
 use rand::Rng;
 
 use super::auth::Caller;
+use serde_json::json;
+
 use super::{now, Cognito};
+use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
 use crate::ids::{GroupName, PoolId};
 use crate::model::{AdminQueriesApi, AdminRoute};
@@ -54,6 +57,15 @@ fn validate_stage(stage: &str) -> Result<()> {
     Ok(())
 }
 
+fn api_change(action: &str, api: &AdminQueriesApi) -> AuditRecord {
+    AuditRecord::new(
+        action,
+        Some(&api.pool_id),
+        format!("admin-queries:{}", api.id),
+        json!({"stage": api.stage, "allowed_groups": api.allowed_groups}),
+    )
+}
+
 impl Cognito {
     /// Every allowed group must exist in the pool.
     async fn check_groups_exist(&self, pool: &PoolId, groups: &[GroupName]) -> Result<()> {
@@ -99,7 +111,9 @@ impl Cognito {
         self.pool(pool).await?;
         let api = Self::build_admin_queries_api(pool, settings)?;
         self.check_groups_exist(pool, &api.allowed_groups).await?;
-        self.store.insert_admin_queries_api(&api).await?;
+        self.store
+            .insert_admin_queries_api(&api, Some(&api_change("CreateAdminQueriesApi", &api)))
+            .await?;
         tracing::info!(pool = %pool, api = %api.id, "created Admin Queries API");
         Ok(api)
     }
@@ -136,7 +150,11 @@ impl Cognito {
             api.extra_routes = routes.into_iter().filter(|r| r.is_extra()).collect();
         }
         api.modified = now();
-        if !self.store.update_admin_queries_api(&api).await? {
+        if !self
+            .store
+            .update_admin_queries_api(&api, Some(&api_change("UpdateAdminQueriesApi", &api)))
+            .await?
+        {
             return Err(api_not_found(id));
         }
         tracing::info!(api = %api.id, "changed Admin Queries API");
@@ -144,7 +162,17 @@ impl Cognito {
     }
 
     pub async fn delete_admin_queries_api(&self, id: &str) -> Result<()> {
-        if !self.store.delete_admin_queries_api(id).await? {
+        let audit = AuditRecord::new(
+            "DeleteAdminQueriesApi",
+            None,
+            format!("admin-queries:{id}"),
+            json!({}),
+        );
+        if !self
+            .store
+            .delete_admin_queries_api(id, Some(&audit))
+            .await?
+        {
             return Err(api_not_found(id));
         }
         tracing::info!(api = %id, "deleted Admin Queries API");

@@ -417,7 +417,7 @@ impl Cognito {
         self.set_password(&mut user, &new_password).await?;
         user.status = UserStatus::Confirmed;
         user.temporary_password_expires = None;
-        self.save(&mut user).await?;
+        self.save(&mut user, None).await?;
         self.after_first_factor(&pool, client, user).await
     }
 
@@ -593,7 +593,7 @@ impl Cognito {
     pub async fn global_sign_out(&self, access_token: &str) -> Result<()> {
         let caller = self.authenticate_access_token(access_token).await?;
         self.store
-            .revoke_user_sessions(&caller.pool.id, &caller.user.sub)
+            .revoke_user_sessions(&caller.pool.id, &caller.user.sub, None)
             .await?;
         Ok(())
     }

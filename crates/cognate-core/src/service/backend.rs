@@ -8,6 +8,7 @@ use super::clients::ClientSettings;
 use super::groups::GroupSettings;
 use super::pools::PoolSettings;
 use super::{now, Cognito};
+use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, GroupName, PoolId};
 use crate::model::{AdminQueriesApi, Group, PasswordPolicy, SchemaAttribute, UserPool};
@@ -393,6 +394,12 @@ impl Cognito {
             }
         }
         if !changes.is_empty() {
+            batch.audit = Some(AuditRecord::new(
+                "ApplyAuthBackend",
+                Some(&pool_id),
+                format!("pool:{pool_id}"),
+                serde_json::json!({"changes": changes.iter().map(Change::describe).collect::<Vec<_>>()}),
+            ));
             self.store.apply_auth_batch(&batch).await?;
             tracing::info!(pool = %pool_id, changes = changes.len(), "applied a project's auth backend");
         }

@@ -4,7 +4,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rand::RngCore;
 
+use serde_json::json;
+
 use super::{now, Cognito};
+use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, PoolId};
 use crate::model::{AppClient, TimeUnit, TokenValidityUnits};
@@ -103,6 +106,16 @@ fn generate_client_secret() -> String {
     STANDARD.encode(bytes).replace(['+', '/'], "0")
 }
 
+/// What an operator needs to know of a client change; never its secret.
+fn client_change(action: &str, client: &AppClient) -> AuditRecord {
+    AuditRecord::new(
+        action,
+        Some(&client.pool_id),
+        format!("client:{}", client.id),
+        json!({"name": client.name, "explicit_auth_flows": client.explicit_auth_flows, "has_secret": client.secret.is_some()}),
+    )
+}
+
 impl Cognito {
     pub(super) fn build_client(
         &self,
@@ -197,7 +210,13 @@ impl Cognito {
             .secret
             .as_ref()
             .map(|s| self.secrets.seal(s.as_bytes()));
-        self.store.insert_client(&client, sealed.as_deref()).await?;
+        self.store
+            .insert_client(
+                &client,
+                sealed.as_deref(),
+                Some(&client_change("CreateUserPoolClient", &client)),
+            )
+            .await?;
         tracing::info!(pool = %pool, client = %client.id, "created app client");
         Ok(client)
     }
@@ -236,7 +255,14 @@ impl Cognito {
         let existing = self.client_in_pool(pool, id).await?;
         let mut client = self.build_client(pool, id.clone(), settings, existing.secret)?;
         client.created = existing.created;
-        if !self.store.update_client(&client).await? {
+        if !self
+            .store
+            .update_client(
+                &client,
+                Some(&client_change("UpdateUserPoolClient", &client)),
+            )
+            .await?
+        {
             return Err(Error::ResourceNotFound(format!(
                 "User pool client {id} does not exist."
             )));
@@ -246,7 +272,13 @@ impl Cognito {
 
     pub async fn delete_user_pool_client(&self, pool: &PoolId, id: &ClientId) -> Result<()> {
         self.pool(pool).await?;
-        if !self.store.delete_client(pool, id).await? {
+        let audit = AuditRecord::new(
+            "DeleteUserPoolClient",
+            Some(pool),
+            format!("client:{id}"),
+            json!({}),
+        );
+        if !self.store.delete_client(pool, id, Some(&audit)).await? {
             return Err(Error::ResourceNotFound(format!(
                 "User pool client {id} does not exist."
             )));

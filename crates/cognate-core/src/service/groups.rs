@@ -1,6 +1,9 @@
 //! User pool groups: precedence, roles, membership.
 
-use super::{client_page, decode_page_token, now, Cognito};
+use serde_json::json;
+
+use super::{client_page, decode_page_token, now, user_change, Cognito};
+use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
 use crate::ids::{GroupName, PoolId};
 use crate::model::{Group, User};
@@ -61,6 +64,15 @@ fn is_role_arn(arn: &str) -> bool {
         && parts.iter().all(|p| allowed(p))
 }
 
+fn group_change(action: &str, group: &Group) -> AuditRecord {
+    AuditRecord::new(
+        action,
+        Some(&group.pool_id),
+        format!("group:{}", group.name),
+        json!({"description": group.description, "precedence": group.precedence, "role_arn": group.role_arn}),
+    )
+}
+
 fn group_not_found() -> Error {
     Error::ResourceNotFound("Group not found.".into())
 }
@@ -84,7 +96,13 @@ impl Cognito {
             created,
             modified: created,
         };
-        self.store.insert_group(&group, MAX_GROUPS_PER_POOL).await?;
+        self.store
+            .insert_group(
+                &group,
+                MAX_GROUPS_PER_POOL,
+                Some(&group_change("CreateGroup", &group)),
+            )
+            .await?;
         tracing::info!(pool = %pool, group = %group.name, "created group");
         Ok(group)
     }
@@ -115,7 +133,11 @@ impl Cognito {
             group.role_arn = settings.role_arn;
         }
         group.modified = now();
-        if !self.store.update_group(&group).await? {
+        if !self
+            .store
+            .update_group(&group, Some(&group_change("UpdateGroup", &group)))
+            .await?
+        {
             return Err(group_not_found());
         }
         Ok(group)
@@ -123,7 +145,13 @@ impl Cognito {
 
     pub async fn delete_group(&self, pool: &PoolId, name: &GroupName) -> Result<()> {
         self.pool(pool).await?;
-        if !self.store.delete_group(pool, name).await? {
+        let audit = AuditRecord::new(
+            "DeleteGroup",
+            Some(pool),
+            format!("group:{name}"),
+            json!({}),
+        );
+        if !self.store.delete_group(pool, name, Some(&audit)).await? {
             return Err(group_not_found());
         }
         tracing::info!(pool = %pool, group = %name, "deleted group");
@@ -154,7 +182,17 @@ impl Cognito {
     ) -> Result<()> {
         let (user, group) = self.user_and_group(pool, login, name).await?;
         self.store
-            .add_member(pool, &group.name, &user.sub, MAX_GROUPS_PER_USER)
+            .add_member(
+                pool,
+                &group.name,
+                &user.sub,
+                MAX_GROUPS_PER_USER,
+                Some(&user_change(
+                    "AdminAddUserToGroup",
+                    &user,
+                    json!({"group": group.name}),
+                )),
+            )
             .await?;
         tracing::info!(pool = %pool, user = %user.username, group = %group.name, "added user to group");
         Ok(())
@@ -168,7 +206,16 @@ impl Cognito {
     ) -> Result<()> {
         let (user, group) = self.user_and_group(pool, login, name).await?;
         self.store
-            .remove_member(pool, &group.name, &user.sub)
+            .remove_member(
+                pool,
+                &group.name,
+                &user.sub,
+                Some(&user_change(
+                    "AdminRemoveUserFromGroup",
+                    &user,
+                    json!({"group": group.name}),
+                )),
+            )
             .await?;
         tracing::info!(pool = %pool, user = %user.username, group = %group.name, "removed user from group");
         Ok(())

@@ -22,11 +22,13 @@ pub use auth::{AuthOutcome, AuthParameters, Caller, Tokens};
 pub use backend::{AppliedBackend, AuthBackend, Change};
 pub use clients::ClientSettings;
 pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
+pub use keys::{KeyRotation, KEY_CACHE_LIFETIME, SUPERSEDED_KEY_LIFETIME};
 pub use messages::{CodeDelivery, MessageSender};
 pub use pools::PoolSettings;
 pub use srp_auth::parse_timestamp as parse_srp_timestamp;
 pub use users::{NewUser, UserPage};
 
+use crate::audit::AuditRecord;
 use crate::crypto::{PasswordHasherConfig, SecretBox};
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, PoolId, Timestamp};
@@ -99,6 +101,16 @@ impl Cognito {
             "arn:aws:cognito-idp:{}:{}:userpool/{}",
             self.config.region, self.config.account_id, pool
         )
+    }
+
+    /// The audit log, newest first: everything, or one pool's, before record `before`.
+    pub async fn audit_log(
+        &self,
+        pool: Option<&PoolId>,
+        limit: u32,
+        before: Option<i64>,
+    ) -> Result<Vec<AuditRecord>> {
+        self.store.list_audit(pool, limit, before).await
     }
 
     async fn pool(&self, id: &PoolId) -> Result<UserPool> {
@@ -241,6 +253,21 @@ fn check_secret_hash(client: &AppClient, provided: Option<&str>, usernames: &[&s
             client.id
         )))
     }
+}
+
+/// The audit record of an administrative change to `user`.
+fn user_change(action: &str, user: &User, details: serde_json::Value) -> AuditRecord {
+    AuditRecord::new(
+        action,
+        Some(&user.pool_id),
+        format!("user:{}", user.username),
+        details,
+    )
+}
+
+/// Names only: attribute values stay out of the audit log.
+fn attribute_names(attributes: &[crate::model::Attribute]) -> Vec<&str> {
+    attributes.iter().map(|a| a.name.as_str()).collect()
 }
 
 fn now() -> Timestamp {

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::json;
+
 use super::{now, Cognito};
+use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
 use crate::ids::PoolId;
 use crate::model::{PasswordPolicy, SchemaAttribute, UserPool};
@@ -178,6 +181,15 @@ impl UserPool {
     }
 }
 
+fn pool_change(action: &str, pool: &UserPool) -> AuditRecord {
+    AuditRecord::new(
+        action,
+        Some(&pool.id),
+        format!("pool:{}", pool.id),
+        json!({"name": pool.name}),
+    )
+}
+
 impl Cognito {
     /// A new pool from `settings`, validated, not yet stored.
     pub(super) fn build_pool(&self, settings: PoolSettings) -> Result<UserPool> {
@@ -250,7 +262,9 @@ impl Cognito {
         let pool = self.build_pool(settings)?;
         let id = pool.id.clone();
         let keys = self.generate_pool_keys(&id).await?;
-        self.store.insert_pool(&pool, &keys).await?;
+        self.store
+            .insert_pool(&pool, &keys, Some(&pool_change("CreateUserPool", &pool)))
+            .await?;
         tracing::info!(pool = %id, "created user pool");
         Ok(pool)
     }
@@ -309,7 +323,9 @@ impl Cognito {
             pool.tags = tags;
         }
         pool.modified = now();
-        self.store.update_pool(&pool).await?;
+        self.store
+            .update_pool(&pool, Some(&pool_change("UpdateUserPool", &pool)))
+            .await?;
         Ok(pool)
     }
 
@@ -320,7 +336,11 @@ impl Cognito {
                 "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.",
             ));
         }
-        if !self.store.delete_pool(id).await? {
+        if !self
+            .store
+            .delete_pool(id, Some(&pool_change("DeleteUserPool", &pool)))
+            .await?
+        {
             return Err(Error::ResourceNotFound(format!(
                 "User pool {id} does not exist."
             )));

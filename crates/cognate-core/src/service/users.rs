@@ -1,12 +1,18 @@
 //! Users: sign-up and confirmation, administrative management, self-service with an access
 //! token, and forgotten passwords.
 
-use super::{check_secret_hash, decode_page_token, encode_page_token, now, Cognito};
+use serde_json::json;
+
+use super::{
+    attribute_names, check_secret_hash, decode_page_token, encode_page_token, now, user_change,
+    Cognito,
+};
 use crate::error::{Error, Result};
 use crate::filter::UserFilter;
 use crate::ids::{ClientId, PoolId, Username};
 use crate::model::{Attribute, CodePurpose, PasswordPolicy, User, UserPool, UserStatus};
 use crate::service::messages::CodeDelivery;
+use crate::store::Audit;
 
 /// Attributes are at most this long, as in Cognito.
 pub const MAX_ATTRIBUTE_VALUE_LEN: usize = 2048;
@@ -278,9 +284,9 @@ impl Cognito {
         }
     }
 
-    pub(super) async fn save(&self, user: &mut User) -> Result<()> {
+    pub(super) async fn save(&self, user: &mut User, audit: Audit<'_>) -> Result<()> {
         user.modified = now();
-        if self.store.update_user(user).await? {
+        if self.store.update_user(user, audit).await? {
             Ok(())
         } else {
             Err(Error::UserNotFound("User does not exist.".into()))
@@ -339,7 +345,7 @@ impl Cognito {
         self.check_unique_sign_in_attributes(&pool, &mut user)
             .await?;
         self.store
-            .insert_user(&user)
+            .insert_user(&user, None)
             .await
             .map_err(|e| taken_name(&pool, e))?;
         let delivery = match pool
@@ -423,7 +429,8 @@ impl Cognito {
             )));
         }
         user.status = UserStatus::Confirmed;
-        self.save(&mut user).await
+        let audit = user_change("AdminConfirmSignUp", &user, json!({}));
+        self.save(&mut user, Some(&audit)).await
     }
 
     /// AdminCreateUser. `message_action`: None (send a welcome message), "SUPPRESS" or "RESEND".
@@ -455,7 +462,12 @@ impl Cognito {
                 }
                 self.set_password(&mut user, &temporary_password).await?;
                 user.temporary_password_expires = Some(expires);
-                self.save(&mut user).await?;
+                let audit = user_change(
+                    "AdminCreateUser",
+                    &user,
+                    json!({"message_action": "RESEND"}),
+                );
+                self.save(&mut user, Some(&audit)).await?;
                 user
             }
             None | Some("SUPPRESS") => {
@@ -475,8 +487,13 @@ impl Cognito {
                 user.temporary_password_expires = Some(expires);
                 self.check_unique_sign_in_attributes(&pool, &mut user)
                     .await?;
+                let audit = user_change(
+                    "AdminCreateUser",
+                    &user,
+                    json!({"attributes": attribute_names(&user.attributes), "message_action": message_action}),
+                );
                 self.store
-                    .insert_user(&user)
+                    .insert_user(&user, Some(&audit))
                     .await
                     .map_err(|e| taken_name(&pool, e))?;
                 user
@@ -528,7 +545,12 @@ impl Cognito {
                 i64::from(pool.password_policy.temporary_password_validity_days.max(1)) * 86_400,
             ));
         }
-        self.save(&mut user).await?;
+        let audit = user_change(
+            "AdminSetUserPassword",
+            &user,
+            json!({"permanent": permanent}),
+        );
+        self.save(&mut user, Some(&audit)).await?;
         self.clear_lockout(&user).await
     }
 
@@ -540,7 +562,12 @@ impl Cognito {
     pub async fn admin_delete_user(&self, pool: &PoolId, login: &str) -> Result<()> {
         let pool = self.pool(pool).await?;
         let user = self.user(&pool, login).await?;
-        if !self.store.delete_user(&pool.id, &user.sub).await? {
+        let audit = user_change("AdminDeleteUser", &user, json!({}));
+        if !self
+            .store
+            .delete_user(&pool.id, &user.sub, Some(&audit))
+            .await?
+        {
             return Err(Error::UserNotFound("User does not exist.".into()));
         }
         Ok(())
@@ -556,9 +583,17 @@ impl Cognito {
         let pool = self.pool(pool).await?;
         let mut user = self.user(&pool, login).await?;
         user.enabled = enabled;
-        self.save(&mut user).await?;
+        let action = if enabled {
+            "AdminEnableUser"
+        } else {
+            "AdminDisableUser"
+        };
+        let audit = user_change(action, &user, json!({}));
+        self.save(&mut user, Some(&audit)).await?;
         if !enabled {
-            self.store.revoke_user_sessions(&pool.id, &user.sub).await?;
+            self.store
+                .revoke_user_sessions(&pool.id, &user.sub, None)
+                .await?;
         }
         Ok(())
     }
@@ -595,7 +630,12 @@ impl Cognito {
         Self::apply_attributes(&mut user, &attributes);
         self.check_unique_sign_in_attributes(&pool, &mut user)
             .await?;
-        self.save(&mut user).await
+        let audit = user_change(
+            "AdminUpdateUserAttributes",
+            &user,
+            json!({"attributes": attribute_names(&attributes)}),
+        );
+        self.save(&mut user, Some(&audit)).await
     }
 
     pub async fn admin_delete_user_attributes(
@@ -617,7 +657,12 @@ impl Cognito {
             }
             user.remove_attribute(name);
         }
-        self.save(&mut user).await
+        let audit = user_change(
+            "AdminDeleteUserAttributes",
+            &user,
+            json!({"attributes": names}),
+        );
+        self.save(&mut user, Some(&audit)).await
     }
 
     /// The user must reset their password with a code before signing in again.
@@ -633,7 +678,8 @@ impl Cognito {
             ));
         }
         user.status = UserStatus::ResetRequired;
-        self.save(&mut user).await?;
+        let audit = user_change("AdminResetUserPassword", &user, json!({}));
+        self.save(&mut user, Some(&audit)).await?;
         if Self::delivery_target(&user, None).is_some() {
             self.send_code(&pool, &user, CodePurpose::ForgotPassword, None)
                 .await?;
@@ -644,7 +690,10 @@ impl Cognito {
     pub async fn admin_user_global_sign_out(&self, pool: &PoolId, login: &str) -> Result<()> {
         let pool = self.pool(pool).await?;
         let user = self.user(&pool, login).await?;
-        self.store.revoke_user_sessions(&pool.id, &user.sub).await?;
+        let audit = user_change("AdminUserGlobalSignOut", &user, json!({}));
+        self.store
+            .revoke_user_sessions(&pool.id, &user.sub, Some(&audit))
+            .await?;
         Ok(())
     }
 
@@ -699,7 +748,7 @@ impl Cognito {
         let changed = Self::apply_attributes(&mut user, &attributes);
         self.check_unique_sign_in_attributes(&pool, &mut user)
             .await?;
-        self.save(&mut user).await?;
+        self.save(&mut user, None).await?;
         let mut deliveries = Vec::new();
         for attribute in changed
             .iter()
@@ -760,7 +809,7 @@ impl Cognito {
     pub async fn delete_user(&self, access_token: &str) -> Result<()> {
         let caller = self.authenticate_access_token(access_token).await?;
         self.store
-            .delete_user(&caller.pool.id, &caller.user.sub)
+            .delete_user(&caller.pool.id, &caller.user.sub, None)
             .await?;
         Ok(())
     }
@@ -787,7 +836,7 @@ impl Cognito {
         }
         check_password_policy(&pool.password_policy, proposed)?;
         self.set_password(&mut user, proposed).await?;
-        self.save(&mut user).await?;
+        self.save(&mut user, None).await?;
         self.clear_lockout(&user).await
     }
 

@@ -30,13 +30,14 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use cognate_core::audit::Actor;
 use cognate_core::service::Cognito;
 use cognate_core::sigv4::{self, Authorization, SignedRequest};
 use cognate_core::{Error, Result};
 use serde_json::Value;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-use crate::AppState;
+use crate::{client_address, AppState};
 use input::Input;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
@@ -93,13 +94,14 @@ pub async fn handle(
             return Err(unknown_operation(&operation));
         }
         let signed = management || !UNSIGNED.contains(&operation.as_str());
-        if signed {
-            verify_signature(&state, &method, &uri, &headers, &body)?;
+        let address = client_address(&state, peer, &headers);
+        let actor = if signed {
+            let principal = verify_signature(&state, &method, &uri, &headers, &body)?;
+            Actor::new(principal, address.to_string())
         } else {
-            state
-                .rate_limits
-                .check_address(client_address(&state, peer, &headers))?;
-        }
+            state.rate_limits.check_address(address)?;
+            Actor::new("anonymous", address.to_string())
+        };
         let input = Input::parse(&body)?;
         if !signed {
             if let (Some(client), Some(username)) =
@@ -108,11 +110,15 @@ pub async fn handle(
                 state.rate_limits.check_user(client, &username)?;
             }
         }
-        if management {
-            management::dispatch(&state.cognito, &operation, input).await
-        } else {
-            dispatch(&state.cognito, &operation, input).await
-        }
+        actor
+            .scope(async {
+                if management {
+                    management::dispatch(&state.cognito, &operation, input).await
+                } else {
+                    dispatch(&state.cognito, &operation, input).await
+                }
+            })
+            .await
     }
     .await;
     match result {
@@ -125,28 +131,13 @@ pub async fn handle(
     }
 }
 
-/// The caller's address: the peer, or behind a trusted proxy the first X-Forwarded-For hop.
-fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    if state.trust_forwarded_for {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|list| list.split(',').next())
-            .and_then(|first| first.trim().parse().ok());
-        if let Some(address) = forwarded {
-            return address;
-        }
-    }
-    peer.ip()
-}
-
 fn verify_signature(
     state: &AppState,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<()> {
+) -> Result<String> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -183,7 +174,7 @@ fn verify_signature(
         time::OffsetDateTime::now_utc(),
     )?;
     tracing::debug!(principal = %principal.name, "signature verified");
-    Ok(())
+    Ok(principal.name)
 }
 
 operations! {
@@ -248,7 +239,7 @@ pub(crate) fn unknown_operation(operation: &str) -> Error {
 }
 
 /// `{"__type", "message"}` with `x-amzn-ErrorType`; internal details stay in the log.
-fn error_response(operation: &str, error: Error) -> Response {
+pub(crate) fn error_response(operation: &str, error: Error) -> Response {
     let status = if error.is_internal() {
         tracing::error!(operation, error = %error, "internal error");
         StatusCode::INTERNAL_SERVER_ERROR

@@ -158,6 +158,42 @@ async fn an_admin_adds_and_removes_group_members() {
 }
 
 #[tokio::test]
+async fn admin_queries_changes_are_audited_as_the_signed_in_admin() {
+    let f = Fixture::new(&["admin"], &[]).await;
+    let admin = f.token("someadminuser").await;
+    let (status, _) = f
+        .post(
+            "disableUser",
+            Some(&admin),
+            json!({"username": "awesomeeditor"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let pool = cognate_core::ids::PoolId::parse(&f.pool).unwrap();
+    let newest =
+        f.t.server
+            .services()
+            .audit_log(Some(&pool), 1, None)
+            .await
+            .unwrap()
+            .remove(0);
+    assert_eq!(
+        (
+            newest.actor.as_str(),
+            newest.source.as_str(),
+            newest.action.as_str(),
+            newest.target.as_str()
+        ),
+        (
+            "admin-queries:someadminuser",
+            "127.0.0.1",
+            "AdminDisableUser",
+            "user:awesomeeditor"
+        )
+    );
+}
+
+#[tokio::test]
 async fn users_are_confirmed_disabled_enabled_and_read() {
     let f = Fixture::new(&["admin"], &[]).await;
     let admin = f.token("someadminuser").await;

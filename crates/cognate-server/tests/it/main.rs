@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_queries;
+mod audit;
 mod auth;
 mod groups;
 mod pools;

@@ -490,6 +490,52 @@ async fn a_stalled_request_is_cut_off() {
         .unwrap();
 }
 
+#[tokio::test]
+async fn requests_beyond_the_concurrency_limit_are_refused_at_once() {
+    use tokio::io::AsyncWriteExt;
+    let t = TestServer::start_with(|config| config.max_concurrent_requests = 1).await;
+    // One request holds the only place: its body is still coming.
+    let mut socket = tokio::net::TcpStream::connect(t.server.addr).await.unwrap();
+    socket
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AWSCognitoIdentityProviderService.SignUp\r\nContent-Length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let refused = t.client.list_user_pools().max_results(1).send().await;
+    assert_eq!(code(refused), "TooManyRequestsException");
+    drop(socket);
+    let mut served = None;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        served = Some(t.client.list_user_pools().max_results(1).send().await);
+        if served.as_ref().is_some_and(Result::is_ok) {
+            break;
+        }
+    }
+    assert!(
+        served.unwrap().is_ok(),
+        "the place is given back when the request ends"
+    );
+}
+
+#[tokio::test]
+async fn oversized_headers_are_refused_with_a_cognito_error() {
+    let t = TestServer::start().await;
+    let response = reqwest::Client::new()
+        .post(t.url())
+        .header("x-amz-target", "AWSCognitoIdentityProviderService.SignUp")
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-padding", "a".repeat(20 * 1024))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["__type"], "InvalidParameterException");
+    assert!(body["message"].as_str().unwrap().contains("at most 16384"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_sign_ups_of_one_email_have_one_winner_where_email_is_the_username() {
     let t = TestServer::start_with(|config| config.rate_limit_per_user = 0).await;

@@ -252,3 +252,53 @@ async fn forged_and_stale_tokens_are_refused() {
         ("NotAuthorizedException", "Access Token has been revoked")
     );
 }
+
+#[tokio::test]
+async fn tokens_signed_before_a_key_rotation_verify_after_it() {
+    let t = TestServer::start().await;
+    let (pool, client) = t.pool_and_client().await;
+    t.create_user(&pool, "alice", PASSWORD).await;
+    let before = t.sign_in(&client, "alice", PASSWORD).await;
+
+    let rotation = t
+        .server
+        .services()
+        .rotate_signing_keys(&PoolId::parse(&pool).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rotation.new_kids.len(), 2);
+    assert!(
+        rotation.retired_kids.is_empty(),
+        "the old keys stay published for a day"
+    );
+
+    let old_access = before.access_token.unwrap();
+    t.client
+        .get_user()
+        .access_token(&old_access)
+        .send()
+        .await
+        .expect("a token signed with the old key still works");
+    verify_with_jwks(&t, &pool, &before.id_token.unwrap(), Some(&client)).await;
+
+    let after = t.sign_in(&client, "alice", PASSWORD).await;
+    for token in [after.id_token.unwrap(), after.access_token.unwrap()] {
+        let kid = header(&token)["kid"].as_str().unwrap().to_owned();
+        assert!(
+            rotation.new_kids.contains(&kid),
+            "new tokens are signed with the new keys"
+        );
+        verify_with_jwks(&t, &pool, &token, None).await;
+    }
+    let jwks: Value = reqwest::get(format!("{}/{pool}/.well-known/jwks.json", t.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        jwks["keys"].as_array().unwrap().len(),
+        4,
+        "old and new keys are published"
+    );
+}
