@@ -2,6 +2,7 @@
 //! goes through.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -537,14 +538,8 @@ impl Cognito {
     /// Verifies an access token fully, including revocation, and loads who it belongs to.
     pub async fn authenticate_access_token(&self, token: &str) -> Result<Caller> {
         let invalid = || Error::NotAuthorized("Invalid Access Token".into());
-        let pool_id = self.pool_of_token(token).ok_or_else(invalid)?;
-        let kid = jsonwebtoken::decode_header(token)
-            .ok()
-            .and_then(|h| h.kid)
-            .ok_or_else(invalid)?;
+        let (pool_id, claims) = self.verify_access_token(token).await?;
         let pool = self.store.get_pool(&pool_id).await?.ok_or_else(invalid)?;
-        let keys = self.pool_keys(&pool.id, Some(&kid)).await?;
-        let claims = tokens::verify(token, TokenUse::Access, &self.issuer(&pool.id), &keys)?;
         let claim = |name: &str| {
             claims
                 .get(name)
@@ -578,10 +573,44 @@ impl Cognito {
         })
     }
 
+    /// The pool and claims of a fully verified access token (signature, `alg`, `kid`, `iss`,
+    /// `exp`, `token_use`); a token verified before is known by its text until it expires.
+    async fn verify_access_token(&self, token: &str) -> Result<(PoolId, Map<String, Value>)> {
+        let invalid = || Error::NotAuthorized("Invalid Access Token".into());
+        let now = now().epoch_secs();
+        let claims = match self.verified.get(token, now) {
+            Some(claims) => claims,
+            None => {
+                let pool_id = self.pool_of_token(token).ok_or_else(invalid)?;
+                let kid = jsonwebtoken::decode_header(token)
+                    .ok()
+                    .and_then(|h| h.kid)
+                    .ok_or_else(invalid)?;
+                let keys = self.pool_keys(&pool_id, Some(&kid)).await?;
+                let claims = Arc::new(tokens::verify(
+                    token,
+                    TokenUse::Access,
+                    &self.issuer(&pool_id),
+                    &keys,
+                )?);
+                self.verified.put(token, claims.clone(), now);
+                claims
+            }
+        };
+        let pool_id = self.pool_of_issuer(&claims).ok_or_else(invalid)?;
+        Ok((pool_id, (*claims).clone()))
+    }
+
     /// Reads the pool from the (not yet verified) `iss` claim, to know which keys to verify with.
     fn pool_of_token(&self, token: &str) -> Option<PoolId> {
         let payload = token.split('.').nth(1)?;
-        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let claims: Map<String, Value> =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        self.pool_of_issuer(&claims)
+    }
+
+    /// The pool named by the `iss` claim, `{public_url}/{pool_id}`.
+    fn pool_of_issuer(&self, claims: &Map<String, Value>) -> Option<PoolId> {
         let iss = claims.get("iss")?.as_str()?;
         let pool = iss
             .strip_prefix(&self.config.public_url)?

@@ -11,6 +11,7 @@ mod messages;
 mod pools;
 mod srp_auth;
 mod users;
+mod verified;
 
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ pub struct Cognito {
     hasher: PasswordHasherConfig,
     config: Arc<ServiceConfig>,
     keys: keys::KeyCache,
+    verified: verified::VerifiedTokens,
     sender: Option<Arc<dyn MessageSender>>,
     cpu: crate::cpu::CpuPool,
 }
@@ -65,6 +67,7 @@ impl Cognito {
             hasher: PasswordHasherConfig::default(),
             config: Arc::new(config),
             keys: keys::KeyCache::default(),
+            verified: verified::VerifiedTokens::default(),
             sender: None,
             cpu: crate::cpu::CpuPool::new(
                 std::thread::available_parallelism()
