@@ -519,6 +519,20 @@ async fn requests_beyond_the_concurrency_limit_are_refused_at_once() {
 }
 
 #[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let t = TestServer::start().await;
+    let response = reqwest::Client::new()
+        .post(t.url())
+        .header("x-amz-target", "AWSCognitoIdentityProviderService.SignUp")
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(vec![b' '; cognate_server::MAX_BODY_BYTES + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
 async fn oversized_headers_are_refused_with_a_cognito_error() {
     let t = TestServer::start().await;
     let response = reqwest::Client::new()
