@@ -340,6 +340,49 @@ async fn two_servers_on_one_postgresql_behave_as_one() {
         .send()
         .await
         .unwrap();
+    // Keys rotated on A: A signs with the new keys at once; B accepts those tokens at once (an
+    // unknown kid makes it reload the keys) and its JWKS already lists them.
+    let rotation = server_a
+        .server
+        .services()
+        .rotate_signing_keys(&cognate_core::ids::PoolId::parse(&pool).unwrap())
+        .await
+        .unwrap();
+    let fresh = sign_in(&sdk_a, PASSWORD)
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap()
+        .access_token
+        .unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(fresh.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(rotation
+        .new_kids
+        .iter()
+        .any(|kid| header["kid"] == kid.as_str()));
+    sdk_b.get_user().access_token(&fresh).send().await.unwrap();
+    let jwks: serde_json::Value =
+        reqwest::get(format!("http://{}/{pool}/.well-known/jwks.json", b.addr))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let published: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(rotation
+        .new_kids
+        .iter()
+        .all(|kid| published.contains(&kid.as_str())));
     // The lockout counts across both.
     for sdk in [&sdk_a, &sdk_b, &sdk_a, &sdk_b, &sdk_a] {
         let _ = sign_in(sdk, "Wrong-Pass-1").await;
