@@ -1,0 +1,128 @@
+//! The Cognito JSON endpoint as a client reaches it, over HTTP: any operation name and any body
+//! gets an answer, never a 500 and never a panic (a panic anywhere aborts the run).
+//!
+//! One server runs for the whole run, on SQLite in a temporary directory, with a pool and an
+//! app client; bodies that are JSON objects without a `ClientId` or `UserPoolId` get the real
+//! ones, so that the fuzzer reaches past "does not exist".
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::{json, Value};
+
+/// Operations a caller may make without a signature, and a few that need one (refused early).
+const OPERATIONS: &[&str] = &[
+    "SignUp",
+    "ConfirmSignUp",
+    "ResendConfirmationCode",
+    "InitiateAuth",
+    "RespondToAuthChallenge",
+    "ForgotPassword",
+    "ConfirmForgotPassword",
+    "GetUser",
+    "UpdateUserAttributes",
+    "ChangePassword",
+    "DeleteUser",
+    "GlobalSignOut",
+    "RevokeToken",
+    "VerifyUserAttribute",
+    "GetUserAttributeVerificationCode",
+    "AdminCreateUser",
+    "ListUsers",
+    "",
+];
+
+struct Target {
+    runtime: tokio::runtime::Runtime,
+    http: reqwest::Client,
+    url: String,
+    pool: String,
+    client: String,
+    _data: tempfile::TempDir,
+}
+
+fn target() -> &'static Target {
+    static TARGET: OnceLock<Target> = OnceLock::new();
+    TARGET.get_or_init(|| {
+        std::panic::set_hook(Box::new(|info| {
+            eprintln!("{info}");
+            std::process::abort();
+        }));
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let data = tempfile::tempdir().expect("temp dir");
+        let (url, pool, client) = runtime.block_on(async {
+            let mut config = cognate_server::Config::ephemeral(data.path());
+            config.rate_limit_per_ip = 0;
+            config.rate_limit_per_user = 0;
+            let server = cognate_server::start(config, std::future::pending())
+                .await
+                .expect("server starts");
+            let services = server.services().clone();
+            let pool = services
+                .create_user_pool(cognate_core::service::PoolSettings {
+                    name: Some("fuzz".into()),
+                    ..Default::default()
+                })
+                .await
+                .expect("pool");
+            let client = services
+                .create_user_pool_client(
+                    &pool.id,
+                    cognate_core::service::ClientSettings {
+                        name: "fuzz".into(),
+                        explicit_auth_flows: Some(vec![
+                            "ALLOW_USER_PASSWORD_AUTH".into(),
+                            "ALLOW_USER_SRP_AUTH".into(),
+                            "ALLOW_REFRESH_TOKEN_AUTH".into(),
+                        ]),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("client");
+            let url = server.public_url.clone();
+            tokio::spawn(server.wait());
+            (url, pool.id.to_string(), client.id.to_string())
+        });
+        Target {
+            runtime,
+            http: reqwest::Client::new(),
+            url,
+            pool,
+            client,
+            _data: data,
+        }
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&which, body)) = data.split_first() else {
+        return;
+    };
+    let t = target();
+    let operation = OPERATIONS[usize::from(which) % OPERATIONS.len()];
+    let body = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(mut fields)) => {
+            fields.entry("ClientId").or_insert(json!(t.client));
+            fields.entry("UserPoolId").or_insert(json!(t.pool));
+            Value::Object(fields).to_string().into_bytes()
+        }
+        _ => body.to_vec(),
+    };
+    let status = t.runtime.block_on(async {
+        t.http
+            .post(&t.url)
+            .header("content-type", "application/x-amz-json-1.1")
+            .header(
+                "x-amz-target",
+                format!("AWSCognitoIdentityProviderService.{operation}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers")
+            .status()
+    });
+    assert_ne!(status.as_u16(), 500, "{operation} answered 500");
+});
