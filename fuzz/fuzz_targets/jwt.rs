@@ -14,8 +14,14 @@ fn keys() -> &'static [ActiveKey] {
     static KEYS: OnceLock<Vec<ActiveKey>> = OnceLock::new();
     KEYS.get_or_init(|| {
         let key = generate_rsa_key().expect("key");
-        vec![ActiveKey::new("fuzz-kid".into(), TokenUse::Access, &key.private_der, key.n, key.e)
-            .expect("active key")]
+        vec![ActiveKey::new(
+            "fuzz-kid".into(),
+            TokenUse::Access,
+            &key.private_der,
+            key.n,
+            key.e,
+        )
+        .expect("active key")]
     })
 }
 
