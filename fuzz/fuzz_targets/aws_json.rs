@@ -11,27 +11,9 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 
-/// Operations a caller may make without a signature, and a few that need one (refused early).
-const OPERATIONS: &[&str] = &[
-    "SignUp",
-    "ConfirmSignUp",
-    "ResendConfirmationCode",
-    "InitiateAuth",
-    "RespondToAuthChallenge",
-    "ForgotPassword",
-    "ConfirmForgotPassword",
-    "GetUser",
-    "UpdateUserAttributes",
-    "ChangePassword",
-    "DeleteUser",
-    "GlobalSignOut",
-    "RevokeToken",
-    "VerifyUserAttribute",
-    "GetUserAttributeVerificationCode",
-    "AdminCreateUser",
-    "ListUsers",
-    "",
-];
+/// Beside the operations a caller may make without a signature, a few that need one (refused
+/// early) and no operation at all.
+const SIGNED: &[&str] = &["AdminCreateUser", "ListUsers", ""];
 
 struct Target {
     runtime: tokio::runtime::Runtime,
@@ -101,7 +83,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let t = target();
-    let operation = OPERATIONS[usize::from(which) % OPERATIONS.len()];
+    let unsigned = cognate_server::UNSIGNED_OPERATIONS;
+    let which = usize::from(which) % (unsigned.len() + SIGNED.len());
+    let operation = unsigned
+        .get(which)
+        .unwrap_or_else(|| &SIGNED[which - unsigned.len()]);
     let body = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(mut fields)) => {
             fields.entry("ClientId").or_insert(json!(t.client));

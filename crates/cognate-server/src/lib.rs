@@ -28,6 +28,7 @@ use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+pub use aws_json::UNSIGNED as UNSIGNED_OPERATIONS;
 pub use config::{Config, ServeArgs};
 
 /// Requests larger than this are refused before they are read.

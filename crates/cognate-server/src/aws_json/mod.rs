@@ -46,7 +46,7 @@ const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// Operations a client calls without AWS credentials (authorized by client id, token or
 /// session instead). Everything else must be SigV4-signed.
-const UNSIGNED: &[&str] = &[
+pub const UNSIGNED: &[&str] = &[
     "SignUp",
     "ConfirmSignUp",
     "ResendConfirmationCode",

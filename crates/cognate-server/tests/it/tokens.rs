@@ -25,6 +25,16 @@ fn header(token: &str) -> Value {
     .unwrap()
 }
 
+/// The pool's JWKS, as served.
+async fn jwks(t: &TestServer, pool: &str) -> Value {
+    reqwest::get(format!("{}/{pool}/.well-known/jwks.json", t.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Verifies with the jsonwebtoken crate against the served JWKS, as a resource server would.
 async fn verify_with_jwks(
     t: &TestServer,
@@ -32,12 +42,7 @@ async fn verify_with_jwks(
     token: &str,
     audience: Option<&str>,
 ) -> Map<String, Value> {
-    let jwks: Value = reqwest::get(format!("{}/{pool}/.well-known/jwks.json", t.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = jwks(t, pool).await;
     let kid = header(token)["kid"].as_str().unwrap().to_owned();
     let jwk = jwks["keys"]
         .as_array()
@@ -290,12 +295,7 @@ async fn tokens_signed_before_a_key_rotation_verify_after_it() {
         );
         verify_with_jwks(&t, &pool, &token, None).await;
     }
-    let jwks: Value = reqwest::get(format!("{}/{pool}/.well-known/jwks.json", t.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = jwks(&t, &pool).await;
     assert_eq!(
         jwks["keys"].as_array().unwrap().len(),
         4,
