@@ -476,9 +476,6 @@ impl SqlStore {
     }
 }
 
-/// Commits on success and rolls back on failure, both before the caller lets go of the SQLite
-/// write lock: a transaction merely dropped keeps SQLite's write lock until the pool gets round
-/// to rolling it back, and the next writer would fail with SQLITE_BUSY.
 /// Writes the audit record of a change, if it has one, in the change's transaction.
 async fn write_audit(tx: &mut sqlx::Transaction<'_, sqlx::Any>, audit: Audit<'_>) -> Result<()> {
     let Some(record) = audit else {
@@ -512,6 +509,9 @@ async fn audit_if(
     Ok(changed)
 }
 
+/// Commits on success and rolls back on failure, both before the caller lets go of the SQLite
+/// write lock: a transaction merely dropped keeps SQLite's write lock until the pool gets round
+/// to rolling it back, and the next writer would fail with SQLITE_BUSY.
 async fn finish<T>(tx: sqlx::Transaction<'_, sqlx::Any>, result: Result<T>) -> Result<T> {
     match result {
         Ok(value) => {
