@@ -6,6 +6,7 @@
 //! groups are never cached: a sign-out or a disable must hold everywhere at once.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -25,7 +26,7 @@ struct State<K, V> {
 }
 
 /// What a reader remembers between looking up a miss and storing what it read.
-pub(crate) struct Ticket(u64);
+struct Ticket(u64);
 
 impl<K: Eq + Hash + Clone, V: Clone> DocumentCache<K, V> {
     pub fn new() -> Self {
@@ -38,7 +39,7 @@ impl<K: Eq + Hash + Clone, V: Clone> DocumentCache<K, V> {
     }
 
     /// The fresh entry for `key`, or a ticket to store one after reading it.
-    pub fn get(&self, key: &K) -> Result<V, Ticket> {
+    fn get(&self, key: &K) -> Result<V, Ticket> {
         let state = self.state.lock().expect("document cache lock");
         match state.entries.get(key) {
             Some((at, value)) if at.elapsed() < DOCUMENT_TTL => Ok(value.clone()),
@@ -46,8 +47,26 @@ impl<K: Eq + Hash + Clone, V: Clone> DocumentCache<K, V> {
         }
     }
 
+    /// The entry for `key`: remembered if fresh, otherwise the result of `read` (a read of the
+    /// store), remembered when it found something.
+    pub async fn read_through<E>(
+        &self,
+        key: &K,
+        read: impl Future<Output = Result<Option<V>, E>>,
+    ) -> Result<Option<V>, E> {
+        let ticket = match self.get(key) {
+            Ok(value) => return Ok(Some(value)),
+            Err(ticket) => ticket,
+        };
+        let value = read.await?;
+        if let Some(value) = &value {
+            self.put(ticket, key.clone(), value.clone());
+        }
+        Ok(value)
+    }
+
     /// Remembers what was read with `ticket`, unless something was forgotten since.
-    pub fn put(&self, ticket: Ticket, key: K, value: V) {
+    fn put(&self, ticket: Ticket, key: K, value: V) {
         let mut state = self.state.lock().expect("document cache lock");
         if state.generation == ticket.0 {
             state.entries.insert(key, (Instant::now(), value));

@@ -634,22 +634,17 @@ impl Store for SqlStore {
     }
 
     async fn get_pool(&self, id: &PoolId) -> Result<Option<UserPool>> {
-        let ticket = match self.pools.get(id) {
-            Ok(pool) => return Ok(Some(pool)),
-            Err(ticket) => ticket,
-        };
-        let row = sqlx::query("SELECT document FROM user_pools WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
+        self.pools
+            .read_through(id, async {
+                let row = sqlx::query("SELECT document FROM user_pools WHERE id = $1")
+                    .bind(id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                row.map(|r| from_json(&get::<String>(&r, "document")?))
+                    .transpose()
+            })
             .await
-            .map_err(db_error)?;
-        let pool: Option<UserPool> = row
-            .map(|r| from_json(&get::<String>(&r, "document")?))
-            .transpose()?;
-        if let Some(pool) = &pool {
-            self.pools.put(ticket, id.clone(), pool.clone());
-        }
-        Ok(pool)
     }
 
     async fn list_pools(&self, limit: u32, after: Option<&str>) -> Result<Page<UserPool>> {
@@ -778,27 +773,23 @@ impl Store for SqlStore {
     }
 
     async fn get_client(&self, id: &ClientId) -> Result<Option<(AppClient, Option<Vec<u8>>)>> {
-        let ticket = match self.clients.get(id) {
-            Ok(client) => return Ok(Some(client)),
-            Err(ticket) => ticket,
-        };
-        let row = sqlx::query("SELECT document, sealed_secret FROM app_clients WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
-        let client: Option<(AppClient, Option<Vec<u8>>)> = row
-            .map(|r| {
-                Ok((
-                    from_json(&get::<String>(&r, "document")?)?,
-                    get(&r, "sealed_secret")?,
-                ))
+        self.clients
+            .read_through(id, async {
+                let row =
+                    sqlx::query("SELECT document, sealed_secret FROM app_clients WHERE id = $1")
+                        .bind(id.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_error)?;
+                row.map(|r| {
+                    Ok((
+                        from_json(&get::<String>(&r, "document")?)?,
+                        get(&r, "sealed_secret")?,
+                    ))
+                })
+                .transpose()
             })
-            .transpose()?;
-        if let Some(client) = &client {
-            self.clients.put(ticket, id.clone(), client.clone());
-        }
-        Ok(client)
+            .await
     }
 
     async fn list_clients(
