@@ -26,7 +26,10 @@ impl InFlight {
 }
 
 pub async fn enforce(State(in_flight): State<InFlight>, request: Request, next: Next) -> Response {
-    let header_bytes = request.uri().to_string().len()
+    let header_bytes = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len())
         + request
             .headers()
             .iter()
