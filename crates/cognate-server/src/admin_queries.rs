@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cognate_core::audit::Actor;
 use cognate_core::ids::GroupName;
-use cognate_core::model::{AdminQueriesApi, AdminRoute, Attribute};
+use cognate_core::model::{AdminQueriesApi, AdminRoute, Attribute, Group, User};
 use cognate_core::service::{AdminQueryRefusal, Caller, Cognito, GroupSettings, NewUser};
+use cognate_core::store::Page;
 use cognate_core::Error;
 use serde_json::{json, Map, Value};
 
@@ -177,6 +178,25 @@ fn with_next(mut body: Value, next: Option<String>) -> Value {
     body
 }
 
+/// A page of users, as the list routes answer it.
+fn users_page(users: &[User], next: Option<String>) -> Reply {
+    let users: Vec<Value> = users
+        .iter()
+        .map(|u| render::user_type(u, None, Dates::Iso8601))
+        .collect();
+    Reply::ok(with_next(json!({"Users": users}), next))
+}
+
+/// A page of groups, as the list routes answer it.
+fn groups_page(page: Page<Group>) -> Reply {
+    let groups: Vec<Value> = page
+        .items
+        .iter()
+        .map(|g| render::group(g, Dates::Iso8601))
+        .collect();
+    Reply::ok(with_next(json!({"Groups": groups}), page.next))
+}
+
 fn access_token(headers: &HeaderMap) -> Option<&str> {
     let raw = headers
         .get(axum::http::header::AUTHORIZATION)?
@@ -314,47 +334,27 @@ async fn run(
             let page = c
                 .list_users(pool, None, p.limit()?, p.token().as_deref())
                 .await?;
-            let users: Vec<Value> = page
-                .users
-                .iter()
-                .map(|u| render::user_type(u, None, Dates::Iso8601))
-                .collect();
-            Reply::ok(with_next(json!({"Users": users}), page.next))
+            users_page(&page.users, page.next)
         }
         AdminRoute::ListGroups => {
             let page = c
                 .list_groups(pool, p.limit()?, p.token().as_deref())
                 .await?;
-            let groups: Vec<Value> = page
-                .items
-                .iter()
-                .map(|g| render::group(g, Dates::Iso8601))
-                .collect();
-            Reply::ok(with_next(json!({"Groups": groups}), page.next))
+            groups_page(page)
         }
         AdminRoute::ListGroupsForUser => {
             let user = username(p)?;
             let page = c
                 .admin_list_groups_for_user(pool, &user, p.limit()?, p.token().as_deref())
                 .await?;
-            let groups: Vec<Value> = page
-                .items
-                .iter()
-                .map(|g| render::group(g, Dates::Iso8601))
-                .collect();
-            Reply::ok(with_next(json!({"Groups": groups}), page.next))
+            groups_page(page)
         }
         AdminRoute::ListUsersInGroup => {
             let group = groupname(p)?;
             let page = c
                 .list_users_in_group(pool, &group, p.limit()?, p.token().as_deref())
                 .await?;
-            let users: Vec<Value> = page
-                .items
-                .iter()
-                .map(|u| render::user_type(u, None, Dates::Iso8601))
-                .collect();
-            Reply::ok(with_next(json!({"Users": users}), page.next))
+            users_page(&page.items, page.next)
         }
         AdminRoute::CreateUser => {
             let user = username(p)?;
