@@ -18,8 +18,8 @@ fn keys() -> &'static [ActiveKey] {
             "fuzz-kid".into(),
             TokenUse::Access,
             &key.private_der,
-            key.n,
-            key.e,
+            &key.n,
+            &key.e,
         )
         .expect("active key")]
     })

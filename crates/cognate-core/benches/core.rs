@@ -19,8 +19,8 @@ fn tokens(c: &mut Criterion) {
         "kid".into(),
         TokenUse::Access,
         &generated.private_der,
-        generated.n,
-        generated.e,
+        &generated.n,
+        &generated.e,
     )
     .unwrap();
     let now = Timestamp::now().epoch_secs();

@@ -40,8 +40,6 @@ pub fn generate_rsa_key() -> Result<GeneratedKey> {
 pub struct ActiveKey {
     pub kid: String,
     pub token_use: TokenUse,
-    pub n: String,
-    pub e: String,
     signing: Arc<RsaKeyPair>,
     decoding: DecodingKey,
 }
@@ -51,10 +49,10 @@ impl ActiveKey {
         kid: String,
         token_use: TokenUse,
         private_der: &[u8],
-        n: String,
-        e: String,
+        n: &str,
+        e: &str,
     ) -> Result<Self> {
-        let decoding = DecodingKey::from_rsa_components(&n, &e).map_err(Error::internal)?;
+        let decoding = DecodingKey::from_rsa_components(n, e).map_err(Error::internal)?;
         let signing = RsaKeyPair::from_der(private_der)
             .map_err(|e| Error::internal(format!("signing key: {e}")))?;
         Ok(ActiveKey {
@@ -62,8 +60,6 @@ impl ActiveKey {
             token_use,
             signing: Arc::new(signing),
             decoding,
-            n,
-            e,
         })
     }
 
@@ -150,8 +146,8 @@ mod tests {
             uuid::Uuid::new_v4().to_string(),
             use_,
             &g.private_der,
-            g.n,
-            g.e,
+            &g.n,
+            &g.e,
         )
         .unwrap()
     }

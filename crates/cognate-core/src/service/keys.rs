@@ -100,7 +100,13 @@ impl Cognito {
         let mut opened = Vec::with_capacity(stored.len());
         for key in stored {
             let der = self.secrets.open(&key.sealed_private_key)?;
-            opened.push(ActiveKey::new(key.kid, key.token_use, &der, key.n, key.e)?);
+            opened.push(ActiveKey::new(
+                key.kid,
+                key.token_use,
+                &der,
+                &key.n,
+                &key.e,
+            )?);
         }
         let opened = Arc::new(opened);
         self.keys

@@ -152,8 +152,8 @@ async fn real_access_key(t: &TestServer, pool: &str) -> ActiveKey {
         key.kid,
         TokenUse::Access,
         &secrets.open(&key.sealed_private_key).unwrap(),
-        key.n,
-        key.e,
+        &key.n,
+        &key.e,
     )
     .unwrap()
 }
@@ -184,8 +184,8 @@ async fn forged_and_stale_tokens_are_refused() {
         kid.clone(),
         TokenUse::Access,
         &other.private_der,
-        other.n,
-        other.e,
+        &other.n,
+        &other.e,
     )
     .unwrap();
     assert_eq!(
