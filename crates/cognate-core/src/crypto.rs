@@ -83,10 +83,11 @@ impl SecretBox {
 }
 
 thread_local! {
-    /// Argon2's 19 MiB of working memory, kept by each thread that verifies passwords. Allocating
-    /// it afresh each time cost page faults and zeroing on every sign-in, about a tenth of the
-    /// sign-in's time (BENCHMARKS.md). Every block is written before it is read, so what a
-    /// previous verification left here plays no part in the next.
+    /// Argon2's 19 MiB of working memory, kept by each thread that hashes or verifies passwords.
+    /// Allocating it afresh each time cost page faults and zeroing on every sign-in, about a
+    /// tenth of the sign-in's time, and each thread's allocator kept the freed block besides
+    /// (BENCHMARKS.md). Every block is written before it is read, so what a previous hash left
+    /// here plays no part in the next.
     static WORKING_MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
