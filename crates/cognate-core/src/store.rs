@@ -128,7 +128,9 @@ pub trait Store: Send + Sync + 'static {
     async fn clear_failed_sign_ins(&self, pool: &PoolId, sub: &str) -> Result<()>;
 
     // Sessions (one per sign-in; carries the refresh token hash).
-    async fn insert_session(&self, session: &Session) -> Result<()>;
+    /// Records a new session and returns its user's groups (at most `max_groups`, by name) as
+    /// they are at that moment, which its first tokens carry.
+    async fn start_session(&self, session: &Session, max_groups: u32) -> Result<Vec<Group>>;
     async fn get_session(&self, id: &str) -> Result<Option<Session>>;
     async fn get_session_by_refresh_hash(&self, hash: &str) -> Result<Option<Session>>;
     async fn revoke_session(&self, id: &str) -> Result<()>;

@@ -218,6 +218,35 @@ fn group_from_row(row: &AnyRow) -> Result<Group> {
     })
 }
 
+/// Groups aggregated into one JSON column, as arrays in `GROUP_COLUMNS` order.
+fn groups_from_json(raw: &str) -> Result<Vec<Group>> {
+    type Columns = (
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        i64,
+        i64,
+    );
+    from_json::<Vec<Columns>>(raw)?
+        .into_iter()
+        .map(
+            |(pool_id, name, description, precedence, role_arn, created, modified)| {
+                Ok(Group {
+                    pool_id: PoolId::parse(&pool_id)?,
+                    name: GroupName::parse(&name)?,
+                    description,
+                    precedence,
+                    role_arn,
+                    created: Timestamp(created),
+                    modified: Timestamp(modified),
+                })
+            },
+        )
+        .collect()
+}
+
 fn purpose_from_key(key: &str) -> CodePurpose {
     match key {
         "sign_up" => CodePurpose::SignUp,
@@ -1056,11 +1085,19 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn insert_session(&self, session: &Session) -> Result<()> {
+    async fn start_session(&self, session: &Session, max_groups: u32) -> Result<Vec<Group>> {
+        // The groups ride on the insert's RETURNING clause: every sign-in needs both, and each
+        // statement is a round trip to a database thread (SQLite) or the server (PostgreSQL).
+        let groups = match self.backend {
+            Backend::Sqlite => "(SELECT json_group_array(json_array(pool_id, name, description, precedence, role_arn, created_at, modified_at) ORDER BY name)",
+            Backend::Postgres => "(SELECT COALESCE(json_agg(json_build_array(pool_id, name, description, precedence, role_arn, created_at, modified_at) ORDER BY name), '[]')::text",
+        };
         let _w = self.write_lock().await;
-        sqlx::query(
-            "INSERT INTO sessions (id, pool_id, client_id, user_sub, refresh_token_hash, auth_time, expires_at, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
+        let row = sqlx::query(&format!(
+            "INSERT INTO sessions (id, pool_id, client_id, user_sub, refresh_token_hash, auth_time, expires_at, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING {groups} FROM (SELECT g.* FROM group_members m JOIN user_groups g ON g.pool_id = m.pool_id AND g.name = m.group_name \
+             WHERE m.pool_id = $2 AND m.user_sub = $4 ORDER BY m.group_name LIMIT $9) AS g) AS user_groups"
+        ))
         .bind(session.id.as_str())
         .bind(session.pool_id.as_str())
         .bind(session.client_id.as_str())
@@ -1069,10 +1106,11 @@ impl Store for SqlStore {
         .bind(session.auth_time.0)
         .bind(session.expires.0)
         .bind(i64::from(session.revoked))
-        .execute(&self.pool)
+        .bind(i64::from(max_groups))
+        .fetch_one(&self.pool)
         .await
         .map_err(db_error)?;
-        Ok(())
+        groups_from_json(&get::<String>(&row, "user_groups")?)
     }
 
     async fn get_session(&self, id: &str) -> Result<Option<Session>> {

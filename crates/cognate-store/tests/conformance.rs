@@ -153,7 +153,7 @@ async fn pools_round_trip_page_and_delete_with_everything_in_them() {
             .unwrap();
         let u = user(&a, "alice");
         s.insert_user(&u, None).await.unwrap();
-        s.insert_session(&session(&a, &u, "s1")).await.unwrap();
+        s.start_session(&session(&a, &u, "s1"), 100).await.unwrap();
         assert_eq!(s.signing_keys(&a.id).await.unwrap().len(), 1);
 
         assert!(s.delete_pool(&a.id, None).await.unwrap());
@@ -368,7 +368,7 @@ async fn sessions_are_found_by_refresh_hash_and_revoked_per_user() {
         s.insert_user(&a, None).await.unwrap();
         s.insert_user(&b, None).await.unwrap();
         for (u, id) in [(&a, "a1"), (&a, "a2"), (&b, "b1")] {
-            s.insert_session(&session(&p, u, id)).await.unwrap();
+            s.start_session(&session(&p, u, id), 100).await.unwrap();
         }
         assert_eq!(
             s.get_session_by_refresh_hash("hash-a2")
@@ -406,7 +406,7 @@ async fn a_session_user_read_tells_a_live_session_from_an_ended_one() {
             value: "Europe/Paris".into(),
         });
         s.insert_user(&a, None).await.unwrap();
-        s.insert_session(&session(&p, &a, "a1")).await.unwrap();
+        s.start_session(&session(&p, &a, "a1"), 100).await.unwrap();
 
         let found = s.get_session_user(&p.id, "a1", &a.sub).await.unwrap();
         assert!(found.session_live);
@@ -425,7 +425,7 @@ async fn a_session_user_read_tells_a_live_session_from_an_ended_one() {
 
         let b = user(&p, "b");
         s.insert_user(&b, None).await.unwrap();
-        s.insert_session(&session(&p, &b, "b1")).await.unwrap();
+        s.start_session(&session(&p, &b, "b1"), 100).await.unwrap();
         let other_user = s.get_session_user(&p.id, "b1", "sub-nobody").await.unwrap();
         assert!(other_user.session_live && other_user.user.is_none());
     })
@@ -780,6 +780,41 @@ async fn memberships_are_idempotent_limited_and_cascade() {
             .unwrap()
             .items
             .is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_session_brings_its_users_groups_as_they_are() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_sessiongroups").await;
+        let mut admins = group(&p, "admins", Some(0));
+        admins.description = Some("Can do \"anything\"".into());
+        admins.role_arn = Some("arn:aws:iam::123456789012:role/admins".into());
+        let (mut editors, readers) = (group(&p, "editors", None), group(&p, "readers", Some(7)));
+        (editors.description, editors.role_arn) = (None, None);
+        for g in [&readers, &admins, &editors] {
+            s.insert_group(g, 100, None).await.unwrap();
+        }
+        let (ann, bob) = (user(&p, "ann"), user(&p, "bob"));
+        s.insert_user(&ann, None).await.unwrap();
+        s.insert_user(&bob, None).await.unwrap();
+        for g in [&readers, &admins, &editors] {
+            s.add_member(&p.id, &g.name, &ann.sub, 100, None)
+                .await
+                .unwrap();
+        }
+
+        let groups = s.start_session(&session(&p, &ann, "ann1"), 100).await;
+        assert_eq!(
+            groups.unwrap(),
+            vec![admins.clone(), editors.clone(), readers]
+        );
+        let first_two = s.start_session(&session(&p, &ann, "ann2"), 2).await;
+        assert_eq!(first_two.unwrap(), vec![admins, editors]);
+        let none = s.start_session(&session(&p, &bob, "bob1"), 100).await;
+        assert_eq!(none.unwrap(), vec![]);
+        assert!(s.get_session("ann2").await.unwrap().is_some());
     })
     .await;
 }

@@ -9,12 +9,12 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{check_secret_hash, now, Cognito};
+use super::{check_secret_hash, now, Cognito, MAX_GROUPS_PER_USER};
 use crate::claims::{access_token_claims, id_token_claims, TokenContext};
 use crate::crypto::{random_token, sha256_hex};
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, PoolId, Timestamp};
-use crate::model::{AppClient, Attribute, Session, TokenUse, User, UserPool, UserStatus};
+use crate::model::{AppClient, Attribute, Group, Session, TokenUse, User, UserPool, UserStatus};
 use crate::tokens;
 
 pub type AuthParameters = HashMap<String, String>;
@@ -466,7 +466,8 @@ impl Cognito {
         if !user.enabled {
             return Err(Error::NotAuthorized("User is disabled.".into()));
         }
-        let (id_token, access_token) = self.mint(&pool, client, &user, &session).await?;
+        let groups = self.all_groups_of(&user).await?;
+        let (id_token, access_token) = self.mint(&pool, client, &user, &session, &groups).await?;
         Ok(AuthOutcome::Tokens(Tokens {
             id_token,
             access_token,
@@ -494,8 +495,11 @@ impl Cognito {
             expires: auth_time.plus_secs(client.refresh_token_secs()),
             revoked: false,
         };
-        self.store.insert_session(&session).await?;
-        let (id_token, access_token) = self.mint(pool, client, user, &session).await?;
+        let groups = self
+            .store
+            .start_session(&session, MAX_GROUPS_PER_USER)
+            .await?;
+        let (id_token, access_token) = self.mint(pool, client, user, &session, &groups).await?;
         Ok(Tokens {
             id_token,
             access_token,
@@ -504,15 +508,15 @@ impl Cognito {
         })
     }
 
-    /// Signs an ID token and an access token with Cognito's claims, groups as they are now.
+    /// Signs an ID token and an access token with Cognito's claims and the user's groups.
     async fn mint(
         &self,
         pool: &UserPool,
         client: &AppClient,
         user: &User,
         session: &Session,
+        groups: &[Group],
     ) -> Result<(String, String)> {
-        let groups = self.all_groups_of(user).await?;
         let issuer = self.issuer(&pool.id);
         let event_id = uuid::Uuid::new_v4().to_string();
         let context = TokenContext {
@@ -520,7 +524,7 @@ impl Cognito {
             client,
             user,
             session,
-            groups: &groups,
+            groups,
             issued_at: now().epoch_secs(),
             event_id: &event_id,
         };
