@@ -1089,8 +1089,12 @@ impl Store for SqlStore {
         // The groups ride on the insert's RETURNING clause: every sign-in needs both, and each
         // statement is a round trip to a database thread (SQLite) or the server (PostgreSQL).
         let groups = match self.backend {
-            Backend::Sqlite => "(SELECT json_group_array(json_array(pool_id, name, description, precedence, role_arn, created_at, modified_at) ORDER BY name)",
-            Backend::Postgres => "(SELECT COALESCE(json_agg(json_build_array(pool_id, name, description, precedence, role_arn, created_at, modified_at) ORDER BY name), '[]')::text",
+            Backend::Sqlite => {
+                format!("(SELECT json_group_array(json_array({GROUP_COLUMNS}) ORDER BY name)")
+            }
+            Backend::Postgres => format!(
+                "(SELECT COALESCE(json_agg(json_build_array({GROUP_COLUMNS}) ORDER BY name), '[]')::text"
+            ),
         };
         let _w = self.write_lock().await;
         let row = sqlx::query(&format!(
