@@ -184,7 +184,7 @@ async fn seed(
 ) -> Result<(), String> {
     use cognate_core::ids::{PoolId, Timestamp, Username};
     use cognate_core::model::{Attribute, User, UserStatus};
-    use cognate_core::store::Store;
+    use cognate_core::store::prelude::*;
 
     let url = database_url.unwrap_or_else(|| {
         format!(

@@ -10,7 +10,7 @@ use cognate_core::model::{
     AppClient, Attribute, CodePurpose, Group, OutboxMessage, PasswordPolicy, Session, SigningKey,
     TokenUse, TokenValidityUnits, User, UserPool, UserStatus, VerificationCode,
 };
-use cognate_core::store::Store;
+use cognate_core::store::prelude::*;
 use cognate_core::Error;
 use cognate_store::SqlStore;
 
@@ -570,34 +570,43 @@ async fn a_code_is_replaced_counted_and_consumed_once() {
         };
         s.put_code(&code("first")).await.unwrap();
         assert_eq!(
-            s.count_code_failure(&p.id, &u.sub, "sign_up")
+            s.count_code_failure(&p.id, &u.sub, &CodePurpose::SignUp)
                 .await
                 .unwrap(),
             1
         );
         s.put_code(&code("second")).await.unwrap();
-        let stored = s.get_code(&p.id, &u.sub, "sign_up").await.unwrap().unwrap();
+        let stored = s
+            .get_code(&p.id, &u.sub, &CodePurpose::SignUp)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (stored.code_hash.as_str(), stored.failed_attempts),
             ("second", 0)
         );
 
         u.status = UserStatus::Confirmed;
-        assert!(s.update_user_consuming_code(&u, "sign_up").await.unwrap());
         assert!(s
-            .get_code(&p.id, &u.sub, "sign_up")
+            .update_user_consuming_code(&u, &CodePurpose::SignUp)
+            .await
+            .unwrap());
+        assert!(s
+            .get_code(&p.id, &u.sub, &CodePurpose::SignUp)
             .await
             .unwrap()
             .is_none());
         assert!(matches!(
-            s.update_user_consuming_code(&u, "sign_up").await,
+            s.update_user_consuming_code(&u, &CodePurpose::SignUp).await,
             Err(Error::ExpiredCode(_))
         ));
 
         s.put_code(&code("third")).await.unwrap();
-        s.delete_code(&p.id, &u.sub, "sign_up").await.unwrap();
+        s.delete_code(&p.id, &u.sub, &CodePurpose::SignUp)
+            .await
+            .unwrap();
         assert!(s
-            .get_code(&p.id, &u.sub, "sign_up")
+            .get_code(&p.id, &u.sub, &CodePurpose::SignUp)
             .await
             .unwrap()
             .is_none());

@@ -163,10 +163,9 @@ impl Cognito {
         purpose: &CodePurpose,
         code: &str,
     ) -> Result<()> {
-        let key = purpose.as_key();
         let stored = self
             .store
-            .get_code(&pool.id, &user.sub, &key)
+            .get_code(&pool.id, &user.sub, purpose)
             .await?
             .ok_or_else(|| {
                 Error::ExpiredCode("Invalid code provided, please request a code again.".into())
@@ -182,7 +181,7 @@ impl Cognito {
         ) {
             let failures = self
                 .store
-                .count_code_failure(&pool.id, &user.sub, &key)
+                .count_code_failure(&pool.id, &user.sub, purpose)
                 .await?;
             if failures >= MAX_CODE_ATTEMPTS {
                 return Err(Error::TooManyFailedAttempts(

@@ -296,11 +296,7 @@ impl Cognito {
     /// Saves the user and consumes the code that allowed the change, in one transaction.
     async fn save_consuming_code(&self, user: &mut User, purpose: &CodePurpose) -> Result<()> {
         user.modified = now();
-        if self
-            .store
-            .update_user_consuming_code(user, &purpose.as_key())
-            .await?
-        {
+        if self.store.update_user_consuming_code(user, purpose).await? {
             Ok(())
         } else {
             Err(Error::UserNotFound("User does not exist.".into()))

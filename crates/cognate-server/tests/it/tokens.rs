@@ -4,7 +4,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use cognate_core::ids::PoolId;
 use cognate_core::model::TokenUse;
-use cognate_core::store::Store;
+use cognate_core::store::prelude::*;
 use cognate_core::tokens::{generate_rsa_key, ActiveKey};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Map, Value};

@@ -1,0 +1,42 @@
+//! Users with their attributes and failed sign-in counters.
+
+use async_trait::async_trait;
+
+use super::{Audit, Page};
+use crate::error::Result;
+use crate::filter::UserFilter;
+use crate::ids::{PoolId, Timestamp};
+use crate::model::User;
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Fails with UsernameExists when the username key is taken.
+    async fn insert_user(&self, user: &User, audit: Audit<'_>) -> Result<()>;
+    /// Imports many users in one transaction (all or none), e.g. a migration from another pool.
+    async fn insert_users(&self, users: &[User]) -> Result<()>;
+    async fn get_user(&self, pool: &PoolId, username_key: &str) -> Result<Option<User>>;
+    async fn get_user_by_sub(&self, pool: &PoolId, sub: &str) -> Result<Option<User>>;
+    /// Users whose attribute `name` equals `value` exactly.
+    async fn find_users_by_attribute(
+        &self,
+        pool: &PoolId,
+        name: &str,
+        value: &str,
+    ) -> Result<Vec<User>>;
+    /// Writes the whole user (row and attributes) at once, except the failed sign-in counters,
+    /// which change only through the two methods below. False if the user is gone.
+    async fn update_user(&self, user: &User, audit: Audit<'_>) -> Result<bool>;
+    /// Deletes the user with their sessions and codes.
+    async fn delete_user(&self, pool: &PoolId, sub: &str, audit: Audit<'_>) -> Result<bool>;
+    /// Users in username order, after the username key `after`.
+    async fn list_users(
+        &self,
+        pool: &PoolId,
+        filter: Option<&UserFilter>,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<User>>;
+    /// Counts one failed sign-in at `at`, atomically, and returns the new count.
+    async fn record_failed_sign_in(&self, pool: &PoolId, sub: &str, at: Timestamp) -> Result<i64>;
+    async fn clear_failed_sign_ins(&self, pool: &PoolId, sub: &str) -> Result<()>;
+}
