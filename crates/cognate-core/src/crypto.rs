@@ -78,7 +78,7 @@ impl SecretBox {
 
     pub fn open_string(&self, sealed: &[u8]) -> Result<String> {
         let plain = self.open(sealed)?;
-        String::from_utf8(plain.to_vec()).map_err(Error::internal)
+        String::from_utf8(plain.to_vec()).map_err(Error::caused_by("decoding an opened secret"))
     }
 }
 

@@ -2,6 +2,7 @@
 //! its own dialect (`{"__type","message"}` for the JSON API, status codes for REST).
 
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -25,11 +26,46 @@ pub enum Error {
     InvalidSignature(String),
     UnrecognizedClient(String),
     MissingAuthenticationToken(String),
+    /// The caller is known, but its policies do not allow the action.
+    AccessDenied(String),
     /// The request body is not the JSON the operation takes.
     Serialization(String),
     /// Details go to the log only; clients see a generic message.
-    Internal(String),
+    Internal(Internal),
 }
+
+/// What went wrong inside: what was being done, and the error underneath, kept for the log.
+#[derive(Debug, Clone)]
+pub struct Internal {
+    context: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Internal {
+    /// The underlying error, if there was one.
+    pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
+}
+
+impl fmt::Display for Internal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.context)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Two internal errors are equal when they read the same: the source is for the log only.
+impl PartialEq for Internal {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Internal {}
 
 impl Error {
     /// The Cognito exception name (`__type`).
@@ -56,6 +92,7 @@ impl Error {
             InvalidSignature(_) => "InvalidSignatureException",
             UnrecognizedClient(_) => "UnrecognizedClientException",
             MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
+            AccessDenied(_) => "AccessDeniedException",
             Serialization(_) => "SerializationException",
             Internal(_) => "InternalErrorException",
         }
@@ -86,6 +123,7 @@ impl Error {
             | InvalidSignature(m)
             | UnrecognizedClient(m)
             | MissingAuthenticationToken(m)
+            | AccessDenied(m)
             | Serialization(m) => m,
         }
     }
@@ -94,8 +132,25 @@ impl Error {
         matches!(self, Error::Internal(_))
     }
 
+    /// An internal error described by `detail` alone.
     pub fn internal(detail: impl fmt::Display) -> Self {
-        Error::Internal(detail.to_string())
+        Error::Internal(Internal {
+            context: detail.to_string(),
+            source: None,
+        })
+    }
+
+    /// An internal error while doing `context`, caused by `source`: for `map_err`.
+    pub fn caused_by<E>(context: &'static str) -> impl FnOnce(E) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        move |source| {
+            Error::Internal(Internal {
+                context: context.to_owned(),
+                source: Some(Arc::new(source)),
+            })
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -116,6 +171,40 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Internal(internal) => internal
+                .source()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            _ => None,
+        }
+    }
+}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_for_the_log_but_not_for_the_wire() {
+        let io = std::io::Error::other("disk on fire");
+        let error = Error::caused_by("reading the master key")(io);
+        assert_eq!(error.message(), "An internal error occurred.");
+        assert_eq!(
+            error.to_string(),
+            "InternalErrorException: reading the master key: disk on fire"
+        );
+        let source = std::error::Error::source(&error).expect("the cause is kept");
+        assert_eq!(source.to_string(), "disk on fire");
+    }
+
+    #[test]
+    fn access_denied_is_named_as_aws_names_it() {
+        let error = Error::AccessDenied("User: anonymous is not authorized".into());
+        assert_eq!(error.name(), "AccessDeniedException");
+        assert_eq!(error.message(), "User: anonymous is not authorized");
+    }
+}

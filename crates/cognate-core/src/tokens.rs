@@ -26,8 +26,11 @@ pub struct GeneratedKey {
 
 /// RSA-2048 generation takes tens of milliseconds: call from a blocking thread.
 pub fn generate_rsa_key() -> Result<GeneratedKey> {
-    let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).map_err(Error::internal)?;
-    let der = key.to_pkcs1_der().map_err(Error::internal)?;
+    let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
+        .map_err(Error::caused_by("generating an RSA key"))?;
+    let der = key
+        .to_pkcs1_der()
+        .map_err(Error::caused_by("encoding an RSA key"))?;
     Ok(GeneratedKey {
         private_der: zeroize::Zeroizing::new(der.as_bytes().to_vec()),
         n: URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
@@ -52,7 +55,8 @@ impl ActiveKey {
         n: &str,
         e: &str,
     ) -> Result<Self> {
-        let decoding = DecodingKey::from_rsa_components(n, e).map_err(Error::internal)?;
+        let decoding = DecodingKey::from_rsa_components(n, e)
+            .map_err(Error::caused_by("reading a public key"))?;
         let signing = RsaKeyPair::from_der(private_der)
             .map_err(|e| Error::internal(format!("signing key: {e}")))?;
         Ok(ActiveKey {
@@ -71,8 +75,12 @@ impl ActiveKey {
         header.kid = Some(self.kid.clone());
         let mut token = format!(
             "{}.{}",
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(Error::internal)?),
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(Error::internal)?)
+            URL_SAFE_NO_PAD.encode(
+                serde_json::to_vec(&header).map_err(Error::caused_by("encoding a token header"))?
+            ),
+            URL_SAFE_NO_PAD.encode(
+                serde_json::to_vec(claims).map_err(Error::caused_by("encoding token claims"))?
+            )
         );
         let mut signature = vec![0; self.signing.public_modulus_len()];
         self.signing

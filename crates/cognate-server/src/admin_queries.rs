@@ -75,8 +75,8 @@ impl From<Error> for Reply {
         let status = match &error {
             Error::UserNotFound(_) | Error::ResourceNotFound(_) => StatusCode::NOT_FOUND,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Error::Internal(detail) => {
-                tracing::error!(error = %detail, "Admin Queries internal error");
+            Error::Internal(_) => {
+                tracing::error!(error = %error, "Admin Queries internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             _ => StatusCode::BAD_REQUEST,

@@ -38,7 +38,7 @@ impl MessageSender for SmtpSender {
             .to(to)
             .subject(message.subject.clone())
             .body(message.body.clone())
-            .map_err(Error::internal)?;
+            .map_err(Error::caused_by("building an email"))?;
         self.transport
             .send(email)
             .await

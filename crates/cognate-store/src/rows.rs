@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 pub(crate) fn db_error(e: sqlx::Error) -> Error {
-    Error::internal(format!("database: {e}"))
+    Error::caused_by("database")(e)
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -17,11 +17,11 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 pub(crate) const MAX_CHAR: char = '\u{10FFFF}';
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(Error::internal)
+    serde_json::to_string(value).map_err(Error::caused_by("encoding a stored document"))
 }
 
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T> {
-    serde_json::from_str(raw).map_err(|e| Error::internal(format!("stored document: {e}")))
+    serde_json::from_str(raw).map_err(Error::caused_by("stored document"))
 }
 
 pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(

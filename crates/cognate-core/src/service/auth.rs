@@ -277,9 +277,10 @@ impl Cognito {
             sub: user.sub.clone(),
             expires: now().plus_secs(client.auth_session_validity * 60),
         };
-        let sealed = self
-            .secrets
-            .seal(&serde_json::to_vec(&state).map_err(Error::internal)?);
+        let sealed = self.secrets.seal(
+            &serde_json::to_vec(&state)
+                .map_err(Error::caused_by("encoding a challenge session"))?,
+        );
         let missing: Vec<String> = pool
             .required_attributes()
             .filter(|r| user.attribute(r).is_none())
@@ -295,7 +296,8 @@ impl Cognito {
             ("USER_ID_FOR_SRP".to_owned(), user.username.to_string()),
             (
                 "requiredAttributes".to_owned(),
-                serde_json::to_string(&missing).map_err(Error::internal)?,
+                serde_json::to_string(&missing)
+                    .map_err(Error::caused_by("encoding required attributes"))?,
             ),
             (
                 "userAttributes".to_owned(),

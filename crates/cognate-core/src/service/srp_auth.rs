@@ -154,9 +154,10 @@ impl Cognito {
             b: hex::encode(b),
             issued: now(),
         };
-        let sealed = self
-            .secrets
-            .seal(&serde_json::to_vec(&block).map_err(Error::internal)?);
+        let sealed = self.secrets.seal(
+            &serde_json::to_vec(&block)
+                .map_err(Error::caused_by("encoding an SRP secret block"))?,
+        );
         let parameters = HashMap::from([
             ("SALT".to_owned(), hex::encode(strip_leading_zeros(&salt))),
             ("SRP_B".to_owned(), hex::encode(&server_public)),
@@ -235,7 +236,8 @@ impl Cognito {
         };
         let record = self.secrets.open(sealed)?;
         let verifier = record[SALT_LEN.min(record.len())..].to_vec();
-        let client_public = hex::decode(&block.a).map_err(Error::internal)?;
+        let client_public =
+            hex::decode(&block.a).map_err(Error::caused_by("decoding an SRP secret block"))?;
         let b: [u8; 32] = hex::decode(&block.b)
             .ok()
             .and_then(|b| b.try_into().ok())
