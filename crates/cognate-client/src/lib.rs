@@ -16,6 +16,7 @@ const MANAGEMENT: &str = "CognateManagementService.";
 pub struct Client {
     http: reqwest::Client,
     endpoint: String,
+    region: String,
     identity: Identity,
 }
 
@@ -66,8 +67,15 @@ impl Client {
         Client {
             http,
             endpoint: endpoint.trim_end_matches('/').to_owned() + "/",
+            region: "us-east-1".into(),
             identity,
         }
+    }
+
+    /// Signs for `region` (the server's; us-east-1 unless it was configured otherwise).
+    pub fn in_region(mut self, region: &str) -> Self {
+        self.region = region.to_owned();
+        self
     }
 
     /// An unsigned call (sign-up, sign-in, token calls).
@@ -86,12 +94,47 @@ impl Client {
             .await
     }
 
+    /// A call to the management API that answers the HTTP status and body whatever they are,
+    /// for callers that check the status themselves.
+    pub async fn manage_answer(
+        &self,
+        operation: &str,
+        input: &Value,
+    ) -> Result<(u16, Value), CallError> {
+        self.exchange(&format!("{MANAGEMENT}{operation}"), input, true)
+            .await
+    }
+
     async fn send(&self, operation: &str, input: &Value, signed: bool) -> Result<Value, CallError> {
+        let (status, value) = self.exchange(operation, input, signed).await?;
+        if (200..300).contains(&status) {
+            return Ok(value);
+        }
+        let name = value["__type"].as_str().unwrap_or("UnknownError");
+        Err(CallError::Service {
+            // Some servers qualify the name (`namespace#Name`).
+            name: name.rsplit('#').next().unwrap_or(name).to_owned(),
+            message: value["message"]
+                .as_str()
+                .or(value["Message"].as_str())
+                .unwrap_or("")
+                .to_owned(),
+        })
+    }
+
+    /// Sends one call and reads the JSON answer. The management API signs as service
+    /// `cognate`, the Cognito API as `cognito-idp`.
+    async fn exchange(
+        &self,
+        operation: &str,
+        input: &Value,
+        signed: bool,
+    ) -> Result<(u16, Value), CallError> {
         let body = input.to_string();
-        let target = if operation.starts_with(MANAGEMENT) {
-            operation.to_owned()
+        let (target, service) = if operation.starts_with(MANAGEMENT) {
+            (operation.to_owned(), "cognate")
         } else {
-            format!("{COGNITO}{operation}")
+            (format!("{COGNITO}{operation}"), "cognito-idp")
         };
         let mut headers: Vec<(String, String)> = vec![
             ("content-type".into(), "application/x-amz-json-1.1".into()),
@@ -100,8 +143,8 @@ impl Client {
         if signed {
             let params = v4::SigningParams::builder()
                 .identity(&self.identity)
-                .region("us-east-1")
-                .name("cognito-idp")
+                .region(&self.region)
+                .name(service)
                 .time(SystemTime::now())
                 .settings(SigningSettings::default())
                 .build()
@@ -131,22 +174,10 @@ impl Client {
             .send()
             .await
             .map_err(|e| CallError::Transport(format!("cannot reach {}: {e}", self.endpoint)))?;
-        let ok = response.status().is_success();
+        let status = response.status().as_u16();
         let value: Value = response.json().await.map_err(|e| {
             CallError::Transport(format!("{} did not answer JSON: {e}", self.endpoint))
         })?;
-        if ok {
-            return Ok(value);
-        }
-        let name = value["__type"].as_str().unwrap_or("UnknownError");
-        Err(CallError::Service {
-            // Some servers qualify the name (`namespace#Name`).
-            name: name.rsplit('#').next().unwrap_or(name).to_owned(),
-            message: value["message"]
-                .as_str()
-                .or(value["Message"].as_str())
-                .unwrap_or("")
-                .to_owned(),
-        })
+        Ok((status, value))
     }
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod claims;
 mod cpu;
+pub mod credentials;
 pub mod crypto;
 pub mod error;
 pub mod filter;

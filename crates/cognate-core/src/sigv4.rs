@@ -12,19 +12,6 @@ use crate::error::{Error, Result};
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Who an access key belongs to and the secret it signs with.
-#[derive(Clone)]
-pub struct Principal {
-    pub name: String,
-    pub secret_access_key: String,
-}
-
-/// The one door for credentials: every signed surface asks this for an access key's secret.
-/// Today the root keys answer; identity-pool temporary credentials will come through here too.
-pub trait CredentialSource: Send + Sync + 'static {
-    fn lookup(&self, access_key_id: &str) -> Option<Principal>;
-}
-
 /// How far the client's clock may be from ours.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
 
@@ -124,7 +111,8 @@ fn uri_encode(input: &str, keep_slash: bool) -> String {
     out
 }
 
-fn percent_decode(input: &str) -> String {
+/// Decodes `%XX` escapes; in a query `+` is a space, in a path it is itself.
+pub fn percent_decode(input: &str, plus_is_space: bool) -> String {
     fn hex_digit(b: u8) -> Option<u8> {
         (b as char).to_digit(16).map(|d| d as u8)
     }
@@ -139,7 +127,11 @@ fn percent_decode(input: &str) -> String {
                 continue;
             }
         }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        out.push(if plus_is_space && bytes[i] == b'+' {
+            b' '
+        } else {
+            bytes[i]
+        });
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -152,8 +144,8 @@ fn canonical_query(query: &str) -> String {
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
             (
-                uri_encode(&percent_decode(k), false),
-                uri_encode(&percent_decode(v), false),
+                uri_encode(&percent_decode(k, true), false),
+                uri_encode(&percent_decode(v, true), false),
             )
         })
         .collect();
@@ -169,10 +161,40 @@ fn normalize_header_value(value: &str) -> String {
     value.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The canonical request of SigV4 for non-S3 services (the path is encoded once more).
-pub fn canonical_request(req: &SignedRequest<'_>, signed_headers: &[String]) -> String {
+/// How the canonical request writes the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathRules {
+    /// Every service but S3: the path as sent is encoded once more.
+    EncodedTwice,
+    /// S3: the path is encoded once (object keys are signed as they are named), never
+    /// normalised.
+    S3,
+}
+
+impl PathRules {
+    /// The rules the signer used, told by the credential scope's service.
+    pub fn for_service(service: &str) -> Self {
+        if service == "s3" {
+            PathRules::S3
+        } else {
+            PathRules::EncodedTwice
+        }
+    }
+}
+
+/// The canonical request of SigV4.
+pub fn canonical_request(
+    req: &SignedRequest<'_>,
+    signed_headers: &[String],
+    rules: PathRules,
+) -> String {
     let path = if req.path.is_empty() { "/" } else { req.path };
-    let canonical_uri = uri_encode(path, true);
+    let canonical_uri = match rules {
+        PathRules::EncodedTwice => uri_encode(path, true),
+        // Decoded first, so that a key sent with or without escapes for characters that need
+        // none (`!`, `(`) is signed in the one canonical form.
+        PathRules::S3 => uri_encode(&percent_decode(path, false), true),
+    };
     let mut canonical_headers = String::new();
     for name in signed_headers {
         let values: Vec<String> = req
@@ -209,7 +231,12 @@ pub fn expected_signature(
         "AWS4-HMAC-SHA256\n{amz_date}\n{}\n{}",
         auth.scope(),
         hex::encode(Sha256::digest(
-            canonical_request(req, &auth.signed_headers).as_bytes()
+            canonical_request(
+                req,
+                &auth.signed_headers,
+                PathRules::for_service(&auth.service)
+            )
+            .as_bytes()
         ))
     );
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
@@ -303,7 +330,7 @@ mod tests {
         };
         let auth = Authorization::parse(VANILLA_AUTH).unwrap();
         assert_eq!(
-            canonical_request(&req, &auth.signed_headers),
+            canonical_request(&req, &auth.signed_headers, PathRules::EncodedTwice),
             "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
     }
@@ -371,8 +398,110 @@ mod tests {
             headers: &headers,
             body: b"",
         };
-        let c = canonical_request(&req, &["host".into(), "my-header".into()]);
+        let c = canonical_request(
+            &req,
+            &["host".into(), "my-header".into()],
+            PathRules::EncodedTwice,
+        );
         assert!(c.contains("my-header:a b\n"), "{c}");
+    }
+
+    #[test]
+    fn s3_paths_are_encoded_once_and_other_paths_twice() {
+        let headers = vec![("host".into(), "h".into())];
+        let req = SignedRequest {
+            method: "GET",
+            path: "/bucket/my%20file+(1).txt",
+            query: "",
+            headers: &headers,
+            body: b"",
+        };
+        let uri = |rules| {
+            canonical_request(&req, &["host".into()], rules)
+                .lines()
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(uri(PathRules::S3), "/bucket/my%20file%2B%281%29.txt");
+        assert_eq!(
+            uri(PathRules::EncodedTwice),
+            "/bucket/my%2520file%2B%281%29.txt"
+        );
+        assert_eq!(PathRules::for_service("s3"), PathRules::S3);
+        assert_eq!(
+            PathRules::for_service("cognito-idp"),
+            PathRules::EncodedTwice
+        );
+    }
+
+    /// Signs `path` with the AWS SDK's signer, S3's settings (`s3`) or every other service's,
+    /// and verifies the result here.
+    fn verify_aws_signed(path: &str, s3: bool) -> Result<()> {
+        use aws_sigv4::http_request::{
+            sign, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+            UriPathNormalizationMode,
+        };
+        use aws_smithy_runtime_api::client::identity::Identity;
+        let identity: Identity =
+            aws_credential_types::Credentials::new("AKID", "secret", None, None, "test").into();
+        let mut settings = SigningSettings::default();
+        if s3 {
+            settings.percent_encoding_mode = PercentEncodingMode::Single;
+            settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        }
+        let service = if s3 { "s3" } else { "execute-api" };
+        let now = parse_amz_date("20261201T100000Z").unwrap();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name(service)
+            .time(now.into())
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into();
+        let url = format!("http://127.0.0.1:9230{path}");
+        let host = [("host", "127.0.0.1:9230")];
+        let signable =
+            SignableRequest::new("GET", &url, host.iter().copied(), SignableBody::Bytes(b""))
+                .unwrap();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        let mut headers: Vec<(String, String)> = vec![("host".into(), host[0].1.into())];
+        let mut authorization = String::new();
+        for (name, value) in instructions.headers() {
+            if name == "authorization" {
+                authorization = value.to_owned();
+            } else {
+                headers.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        let request = SignedRequest {
+            method: "GET",
+            path,
+            query: "",
+            headers: &headers,
+            body: b"",
+        };
+        verify(
+            &request,
+            &Authorization::parse(&authorization)?,
+            "secret",
+            now,
+        )
+    }
+
+    #[test]
+    fn the_aws_signer_verifies_for_s3_keys_and_other_paths() {
+        for path in [
+            "/bucket/plain.txt",
+            "/bucket/my%20file%20%281%29.txt",
+            "/bucket/a/b/%C3%A9t%C3%A9.png",
+            "/bucket/x%2By",
+        ] {
+            verify_aws_signed(path, true).unwrap_or_else(|e| panic!("s3 {path}: {e}"));
+            verify_aws_signed(path, false).unwrap_or_else(|e| panic!("api {path}: {e}"));
+        }
     }
 
     #[test]

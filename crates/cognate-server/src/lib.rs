@@ -9,6 +9,7 @@ mod aws_json;
 mod limits;
 mod rate_limit;
 mod render;
+mod sigv4;
 mod well_known;
 
 use std::net::{IpAddr, SocketAddr};
@@ -20,15 +21,15 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderName, Request};
 use axum::routing::{any, get, post};
 use axum::Router;
+use cognate_core::credentials::{CredentialSource, RootCredentials};
 use cognate_core::service::{Cognito, ServiceConfig};
-use cognate_core::sigv4::{CredentialSource, Principal};
 use cognate_store::SqlStore;
 use tokio::sync::oneshot;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-pub use aws_json::UNSIGNED as UNSIGNED_OPERATIONS;
+pub use aws_json::PUBLIC as UNSIGNED_OPERATIONS;
 pub use config::{Config, ServeArgs};
 
 /// Requests larger than this are refused before they are read.
@@ -41,25 +42,6 @@ pub struct AppState {
     pub rate_limits: Arc<rate_limit::RateLimits>,
     /// Whether the client address comes from X-Forwarded-For.
     pub trust_forwarded_for: bool,
-}
-
-/// The root key pair: the only credentials the server knows today.
-struct RootCredentials {
-    access_key_id: String,
-    secret_access_key: String,
-}
-
-impl CredentialSource for RootCredentials {
-    fn lookup(&self, access_key_id: &str) -> Option<Principal> {
-        cognate_core::crypto::constant_time_eq(
-            access_key_id.as_bytes(),
-            self.access_key_id.as_bytes(),
-        )
-        .then(|| Principal {
-            name: "root".into(),
-            secret_access_key: self.secret_access_key.clone(),
-        })
-    }
 }
 
 /// The caller's address: the peer, or behind a trusted proxy the first X-Forwarded-For hop.
@@ -209,10 +191,7 @@ pub async fn start(
     let services = open_services(&config, &public_url).await?;
     let state = AppState {
         cognito: services.clone(),
-        credentials: Arc::new(RootCredentials {
-            access_key_id: access_key_id.clone(),
-            secret_access_key: secret_access_key.clone(),
-        }),
+        credentials: Arc::new(RootCredentials::new(&access_key_id, &secret_access_key)),
         rate_limits: Arc::new(rate_limit::RateLimits::new(
             config.rate_limit_per_ip,
             config.rate_limit_per_user,

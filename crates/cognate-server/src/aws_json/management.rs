@@ -10,13 +10,16 @@ use serde_json::{json, Value};
 use super::input::Input;
 
 operations! {
-    "CreateAdminQueriesApi" => create_admin_queries_api,
-    "DescribeAdminQueriesApi" => describe_admin_queries_api,
-    "ListAdminQueriesApis" => list_admin_queries_apis,
-    "UpdateAdminQueriesApi" => update_admin_queries_api,
-    "DeleteAdminQueriesApi" => delete_admin_queries_api,
-    "PlanAuthBackend" => plan_auth_backend,
-    "ApplyAuthBackend" => apply_auth_backend,
+    public: {}
+    signed: {
+        "CreateAdminQueriesApi" => create_admin_queries_api,
+        "DescribeAdminQueriesApi" => describe_admin_queries_api,
+        "ListAdminQueriesApis" => list_admin_queries_apis,
+        "UpdateAdminQueriesApi" => update_admin_queries_api,
+        "DeleteAdminQueriesApi" => delete_admin_queries_api,
+        "PlanAuthBackend" => plan_auth_backend,
+        "ApplyAuthBackend" => apply_auth_backend,
+    }
 }
 
 fn settings(input: &Input) -> Result<AdminQueriesSettings> {

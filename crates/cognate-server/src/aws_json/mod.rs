@@ -4,15 +4,32 @@
 //! carries cognate's own management API (`X-Amz-Target: CognateManagementService.<Operation>`,
 //! always signed), which the project toolchain uses.
 
-/// One table names every operation and its handler: the list of known operations and the
-/// dispatch cannot drift apart.
+/// One table names every operation, its handler and how it is reached: `public` operations
+/// are called without AWS credentials (authorized by client id, token or session instead) and
+/// are rate limited per address and per user; `signed` ones need SigV4. The list of known
+/// operations, their access and the dispatch cannot drift apart.
 macro_rules! operations {
-    ($($name:literal => $handler:path),* $(,)?) => {
-        pub(super) const OPERATIONS: &[&str] = &[$($name),*];
+    (
+        public: { $($public:literal => $public_handler:path),* $(,)? }
+        signed: { $($signed:literal => $signed_handler:path),* $(,)? }
+    ) => {
+        /// The operations called without a signature (the management API has none).
+        #[allow(dead_code)]
+        pub const PUBLIC: &[&str] = &[$($public),*];
+
+        /// How `operation` is reached, if it is one of this table's.
+        pub(super) fn access(operation: &str) -> Option<$crate::aws_json::Access> {
+            match operation {
+                $($public => Some($crate::aws_json::Access::Public),)*
+                $($signed => Some($crate::aws_json::Access::Signed),)*
+                _ => None,
+            }
+        }
 
         pub(super) async fn dispatch(c: &Cognito, operation: &str, input: Input) -> Result<Value> {
             match operation {
-                $($name => $handler(c, input).await,)*
+                $($public => $public_handler(c, input).await,)*
+                $($signed => $signed_handler(c, input).await,)*
                 other => Err($crate::aws_json::unknown_operation(other)),
             }
         }
@@ -32,37 +49,67 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use cognate_core::audit::Actor;
 use cognate_core::service::Cognito;
-use cognate_core::sigv4::{self, Authorization, SignedRequest};
 use cognate_core::{Error, Result};
 use serde_json::Value;
 use std::net::SocketAddr;
 
-use crate::{client_address, AppState};
+use crate::{client_address, sigv4, AppState};
 use input::Input;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const MANAGEMENT_PREFIX: &str = "CognateManagementService.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
-/// Operations a client calls without AWS credentials (authorized by client id, token or
-/// session instead). Everything else must be SigV4-signed.
-pub const UNSIGNED: &[&str] = &[
-    "SignUp",
-    "ConfirmSignUp",
-    "ResendConfirmationCode",
-    "InitiateAuth",
-    "RespondToAuthChallenge",
-    "ForgotPassword",
-    "ConfirmForgotPassword",
-    "GetUser",
-    "UpdateUserAttributes",
-    "DeleteUser",
-    "ChangePassword",
-    "GlobalSignOut",
-    "RevokeToken",
-    "VerifyUserAttribute",
-    "GetUserAttributeVerificationCode",
-];
+/// How an operation is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Without AWS credentials, rate limited per address and per user.
+    Public,
+    /// SigV4-signed with credentials the server knows.
+    Signed,
+}
+
+/// The two APIs this dialect carries, told apart by the `X-Amz-Target` prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    CognitoIdp,
+    Management,
+}
+
+impl Api {
+    /// The API and operation a target names; an unknown prefix is an unknown Cognito operation.
+    fn of(target: &str) -> (Api, &str) {
+        if let Some(operation) = target.strip_prefix(TARGET_PREFIX) {
+            (Api::CognitoIdp, operation)
+        } else if let Some(operation) = target.strip_prefix(MANAGEMENT_PREFIX) {
+            (Api::Management, operation)
+        } else {
+            (Api::CognitoIdp, "")
+        }
+    }
+
+    /// The services a signature's credential scope may name.
+    fn signing_services(self) -> &'static [&'static str] {
+        match self {
+            Api::CognitoIdp => &["cognito-idp"],
+            Api::Management => &["cognate"],
+        }
+    }
+
+    fn access(self, operation: &str) -> Option<Access> {
+        match self {
+            Api::CognitoIdp => access(operation),
+            Api::Management => management::access(operation),
+        }
+    }
+
+    async fn dispatch(self, c: &Cognito, operation: &str, input: Input) -> Result<Value> {
+        match self {
+            Api::CognitoIdp => dispatch(c, operation, input).await,
+            Api::Management => management::dispatch(c, operation, input).await,
+        }
+    }
+}
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -76,34 +123,31 @@ pub async fn handle(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let (management, operation) = match (
-        target.strip_prefix(TARGET_PREFIX),
-        target.strip_prefix(MANAGEMENT_PREFIX),
-    ) {
-        (Some(op), _) => (false, op.to_owned()),
-        (_, Some(op)) => (true, op.to_owned()),
-        _ => (false, String::new()),
-    };
+    let (api, operation) = Api::of(target);
     let result = async {
-        let known = if management {
-            management::OPERATIONS
-        } else {
-            OPERATIONS
-        };
-        if !known.contains(&operation.as_str()) {
-            return Err(unknown_operation(&operation));
-        }
-        let signed = management || !UNSIGNED.contains(&operation.as_str());
+        let access = api
+            .access(operation)
+            .ok_or_else(|| unknown_operation(operation))?;
         let address = client_address(&state, peer, &headers);
-        let actor = if signed {
-            let principal = verify_signature(&state, &method, &uri, &headers, &body)?;
-            Actor::new(principal, address.to_string())
-        } else {
-            state.rate_limits.check_address(address)?;
-            Actor::new("anonymous", address.to_string())
+        let actor = match access {
+            Access::Signed => {
+                let request = sigv4::Request {
+                    method: &method,
+                    uri: &uri,
+                    headers: &headers,
+                    body: &body,
+                };
+                sigv4::verify(&state, api.signing_services(), &request, address)
+                    .await?
+                    .actor()
+            }
+            Access::Public => {
+                state.rate_limits.check_address(address)?;
+                Actor::new("anonymous", address.to_string())
+            }
         };
         let input = Input::parse(&body)?;
-        if !signed {
+        if access == Access::Public {
             if let (Some(client), Some(username)) =
                 (input.opt_str("ClientId")?, input.username_hint())
             {
@@ -111,13 +155,7 @@ pub async fn handle(
             }
         }
         actor
-            .scope(async {
-                if management {
-                    management::dispatch(&state.cognito, &operation, input).await
-                } else {
-                    dispatch(&state.cognito, &operation, input).await
-                }
-            })
+            .scope(api.dispatch(&state.cognito, operation, input))
             .await
     }
     .await;
@@ -127,105 +165,63 @@ pub async fn handle(
             output.to_string(),
         )
             .into_response(),
-        Err(error) => error_response(&operation, error),
+        Err(error) => error_response(operation, error),
     }
 }
 
-fn verify_signature(
-    state: &AppState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<String> {
-    let header = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| Error::MissingAuthenticationToken("Missing Authentication Token".into()))?;
-    let authorization = Authorization::parse(header)?;
-    let principal = state
-        .credentials
-        .lookup(&authorization.access_key_id)
-        .ok_or_else(|| {
-            Error::UnrecognizedClient(
-                "The security token included in the request is invalid.".into(),
-            )
-        })?;
-    let header_list: Vec<(String, String)> = headers
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let request = SignedRequest {
-        method: method.as_str(),
-        path: uri.path(),
-        query: uri.query().unwrap_or(""),
-        headers: &header_list,
-        body,
-    };
-    sigv4::verify(
-        &request,
-        &authorization,
-        &principal.secret_access_key,
-        time::OffsetDateTime::now_utc(),
-    )?;
-    tracing::debug!(principal = %principal.name, "signature verified");
-    Ok(principal.name)
-}
-
 operations! {
-    "CreateUserPool" => pools::create_user_pool,
-    "DescribeUserPool" => pools::describe_user_pool,
-    "ListUserPools" => pools::list_user_pools,
-    "UpdateUserPool" => pools::update_user_pool,
-    "DeleteUserPool" => pools::delete_user_pool,
-    "CreateUserPoolClient" => pools::create_user_pool_client,
-    "DescribeUserPoolClient" => pools::describe_user_pool_client,
-    "ListUserPoolClients" => pools::list_user_pool_clients,
-    "UpdateUserPoolClient" => pools::update_user_pool_client,
-    "DeleteUserPoolClient" => pools::delete_user_pool_client,
-    "SignUp" => users::sign_up,
-    "ConfirmSignUp" => users::confirm_sign_up,
-    "ResendConfirmationCode" => users::resend_confirmation_code,
-    "AdminConfirmSignUp" => users::admin_confirm_sign_up,
-    "AdminCreateUser" => users::admin_create_user,
-    "AdminSetUserPassword" => users::admin_set_user_password,
-    "AdminGetUser" => users::admin_get_user,
-    "AdminDeleteUser" => users::admin_delete_user,
-    "AdminDisableUser" => users::admin_disable_user,
-    "AdminEnableUser" => users::admin_enable_user,
-    "AdminUpdateUserAttributes" => users::admin_update_user_attributes,
-    "AdminDeleteUserAttributes" => users::admin_delete_user_attributes,
-    "AdminResetUserPassword" => users::admin_reset_user_password,
-    "AdminUserGlobalSignOut" => users::admin_user_global_sign_out,
-    "ListUsers" => users::list_users,
-    "GetUser" => users::get_user,
-    "UpdateUserAttributes" => users::update_user_attributes,
-    "GetUserAttributeVerificationCode" => users::get_user_attribute_verification_code,
-    "VerifyUserAttribute" => users::verify_user_attribute,
-    "DeleteUser" => users::delete_user,
-    "ChangePassword" => users::change_password,
-    "ForgotPassword" => users::forgot_password,
-    "ConfirmForgotPassword" => users::confirm_forgot_password,
-    "InitiateAuth" => auth::initiate_auth,
-    "AdminInitiateAuth" => auth::admin_initiate_auth,
-    "RespondToAuthChallenge" => auth::respond_to_auth_challenge,
-    "AdminRespondToAuthChallenge" => auth::admin_respond_to_auth_challenge,
-    "GlobalSignOut" => auth::global_sign_out,
-    "RevokeToken" => auth::revoke_token,
-    "CreateGroup" => groups::create_group,
-    "GetGroup" => groups::get_group,
-    "UpdateGroup" => groups::update_group,
-    "DeleteGroup" => groups::delete_group,
-    "ListGroups" => groups::list_groups,
-    "AdminAddUserToGroup" => groups::admin_add_user_to_group,
-    "AdminRemoveUserFromGroup" => groups::admin_remove_user_from_group,
-    "AdminListGroupsForUser" => groups::admin_list_groups_for_user,
-    "ListUsersInGroup" => groups::list_users_in_group,
+    public: {
+        "SignUp" => users::sign_up,
+        "ConfirmSignUp" => users::confirm_sign_up,
+        "ResendConfirmationCode" => users::resend_confirmation_code,
+        "GetUser" => users::get_user,
+        "UpdateUserAttributes" => users::update_user_attributes,
+        "GetUserAttributeVerificationCode" => users::get_user_attribute_verification_code,
+        "VerifyUserAttribute" => users::verify_user_attribute,
+        "DeleteUser" => users::delete_user,
+        "ChangePassword" => users::change_password,
+        "ForgotPassword" => users::forgot_password,
+        "ConfirmForgotPassword" => users::confirm_forgot_password,
+        "InitiateAuth" => auth::initiate_auth,
+        "RespondToAuthChallenge" => auth::respond_to_auth_challenge,
+        "GlobalSignOut" => auth::global_sign_out,
+        "RevokeToken" => auth::revoke_token,
+    }
+    signed: {
+        "CreateUserPool" => pools::create_user_pool,
+        "DescribeUserPool" => pools::describe_user_pool,
+        "ListUserPools" => pools::list_user_pools,
+        "UpdateUserPool" => pools::update_user_pool,
+        "DeleteUserPool" => pools::delete_user_pool,
+        "CreateUserPoolClient" => pools::create_user_pool_client,
+        "DescribeUserPoolClient" => pools::describe_user_pool_client,
+        "ListUserPoolClients" => pools::list_user_pool_clients,
+        "UpdateUserPoolClient" => pools::update_user_pool_client,
+        "DeleteUserPoolClient" => pools::delete_user_pool_client,
+        "AdminConfirmSignUp" => users::admin_confirm_sign_up,
+        "AdminCreateUser" => users::admin_create_user,
+        "AdminSetUserPassword" => users::admin_set_user_password,
+        "AdminGetUser" => users::admin_get_user,
+        "AdminDeleteUser" => users::admin_delete_user,
+        "AdminDisableUser" => users::admin_disable_user,
+        "AdminEnableUser" => users::admin_enable_user,
+        "AdminUpdateUserAttributes" => users::admin_update_user_attributes,
+        "AdminDeleteUserAttributes" => users::admin_delete_user_attributes,
+        "AdminResetUserPassword" => users::admin_reset_user_password,
+        "AdminUserGlobalSignOut" => users::admin_user_global_sign_out,
+        "ListUsers" => users::list_users,
+        "AdminInitiateAuth" => auth::admin_initiate_auth,
+        "AdminRespondToAuthChallenge" => auth::admin_respond_to_auth_challenge,
+        "CreateGroup" => groups::create_group,
+        "GetGroup" => groups::get_group,
+        "UpdateGroup" => groups::update_group,
+        "DeleteGroup" => groups::delete_group,
+        "ListGroups" => groups::list_groups,
+        "AdminAddUserToGroup" => groups::admin_add_user_to_group,
+        "AdminRemoveUserFromGroup" => groups::admin_remove_user_from_group,
+        "AdminListGroupsForUser" => groups::admin_list_groups_for_user,
+        "ListUsersInGroup" => groups::list_users_in_group,
+    }
 }
 
 pub(crate) fn unknown_operation(operation: &str) -> Error {

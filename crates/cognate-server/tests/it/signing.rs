@@ -168,3 +168,104 @@ async fn malformed_requests_get_aws_errors_not_500s() {
         (400, Some("InvalidParameterException"))
     );
 }
+
+/// An SDK client with the root keys, signing for `region` and, if given, with a session token.
+fn root_client(
+    t: &TestServer,
+    region: &str,
+    session_token: Option<&str>,
+) -> aws_sdk_cognitoidentityprovider::Client {
+    use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_cognitoidentityprovider::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(t.url())
+        .credentials_provider(Credentials::new(
+            &t.server.root_access_key_id,
+            &t.server.root_secret_access_key,
+            session_token.map(str::to_owned),
+            None,
+            "test",
+        ))
+        .build();
+    aws_sdk_cognitoidentityprovider::Client::from_conf(config)
+}
+
+#[tokio::test]
+async fn a_signature_scoped_to_another_region_is_refused() {
+    let t = TestServer::start().await;
+    let elsewhere = root_client(&t, "eu-west-1", None);
+    let (name, message) = error(elsewhere.list_user_pools().max_results(10).send().await);
+    assert_eq!(name, "InvalidSignatureException");
+    assert_eq!(
+        message,
+        "Credential should be scoped to a valid region, not 'eu-west-1'."
+    );
+    let here = root_client(&t, "us-east-1", None);
+    here.list_user_pools().max_results(10).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn root_keys_with_a_session_token_are_not_recognized() {
+    let t = TestServer::start().await;
+    let with_token = root_client(&t, "us-east-1", Some("not-a-session-of-this-server"));
+    assert_eq!(
+        code(with_token.list_user_pools().max_results(10).send().await),
+        "UnrecognizedClientException"
+    );
+}
+
+#[tokio::test]
+async fn a_management_call_signed_for_the_cognito_service_is_refused() {
+    let t = TestServer::start().await;
+    let target = "CognateManagementService.ListAdminQueriesApis";
+    let body = "{}";
+    let amz_date = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap();
+    let headers = vec![
+        ("host".to_owned(), t.server.addr.to_string()),
+        ("x-amz-date".to_owned(), amz_date.clone()),
+        ("x-amz-target".to_owned(), target.to_owned()),
+    ];
+    let header = format!(
+        "AWS4-HMAC-SHA256 Credential={}/{}/us-east-1/cognito-idp/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0",
+        t.server.root_access_key_id,
+        &amz_date[..8]
+    );
+    let mut auth = Authorization::parse(&header).unwrap();
+    let request = SignedRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    auth.signature =
+        expected_signature(&request, &auth, &amz_date, &t.server.root_secret_access_key);
+    let response = reqwest::Client::new()
+        .post(t.url())
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", target)
+        .header("x-amz-date", &amz_date)
+        .header(
+            "authorization",
+            header.replace("Signature=0", &format!("Signature={}", auth.signature)),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(answer["__type"], "InvalidSignatureException");
+    assert_eq!(
+        answer["message"],
+        "Credential should be scoped to correct service: 'cognate'."
+    );
+    // Signed for its own service, the same call goes through.
+    let (status, _) = t.manage("ListAdminQueriesApis", json!({})).await;
+    assert_eq!(status, 200);
+}

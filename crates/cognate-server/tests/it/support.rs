@@ -159,55 +159,20 @@ impl TestServer {
 
 impl TestServer {
     /// Calls cognate's management API (`CognateManagementService.<operation>`), signed with
-    /// the root credentials by the AWS SigV4 signer.
+    /// the root credentials by cognate-client (the AWS SigV4 signer).
     pub async fn manage(
         &self,
         operation: &str,
         input: serde_json::Value,
     ) -> (u16, serde_json::Value) {
-        use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-        use aws_sigv4::sign::v4;
-        use aws_smithy_runtime_api::client::identity::Identity;
-
-        let body = input.to_string();
-        let url = format!("{}/", self.url());
-        let target = format!("CognateManagementService.{operation}");
-        let headers = [
-            ("content-type", "application/x-amz-json-1.1"),
-            ("x-amz-target", target.as_str()),
-        ];
-        let identity: Identity = aws_credential_types::Credentials::new(
+        cognate_client::Client::new(
+            self.url(),
             &self.server.root_access_key_id,
             &self.server.root_secret_access_key,
-            None,
-            None,
-            "test",
         )
-        .into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("cognate")
-            .time(std::time::SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            &url,
-            headers.iter().copied(),
-            SignableBody::Bytes(body.as_bytes()),
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        let mut request = reqwest::Client::new().post(&url).body(body.clone());
-        for (name, value) in headers.iter().copied().chain(instructions.headers()) {
-            request = request.header(name, value);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap())
+        .manage_answer(operation, &input)
+        .await
+        .expect("the server answers JSON")
     }
 }
 

@@ -30,13 +30,19 @@ fn server_error(e: CallError) -> ProjectError {
     }
 }
 
-/// Reachable, and the credentials work.
-pub async fn check_server(profile: &Profile) -> Result<(), ProjectError> {
-    let client = Client::new(
+/// A client for the profile's server, signing for its region.
+fn client_for(profile: &Profile) -> Client {
+    Client::new(
         &profile.endpoint,
         &profile.access_key_id,
         &profile.secret_access_key,
-    );
+    )
+    .in_region(&profile.region)
+}
+
+/// Reachable, and the credentials work.
+pub async fn check_server(profile: &Profile) -> Result<(), ProjectError> {
+    let client = client_for(profile);
     client
         .admin("ListUserPools", &json!({"MaxResults": 1}))
         .await
@@ -61,11 +67,7 @@ fn connect(layout: &Layout) -> Result<(String, Profile, Client), ProjectError> {
         })?
         .to_owned();
     let profile = profile::load(&profile_name)?;
-    let client = Client::new(
-        &profile.endpoint,
-        &profile.access_key_id,
-        &profile.secret_access_key,
-    );
+    let client = client_for(&profile);
     Ok((env, profile, client))
 }
 
