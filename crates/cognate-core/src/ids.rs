@@ -72,16 +72,20 @@ impl PoolId {
     }
 }
 
+/// `len` random lowercase letters and digits: the alphabet of Cognito's client ids and API
+/// Gateway's API ids.
+pub fn random_lowercase_alphanumerics(len: usize) -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
 impl ClientId {
     /// 26 lowercase alphanumerics, like Cognito's.
     pub fn generate() -> Self {
-        const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        let mut rng = rand::thread_rng();
-        ClientId(
-            (0..26)
-                .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
-                .collect(),
-        )
+        ClientId(random_lowercase_alphanumerics(26))
     }
 
     pub fn parse(raw: &str) -> Result<Self> {

@@ -179,12 +179,13 @@ fn with_next(mut body: Value, next: Option<String>) -> Value {
 }
 
 /// A page of users, as the list routes answer it.
-fn users_page(users: &[User], next: Option<String>) -> Reply {
-    let users: Vec<Value> = users
+fn users_page(page: Page<User>) -> Reply {
+    let users: Vec<Value> = page
+        .items
         .iter()
         .map(|u| render::user_type(u, None, Dates::Iso8601))
         .collect();
-    Reply::ok(with_next(json!({"Users": users}), next))
+    Reply::ok(with_next(json!({"Users": users}), page.next))
 }
 
 /// A page of groups, as the list routes answer it.
@@ -320,10 +321,7 @@ async fn run(
         }
         AdminRoute::SignUserOut => {
             let user = username(p)?;
-            if user != caller.user.username.as_str() {
-                return Err(Reply::bad_request("only the user can sign themselves out"));
-            }
-            c.admin_user_global_sign_out(pool, &user).await?;
+            c.admin_query_sign_out(api, caller, &user).await?;
             Reply::ok(json!({"message": format!("Signed out {user} from all devices")}))
         }
         AdminRoute::GetUser => {
@@ -334,7 +332,7 @@ async fn run(
             let page = c
                 .list_users(pool, None, p.limit()?, p.token().as_deref())
                 .await?;
-            users_page(&page.users, page.next)
+            users_page(page)
         }
         AdminRoute::ListGroups => {
             let page = c
@@ -354,7 +352,7 @@ async fn run(
             let page = c
                 .list_users_in_group(pool, &group, p.limit()?, p.token().as_deref())
                 .await?;
-            users_page(&page.items, page.next)
+            users_page(page)
         }
         AdminRoute::CreateUser => {
             let user = username(p)?;

@@ -2,15 +2,13 @@
 //! and the authorization every call goes through. The routes themselves call the same user and
 //! group services as the Cognito API.
 
-use rand::Rng;
-
 use super::auth::Caller;
 use serde_json::json;
 
 use super::{now, Cognito};
 use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
-use crate::ids::{GroupName, PoolId};
+use crate::ids::{random_lowercase_alphanumerics, GroupName, PoolId};
 use crate::model::{AdminQueriesApi, AdminRoute};
 
 /// What creating or changing an API sets; on update `None` keeps the current value.
@@ -36,11 +34,7 @@ fn api_not_found(id: &str) -> Error {
 
 /// API Gateway's shape of id: ten lowercase letters and digits.
 fn generate_api_id() -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::thread_rng();
-    (0..10)
-        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
-        .collect()
+    random_lowercase_alphanumerics(10)
 }
 
 fn validate_stage(stage: &str) -> Result<()> {
@@ -179,10 +173,28 @@ impl Cognito {
         Ok(())
     }
 
+    /// `/signUserOut`: admitted without the group check (see [`Cognito::admit_admin_query`]),
+    /// so it signs out only the caller.
+    pub async fn admin_query_sign_out(
+        &self,
+        api: &AdminQueriesApi,
+        caller: &Caller,
+        username: &str,
+    ) -> Result<()> {
+        if username != caller.user.username.as_str() {
+            return Err(Error::NotAuthorized(
+                "only the user can sign themselves out".into(),
+            ));
+        }
+        self.admin_user_global_sign_out(&api.pool_id, username)
+            .await
+    }
+
     /// The one gate of every Admin Queries call: a valid, unrevoked access token of the API's
     /// pool with the admin scope, from a member of an allowed group (checked against the current
     /// membership, so removing someone from the group takes effect at once).
-    /// `/signUserOut` skips the group check; the route itself only lets users sign themselves out.
+    /// `/signUserOut` skips the group check; [`Cognito::admin_query_sign_out`] only lets users
+    /// sign themselves out.
     pub async fn admit_admin_query(
         &self,
         api: &AdminQueriesApi,

@@ -25,9 +25,9 @@ pub use clients::ClientSettings;
 pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
 pub use keys::{KeyRotation, KEY_CACHE_LIFETIME, SUPERSEDED_KEY_LIFETIME};
 pub use messages::{CodeDelivery, MessageSender};
-pub use pools::PoolSettings;
+pub use pools::{requirable_standard_attributes, PoolSettings, PASSWORD_MIN_LENGTH_RANGE};
 pub use srp_auth::parse_timestamp as parse_srp_timestamp;
-pub use users::{NewUser, UserPage};
+pub use users::NewUser;
 
 use crate::audit::AuditRecord;
 use crate::crypto::{PasswordHasherConfig, SecretBox};

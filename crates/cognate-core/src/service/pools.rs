@@ -35,6 +35,21 @@ pub const STANDARD_ATTRIBUTES: &[(&str, &str)] = &[
     ("updated_at", "Number"),
 ];
 
+/// The standard attributes a pool can require at sign-up, in name order: all but `sub` and
+/// the two `_verified` flags, which the server sets.
+pub fn requirable_standard_attributes() -> Vec<&'static str> {
+    let mut names: Vec<&str> = STANDARD_ATTRIBUTES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| *name != "sub" && !name.ends_with("_verified"))
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+/// The lengths a password policy may ask for.
+pub const PASSWORD_MIN_LENGTH_RANGE: std::ops::RangeInclusive<u32> = 6..=99;
+
 pub const MAX_CUSTOM_ATTRIBUTES: usize = 50;
 
 /// What CreateUserPool and UpdateUserPool may set. `None` keeps the current (or default) value.
@@ -65,7 +80,7 @@ fn check_subset(values: &[String], allowed: &[&str], member: &str) -> Result<()>
 }
 
 fn validate_policy(policy: &PasswordPolicy) -> Result<()> {
-    if !(6..=99).contains(&policy.minimum_length) {
+    if !PASSWORD_MIN_LENGTH_RANGE.contains(&policy.minimum_length) {
         return Err(Error::invalid(
             "Password policy minimum length must be between 6 and 99.",
         ));

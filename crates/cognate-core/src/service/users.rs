@@ -12,7 +12,7 @@ use crate::filter::UserFilter;
 use crate::ids::{ClientId, PoolId, Username};
 use crate::model::{Attribute, CodePurpose, PasswordPolicy, User, UserPool, UserStatus};
 use crate::service::messages::CodeDelivery;
-use crate::store::Audit;
+use crate::store::{Audit, Page};
 
 /// Attributes are at most this long, as in Cognito.
 pub const MAX_ATTRIBUTE_VALUE_LEN: usize = 2048;
@@ -25,12 +25,6 @@ pub struct NewUser {
     /// that sign in with those.
     pub username: String,
     pub attributes: Vec<Attribute>,
-}
-
-#[derive(Debug, Clone)]
-pub struct UserPage {
-    pub users: Vec<User>,
-    pub next: Option<String>,
 }
 
 fn invalid_password(reason: &str) -> Error {
@@ -699,15 +693,15 @@ impl Cognito {
         filter: Option<&UserFilter>,
         limit: u32,
         token: Option<&str>,
-    ) -> Result<UserPage> {
+    ) -> Result<Page<User>> {
         self.pool(pool).await?;
         let after = decode_page_token(token)?;
         let page = self
             .store
             .list_users(pool, filter, limit, after.as_deref())
             .await?;
-        Ok(UserPage {
-            users: page.items,
+        Ok(Page {
+            items: page.items,
             next: page.next.as_deref().map(encode_page_token),
         })
     }

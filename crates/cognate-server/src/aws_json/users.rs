@@ -155,7 +155,7 @@ pub async fn list_users(c: &Cognito, input: Input) -> Result<Value> {
         )
         .await?;
     let users: Vec<Value> = page
-        .users
+        .items
         .iter()
         .map(|u| render::user_type(u, only.as_deref(), Dates::EpochSeconds))
         .collect();
