@@ -21,8 +21,6 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
-    /// Print the messages (confirmation codes, temporary passwords) the server has queued for
-    /// users, newest first.
     /// Start a project in this directory (or connect an existing Amplify project to cognate):
     /// project name, environment, source and build directories, the server and its credentials.
     Init(project::InitArgs),
@@ -37,6 +35,8 @@ enum Command {
     Status,
     /// Build the project's backend on the server, then write the client config the app imports.
     Push(project::push::PushArgs),
+    /// Print the messages (confirmation codes, temporary passwords) the server has queued for
+    /// users, newest first.
     Outbox {
         #[command(flatten)]
         server: ServeArgs,

@@ -130,7 +130,7 @@ pub async fn push(dir: &Path, args: PushArgs) -> Result<(), ProjectError> {
             println!("  {change}");
         }
         if !args.yes {
-            let confirmed = super::ask("--yes", || {
+            let confirmed = super::prompts::ask("--yes", || {
                 dialoguer::Confirm::new()
                     .with_prompt("Are you sure you want to continue?")
                     .default(true)

@@ -674,3 +674,32 @@ async fn add_auth_asks_amplifys_questions() {
     );
     assert_eq!(inputs["cognitoConfig"]["useDefault"], "default");
 }
+
+/// `cognate <args> --help`, as a user reads it.
+fn help_of(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_cognate"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn each_command_has_its_own_help() {
+    let init = help_of(&["init"]);
+    assert!(
+        init.starts_with("Start a project in this directory"),
+        "{init}"
+    );
+    assert!(!init.contains("queued for users"), "{init}");
+    let outbox = help_of(&["outbox"]);
+    assert!(outbox.starts_with("Print the messages"), "{outbox}");
+    let top = help_of(&[]);
+    let init_line = top
+        .lines()
+        .find(|l| l.trim_start().starts_with("init"))
+        .unwrap();
+    assert!(init_line.contains("Start a project"), "{top}");
+}

@@ -1,0 +1,96 @@
+//! Asking on the terminal: each question names the flag that answers it instead, and without
+//! a terminal a missing flag is an error, never a hang.
+
+use std::io::IsTerminal;
+
+use serde_json::Value;
+
+use super::auth::{character_rules, check_min_length, CHARACTER_RULES};
+use super::ProjectError;
+use cognate_core::service::requirable_standard_attributes;
+
+/// Asks a question when there is a terminal; otherwise the flag was required.
+pub(crate) fn ask<T>(
+    flag: &str,
+    question: impl FnOnce() -> std::io::Result<T>,
+) -> Result<T, ProjectError> {
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        question().map_err(|e| ProjectError::Input(format!("no answer: {e}")))
+    } else {
+        Err(ProjectError::Input(format!(
+            "missing {flag} (no terminal to ask on)"
+        )))
+    }
+}
+
+pub(crate) fn text_question(
+    flag: &str,
+    prompt: &str,
+    default: &str,
+) -> Result<String, ProjectError> {
+    ask(flag, || {
+        dialoguer::Input::<String>::new()
+            .with_prompt(prompt)
+            .default(default.to_owned())
+            .interact_text()
+            .map_err(std::io::Error::other)
+    })
+}
+
+pub(crate) fn ask_required_attributes(default: &[String]) -> Result<Vec<String>, ProjectError> {
+    let standard = requirable_standard_attributes();
+    let picked = ask("--required-attributes", || {
+        let defaults: Vec<bool> = standard
+            .iter()
+            .map(|a| default.iter().any(|d| d == a))
+            .collect();
+        dialoguer::MultiSelect::new()
+            .with_prompt("What attributes are required for signing up? (space to toggle)")
+            .items(&standard)
+            .defaults(&defaults)
+            .interact()
+            .map_err(std::io::Error::other)
+    })?;
+    Ok(picked.into_iter().map(|i| standard[i].to_owned()).collect())
+}
+
+pub(crate) fn ask_password_policy(
+    min_flag: Option<u32>,
+    rules_flag: Option<&[String]>,
+) -> Result<(u32, Vec<String>), ProjectError> {
+    let min = match min_flag {
+        Some(m) => m,
+        None => text_question(
+            "--password-min-length",
+            "Enter the minimum password length for this User Pool",
+            "8",
+        )?
+        .parse()
+        .map_err(|_| ProjectError::Input("the minimum length must be a number".into()))?,
+    };
+    let rules = match rules_flag {
+        Some(r) => character_rules(r)?,
+        None => {
+            let picked = ask("--password-requires", || {
+                dialoguer::MultiSelect::new()
+                    .with_prompt("Select the password character requirements for your userpool (space to toggle)")
+                    .items(CHARACTER_RULES)
+                    .interact()
+                    .map_err(std::io::Error::other)
+            })?;
+            picked
+                .into_iter()
+                .map(|i| CHARACTER_RULES[i].to_owned())
+                .collect()
+        }
+    };
+    Ok((check_min_length(min)?, rules))
+}
+
+pub(crate) fn read_stdin_json() -> Result<Value, ProjectError> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        .map_err(|e| ProjectError::Io(e.to_string()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| ProjectError::Input(format!("the headless input is not JSON: {e}")))
+}
