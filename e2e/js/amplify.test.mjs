@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import { Amplify } from 'aws-amplify';
 import { confirmSignIn, fetchAuthSession, getCurrentUser, signIn, signOut } from 'aws-amplify/auth';
 
-import { PASSWORD, endpoint, newUser, provision, user } from './helpers.mjs';
+import { CreateUserPoolClientCommand, GetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+
+import { PASSWORD, admin, endpoint, newUser, provision, user } from './helpers.mjs';
 
 function configure(pool, client) {
   Amplify.configure({ Auth: { Cognito: { userPoolId: pool, userPoolClientId: client, userPoolEndpoint: endpoint } } });
@@ -60,4 +62,65 @@ test('a wrong password rejects with NotAuthorizedException', async () => {
     assert.equal(err.name, 'NotAuthorizedException');
     return true;
   });
+});
+
+/** The username the server gives for an access token: proof that it accepts the token. */
+async function serverAccepts(accessToken) {
+  return (await admin.send(new GetUserCommand({ AccessToken: accessToken.toString() }))).Username;
+}
+
+/** Runs `work` with the clock of aws-amplify's expiry checks (`Date.now`) `ms` ahead. */
+async function later(ms, work) {
+  const realNow = Date.now;
+  Date.now = () => realNow() + ms;
+  try {
+    return await work();
+  } finally {
+    Date.now = realNow;
+  }
+}
+
+test('a session lives on through a forced refresh and after its access token expires', async () => {
+  const { pool, client } = await provision();
+  await user(pool, 'refresher', ['admin']);
+  configure(pool, client);
+  await signIn({ username: 'refresher', password: PASSWORD });
+  const first = (await fetchAuthSession()).tokens;
+
+  // aws-amplify 6.22 refreshes with GetTokensFromRefreshToken, never REFRESH_TOKEN_AUTH.
+  const forced = (await fetchAuthSession({ forceRefresh: true })).tokens;
+  assert.notEqual(forced.accessToken.toString(), first.accessToken.toString());
+  assert.deepEqual(forced.idToken.payload['cognito:groups'], ['admin']);
+  assert.equal(await serverAccepts(forced.accessToken), 'refresher');
+
+  // An hour and a minute on: the access token has expired, and fetchAuthSession renews it.
+  const renewed = await later(61 * 60 * 1000, async () => (await fetchAuthSession()).tokens);
+  assert.notEqual(renewed.accessToken.toString(), forced.accessToken.toString());
+  assert.equal(await serverAccepts(renewed.accessToken), 'refresher');
+  assert.equal((await getCurrentUser()).username, 'refresher');
+  await signOut();
+});
+
+test('with refresh token rotation the session keeps the newest refresh token', async () => {
+  const { pool } = await provision();
+  const client = (
+    await admin.send(
+      new CreateUserPoolClientCommand({
+        UserPoolId: pool,
+        ClientName: 'rotating',
+        ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 0 },
+      }),
+    )
+  ).UserPoolClient.ClientId;
+  await user(pool, 'rotator');
+  configure(pool, client);
+  await signIn({ username: 'rotator', password: PASSWORD });
+  // Each refresh retires the refresh token it used (no grace period): a third refresh works
+  // only if aws-amplify kept the token the second one answered.
+  for (let i = 0; i < 3; i++) {
+    const { tokens } = await fetchAuthSession({ forceRefresh: true });
+    assert.equal(await serverAccepts(tokens.accessToken), 'rotator');
+  }
+  await signOut();
 });

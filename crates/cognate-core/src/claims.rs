@@ -255,6 +255,7 @@ mod tests {
             logout_urls: vec![],
             supported_identity_providers: vec![],
             auth_session_validity: 3,
+            refresh_token_rotation: Default::default(),
             created: Timestamp(0),
             modified: Timestamp(0),
         };

@@ -174,8 +174,20 @@ pub struct AppClient {
     pub logout_urls: Vec<String>,
     pub supported_identity_providers: Vec<String>,
     pub auth_session_validity: i64,
+    /// Clients stored before rotation existed have it off.
+    #[serde(default)]
+    pub refresh_token_rotation: RefreshTokenRotation,
     pub created: Timestamp,
     pub modified: Timestamp,
+}
+
+/// Cognito's `RefreshTokenRotation`: with it on, each GetTokensFromRefreshToken answers a new
+/// refresh token, and the one it was called with stays valid for the grace period only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshTokenRotation {
+    pub enabled: bool,
+    /// 0 to 60: how long a rotated-out refresh token is still honoured, for client retries.
+    pub retry_grace_period_secs: i64,
 }
 
 impl AppClient {

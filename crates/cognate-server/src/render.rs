@@ -151,6 +151,10 @@ pub fn user_pool_client(client: &AppClient) -> Value {
         "EnableTokenRevocation": client.enable_token_revocation,
         "EnablePropagateAdditionalUserContextData": false,
         "AuthSessionValidity": client.auth_session_validity,
+        "RefreshTokenRotation": {
+            "Feature": if client.refresh_token_rotation.enabled { "ENABLED" } else { "DISABLED" },
+            "RetryGracePeriodSeconds": client.refresh_token_rotation.retry_grace_period_secs,
+        },
     });
     let object = out.as_object_mut().expect("object");
     for (key, list) in [

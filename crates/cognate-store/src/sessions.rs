@@ -78,6 +78,72 @@ impl SessionStore for SqlStore {
         row.as_ref().map(session_from_row).transpose()
     }
 
+    async fn get_session_by_rotated_refresh_hash(
+        &self,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT s.* FROM rotated_refresh_tokens r JOIN sessions s ON s.id = r.session_id \
+             WHERE r.refresh_token_hash = $1 AND r.valid_until > $2",
+        )
+        .bind(hash)
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        keep_from_until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let _w = self.write_lock().await;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let result: Result<bool> = async {
+            // The condition on the current hash makes concurrent rotations of one session
+            // serialise: the second finds the token changed and rotates nothing.
+            let rotated = sqlx::query(
+                "UPDATE sessions SET refresh_token_hash = $3 WHERE id = $1 AND refresh_token_hash = $2 AND revoked = 0",
+            )
+            .bind(id)
+            .bind(from)
+            .bind(to)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            if rotated == 0 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM rotated_refresh_tokens WHERE valid_until <= $1")
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            if let Some(until) = keep_from_until {
+                sqlx::query(
+                    "INSERT INTO rotated_refresh_tokens (refresh_token_hash, session_id, valid_until) VALUES ($1, $2, $3) \
+                     ON CONFLICT (refresh_token_hash) DO UPDATE SET valid_until = excluded.valid_until",
+                )
+                .bind(from)
+                .bind(id)
+                .bind(until.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            }
+            Ok(true)
+        }
+        .await;
+        finish(tx, result).await
+    }
+
     async fn get_session_user(
         &self,
         pool: &PoolId,

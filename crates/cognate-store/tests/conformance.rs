@@ -84,6 +84,7 @@ fn client(pool: &UserPool, id: &str) -> AppClient {
         logout_urls: vec![],
         supported_identity_providers: vec![],
         auth_session_validity: 3,
+        refresh_token_rotation: Default::default(),
         created: Timestamp(1),
         modified: Timestamp(1),
     }
@@ -392,6 +393,74 @@ async fn sessions_are_found_by_refresh_hash_and_revoked_per_user() {
             s.get_session("b1").await.unwrap().is_none(),
             "a deleted user's sessions go with them"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refresh_token_rotates_once_and_its_predecessor_is_honoured_until_its_grace_ends() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_rotation").await;
+        let u = user(&p, "a");
+        s.insert_user(&u, None).await.unwrap();
+        s.start_session(&session(&p, &u, "r1"), 100).await.unwrap();
+        let now = Timestamp(1_000);
+
+        assert!(s
+            .rotate_refresh_token("r1", "hash-r1", "hash-r1b", Some(Timestamp(2_000)), now)
+            .await
+            .unwrap());
+        assert!(
+            !s.rotate_refresh_token("r1", "hash-r1", "hash-r1c", None, now)
+                .await
+                .unwrap(),
+            "a rotation from a token that is no longer current changes nothing"
+        );
+        assert_eq!(
+            s.get_session_by_refresh_hash("hash-r1b")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            "r1"
+        );
+        assert!(s
+            .get_session_by_refresh_hash("hash-r1")
+            .await
+            .unwrap()
+            .is_none());
+        let honoured = s
+            .get_session_by_rotated_refresh_hash("hash-r1", Timestamp(1_999))
+            .await
+            .unwrap();
+        assert_eq!(honoured.map(|session| session.id).as_deref(), Some("r1"));
+        assert!(s
+            .get_session_by_rotated_refresh_hash("hash-r1", Timestamp(2_000))
+            .await
+            .unwrap()
+            .is_none());
+
+        // Without a grace period the old token is not kept; a revoked session does not rotate.
+        assert!(s
+            .rotate_refresh_token("r1", "hash-r1b", "hash-r1d", None, now)
+            .await
+            .unwrap());
+        assert!(s
+            .get_session_by_rotated_refresh_hash("hash-r1b", now)
+            .await
+            .unwrap()
+            .is_none());
+        s.revoke_session("r1").await.unwrap();
+        assert!(!s
+            .rotate_refresh_token("r1", "hash-r1d", "hash-r1e", None, now)
+            .await
+            .unwrap());
+        assert!(s.delete_user(&p.id, &u.sub, None).await.unwrap());
+        assert!(s
+            .get_session_by_rotated_refresh_hash("hash-r1", Timestamp(1_500))
+            .await
+            .unwrap()
+            .is_none());
     })
     .await;
 }

@@ -39,6 +39,35 @@ pub enum AuthOutcome {
     },
 }
 
+/// A session a refresh token may renew, with its pool and user.
+struct Refresh {
+    pool: UserPool,
+    session: Session,
+    user: User,
+}
+
+/// GetTokensFromRefreshToken proves the client with its secret itself, compared in constant
+/// time; clients without a secret send none.
+fn check_client_secret(client: &AppClient, given: Option<&str>) -> Result<()> {
+    match (&client.secret, given) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(Error::NotAuthorized(format!(
+            "Client {} is configured with secret but ClientSecret was not received",
+            client.id
+        ))),
+        (Some(secret), Some(given)) => {
+            if crate::crypto::constant_time_eq(secret.as_bytes(), given.as_bytes()) {
+                Ok(())
+            } else {
+                Err(Error::NotAuthorized(format!(
+                    "Unable to verify secret hash for client {}",
+                    client.id
+                )))
+            }
+        }
+    }
+}
+
 /// The verified caller behind an access token.
 pub struct Caller {
     pub pool: UserPool,
@@ -424,19 +453,88 @@ impl Cognito {
         self.after_first_factor(&pool, client, user).await
     }
 
+    /// REFRESH_TOKEN_AUTH of InitiateAuth and AdminInitiateAuth: new ID and access tokens,
+    /// the client proven by SECRET_HASH. Clients that rotate refresh tokens refresh only with
+    /// GetTokensFromRefreshToken, as in Cognito.
     async fn refresh_flow(
         &self,
         client: &AppClient,
         params: &AuthParameters,
     ) -> Result<AuthOutcome> {
+        if client.refresh_token_rotation.enabled {
+            return Err(Error::invalid(
+                "Refresh token rotation is enabled for this app client; refresh with GetTokensFromRefreshToken.",
+            ));
+        }
+        let refresh_token = required(params, "REFRESH_TOKEN")?;
+        let refresh = self.refreshable_session(client, &refresh_token).await?;
+        let mut names = vec![refresh.user.username.as_str(), refresh.user.sub.as_str()];
+        if let Some(given) = params.get("USERNAME") {
+            names.push(given);
+        }
+        check_secret_hash(
+            client,
+            params.get("SECRET_HASH").map(String::as_str),
+            &names,
+        )?;
+        self.refreshed_tokens(client, refresh, None)
+            .await
+            .map(AuthOutcome::Tokens)
+    }
+
+    /// GetTokensFromRefreshToken: what REFRESH_TOKEN_AUTH answers, the client proven by its
+    /// secret itself; with rotation on, a new refresh token too, and the one presented is
+    /// honoured for the client's grace period only. `device_key` is accepted and has no
+    /// effect: cognate does not remember devices.
+    pub async fn get_tokens_from_refresh_token(
+        &self,
+        client_id: &ClientId,
+        refresh_token: &str,
+        client_secret: Option<&str>,
+        _device_key: Option<&str>,
+    ) -> Result<Tokens> {
+        let client = self.client(client_id).await?;
+        check_client_secret(&client, client_secret)?;
+        if client.refresh_token_rotation.enabled {
+            // Two tries: a concurrent rotation of the same session makes the first one lose,
+            // and the second then finds the presented token rotated out (honoured or not).
+            for _ in 0..2 {
+                let refresh = self.refreshable_session(&client, refresh_token).await?;
+                let next = random_token();
+                let grace = client.refresh_token_rotation.retry_grace_period_secs;
+                let rotated = self
+                    .store
+                    .rotate_refresh_token(
+                        &refresh.session.id,
+                        &refresh.session.refresh_token_hash,
+                        &sha256_hex(next.as_bytes()),
+                        (grace > 0).then(|| now().plus_secs(grace)),
+                        now(),
+                    )
+                    .await?;
+                if rotated {
+                    return self.refreshed_tokens(&client, refresh, Some(next)).await;
+                }
+            }
+            return Err(Error::NotAuthorized("Invalid Refresh Token".into()));
+        }
+        let refresh = self.refreshable_session(&client, refresh_token).await?;
+        self.refreshed_tokens(&client, refresh, None).await
+    }
+
+    /// The live session of `refresh_token` for `client`, and its user, with Cognito's answers
+    /// for every reason it cannot be refreshed.
+    async fn refreshable_session(
+        &self,
+        client: &AppClient,
+        refresh_token: &str,
+    ) -> Result<Refresh> {
         if !client.allows("ALLOW_REFRESH_TOKEN_AUTH") {
             return Err(flow_not_enabled("REFRESH_TOKEN_AUTH"));
         }
-        let refresh_token = required(params, "REFRESH_TOKEN")?;
         let invalid = || Error::NotAuthorized("Invalid Refresh Token".into());
         let session = self
-            .store
-            .get_session_by_refresh_hash(&sha256_hex(refresh_token.as_bytes()))
+            .session_of_refresh_token(refresh_token)
             .await?
             .ok_or_else(invalid)?;
         if session.client_id != client.id {
@@ -456,26 +554,54 @@ impl Cognito {
             .get_user_by_sub(&pool.id, &session.user_sub)
             .await?
             .ok_or_else(|| Error::NotAuthorized("User does not exist.".into()))?;
-        let mut names = vec![user.username.as_str(), user.sub.as_str()];
-        if let Some(given) = params.get("USERNAME") {
-            names.push(given);
+        Ok(Refresh {
+            pool,
+            session,
+            user,
+        })
+    }
+
+    /// The session a refresh token belongs to: its current one, or one it was rotated out of
+    /// and that still honours it.
+    async fn session_of_refresh_token(&self, refresh_token: &str) -> Result<Option<Session>> {
+        let hash = sha256_hex(refresh_token.as_bytes());
+        match self.store.get_session_by_refresh_hash(&hash).await? {
+            Some(session) => Ok(Some(session)),
+            None => {
+                self.store
+                    .get_session_by_rotated_refresh_hash(&hash, now())
+                    .await
+            }
         }
-        check_secret_hash(
-            client,
-            params.get("SECRET_HASH").map(String::as_str),
-            &names,
-        )?;
-        if !user.enabled {
+    }
+
+    /// New ID and access tokens for a refreshable session whose client has been proven, with
+    /// the user's groups as they are now.
+    async fn refreshed_tokens(
+        &self,
+        client: &AppClient,
+        refresh: Refresh,
+        new_refresh_token: Option<String>,
+    ) -> Result<Tokens> {
+        if !refresh.user.enabled {
             return Err(Error::NotAuthorized("User is disabled.".into()));
         }
-        let groups = self.all_groups_of(&user).await?;
-        let (id_token, access_token) = self.mint(&pool, client, &user, &session, &groups).await?;
-        Ok(AuthOutcome::Tokens(Tokens {
+        let groups = self.all_groups_of(&refresh.user).await?;
+        let (id_token, access_token) = self
+            .mint(
+                &refresh.pool,
+                client,
+                &refresh.user,
+                &refresh.session,
+                &groups,
+            )
+            .await?;
+        Ok(Tokens {
             id_token,
             access_token,
-            refresh_token: None,
+            refresh_token: new_refresh_token,
             expires_in: client.access_token_secs(),
-        }))
+        })
     }
 
     /// A new sign-in: a session with a fresh refresh token, and the first ID and access tokens.
@@ -641,24 +767,13 @@ impl Cognito {
         client_secret: Option<&str>,
     ) -> Result<()> {
         let client = self.client(client_id).await?;
-        if let Some(secret) = &client.secret {
-            let given = client_secret.unwrap_or_default();
-            if !crate::crypto::constant_time_eq(secret.as_bytes(), given.as_bytes()) {
-                return Err(Error::NotAuthorized(
-                    "Client secret is missing or wrong.".into(),
-                ));
-            }
-        }
+        check_client_secret(&client, client_secret)?;
         if !client.enable_token_revocation {
             return Err(Error::UnsupportedOperation(
                 "Token revocation is not enabled for this client.".into(),
             ));
         }
-        let Some(session) = self
-            .store
-            .get_session_by_refresh_hash(&sha256_hex(refresh_token.as_bytes()))
-            .await?
-        else {
+        let Some(session) = self.session_of_refresh_token(refresh_token).await? else {
             // As in OAuth token revocation, an unknown token is not an error.
             return Ok(());
         };

@@ -10,7 +10,7 @@ use super::{now, Cognito};
 use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, PoolId};
-use crate::model::{AppClient, TimeUnit, TokenValidityUnits};
+use crate::model::{AppClient, RefreshTokenRotation, TimeUnit, TokenValidityUnits};
 use crate::store::Page;
 
 pub const KNOWN_AUTH_FLOWS: &[&str] = &[
@@ -41,6 +41,7 @@ pub struct ClientSettings {
     pub logout_urls: Vec<String>,
     pub supported_identity_providers: Vec<String>,
     pub auth_session_validity: Option<i64>,
+    pub refresh_token_rotation: Option<RefreshTokenRotation>,
 }
 
 /// Old flow names map to their `ALLOW_` forms; no flows at all means Cognito's default set.
@@ -97,6 +98,18 @@ fn check_validity(
         )));
     }
     Ok(())
+}
+
+/// Off unless given; a grace period of 0 to 60 seconds, as Cognito allows.
+fn check_rotation(rotation: Option<RefreshTokenRotation>) -> Result<RefreshTokenRotation> {
+    let rotation = rotation.unwrap_or_default();
+    if !(0..=60).contains(&rotation.retry_grace_period_secs) {
+        return Err(Error::invalid(format!(
+            "1 validation error detected: Value '{}' at 'refreshTokenRotation.retryGracePeriodSeconds' failed to satisfy constraint: Member must have value less than or equal to 60 and greater than or equal to 0",
+            rotation.retry_grace_period_secs
+        )));
+    }
+    Ok(rotation)
 }
 
 fn generate_client_secret() -> String {
@@ -193,6 +206,7 @@ impl Cognito {
             logout_urls: settings.logout_urls,
             supported_identity_providers: settings.supported_identity_providers,
             auth_session_validity,
+            refresh_token_rotation: check_rotation(settings.refresh_token_rotation)?,
             created,
             modified: created,
         })

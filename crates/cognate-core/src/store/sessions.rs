@@ -23,6 +23,25 @@ pub trait SessionStore: Send + Sync {
     async fn start_session(&self, session: &Session, max_groups: u32) -> Result<Vec<Group>>;
     async fn get_session(&self, id: &str) -> Result<Option<Session>>;
     async fn get_session_by_refresh_hash(&self, hash: &str) -> Result<Option<Session>>;
+    /// The session a refresh token was rotated out of, while that token is still honoured
+    /// (its grace period ends after `now`).
+    async fn get_session_by_rotated_refresh_hash(
+        &self,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>>;
+    /// Gives session `id` the refresh token hash `to` in place of `from`, atomically: false,
+    /// changing nothing, if the session's token is no longer `from` (a concurrent rotation won)
+    /// or the session is revoked. With `keep_from_until`, `from` stays honoured until then.
+    /// Rotated-out tokens past their grace period are pruned as of `now`.
+    async fn rotate_refresh_token(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        keep_from_until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool>;
     /// The user `sub` and whether session `session_id` is live (exists, not revoked), in one
     /// read: every call made with an access token needs both.
     async fn get_session_user(

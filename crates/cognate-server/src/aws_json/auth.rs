@@ -77,6 +77,18 @@ pub async fn admin_respond_to_auth_challenge(c: &Cognito, input: Input) -> Resul
     Ok(outcome(result))
 }
 
+pub async fn get_tokens_from_refresh_token(c: &Cognito, input: Input) -> Result<Value> {
+    let tokens = c
+        .get_tokens_from_refresh_token(
+            &input.client_id()?,
+            input.str("RefreshToken")?,
+            input.opt_str("ClientSecret")?,
+            input.opt_str("DeviceKey")?,
+        )
+        .await?;
+    Ok(json!({"AuthenticationResult": render::authentication_result(&tokens)}))
+}
+
 pub async fn global_sign_out(c: &Cognito, input: Input) -> Result<Value> {
     c.global_sign_out(input.str("AccessToken")?).await?;
     Ok(json!({}))

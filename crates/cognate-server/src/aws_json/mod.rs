@@ -186,6 +186,7 @@ operations! {
         "RespondToAuthChallenge" => auth::respond_to_auth_challenge,
         "GlobalSignOut" => auth::global_sign_out,
         "RevokeToken" => auth::revoke_token,
+        "GetTokensFromRefreshToken" => auth::get_tokens_from_refresh_token,
     }
     signed: {
         "CreateUserPool" => pools::create_user_pool,

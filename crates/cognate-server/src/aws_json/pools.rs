@@ -1,6 +1,6 @@
 //! User pool and app client operations.
 
-use cognate_core::model::{PasswordPolicy, SchemaAttribute};
+use cognate_core::model::{PasswordPolicy, RefreshTokenRotation, SchemaAttribute};
 use cognate_core::service::{page_limit, ClientSettings, Cognito, PoolSettings};
 use cognate_core::{Error, Result};
 use serde_json::{json, Value};
@@ -36,6 +36,27 @@ fn pool_settings(input: &Input) -> Result<PoolSettings> {
     })
 }
 
+/// `{"Feature": "ENABLED" | "DISABLED", "RetryGracePeriodSeconds": 0..60}`.
+fn refresh_token_rotation(input: &Input) -> Result<Option<RefreshTokenRotation>> {
+    let Some(rotation) = input.opt_object("RefreshTokenRotation")? else {
+        return Ok(None);
+    };
+    let enabled = match rotation.opt_str("Feature")? {
+        Some("ENABLED") => true,
+        Some("DISABLED") => false,
+        other => {
+            return Err(Error::invalid(format!(
+                "1 validation error detected: Value '{}' at 'refreshTokenRotation.feature' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]",
+                other.unwrap_or("null")
+            )))
+        }
+    };
+    Ok(Some(RefreshTokenRotation {
+        enabled,
+        retry_grace_period_secs: rotation.opt_i64("RetryGracePeriodSeconds")?.unwrap_or(0),
+    }))
+}
+
 fn client_settings(input: &Input) -> Result<ClientSettings> {
     Ok(ClientSettings {
         name: input.opt_str("ClientName")?.unwrap_or_default().to_owned(),
@@ -55,6 +76,7 @@ fn client_settings(input: &Input) -> Result<ClientSettings> {
         logout_urls: input.strings("LogoutURLs")?,
         supported_identity_providers: input.strings("SupportedIdentityProviders")?,
         auth_session_validity: input.opt_i64("AuthSessionValidity")?,
+        refresh_token_rotation: refresh_token_rotation(input)?,
     })
 }
 

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod groups;
 mod pools;
+mod refresh;
 mod reliability;
 mod signing;
 mod signup;
