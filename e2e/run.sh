@@ -23,6 +23,8 @@ export COGNATE_ENDPOINT="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=$(awk -F' = ' '/aws_access_key_id/ {print $2}' "$work/data/credentials")
 export AWS_SECRET_ACCESS_KEY=$(awk -F' = ' '/aws_secret_access_key/ {print $2}' "$work/data/credentials")
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+# For the client-config test, which runs the toolchain against this server.
+export COGNATE_BIN="$bin" COGNATE_CREDENTIALS_FILE="$work/data/credentials"
 
 status=0
 echo "== JavaScript: amazon-cognito-identity-js and aws-amplify"

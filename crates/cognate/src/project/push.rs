@@ -171,6 +171,17 @@ pub async fn push(dir: &Path, args: PushArgs) -> Result<(), ProjectError> {
     if let Some(endpoint) = applied["AdminQueriesApi"]["Endpoint"].as_str() {
         println!("REST API endpoint: {endpoint}");
     }
+    let source_dir = source_dir(&layout)?;
+    println!(
+        "Client config for {}: {} (the same config in each; import any, e.g. `import config from './{}'; Amplify.configure(config);`)",
+        profile.endpoint,
+        CONFIG_FILES
+            .iter()
+            .map(|name| format!("{source_dir}/{name}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        CONFIG_FILES[0]
+    );
     Ok(())
 }
 
@@ -245,48 +256,74 @@ fn write_outputs(
         }
     }
 
-    let project = super::files::read_value(&layout.project_config())?;
-    let source_dir = project["javascript"]["config"]["SourceDir"]
-        .as_str()
-        .unwrap_or("src")
-        .to_owned();
-    let source = layout.root.join(source_dir);
-    let mut legacy = json!({
-        "aws_project_region": profile.region,
-        "aws_cognito_region": profile.region,
-        "aws_user_pools_id": pool_id,
-        "aws_user_pools_web_client_id": client_id,
-        "oauth": {},
-        "aws_cognito_username_attributes": if by_email { json!(["EMAIL"]) } else { json!([]) },
-        "aws_cognito_social_providers": [],
-        "aws_cognito_signup_attributes": ["EMAIL"],
-        "aws_cognito_mfa_configuration": "OFF",
-        "aws_cognito_mfa_types": ["SMS"],
-        "aws_cognito_password_protection_settings": {"passwordPolicyMinLength": 8, "passwordPolicyCharacters": []},
-        "aws_cognito_verification_mechanisms": ["EMAIL"],
-    });
-    let mut v6 = json!({
-        "Auth": {"Cognito": {
-            "userPoolId": pool_id,
-            "userPoolClientId": client_id,
-            "userPoolEndpoint": profile.endpoint,
-            "loginWith": {"username": !by_email, "email": by_email},
-        }},
-    });
-    if let Some((_, endpoint)) = &admin_queries {
-        legacy["aws_cloud_logic_custom"] =
-            json!([{"name": "AdminQueries", "endpoint": endpoint, "region": profile.region}]);
-        v6["API"] =
-            json!({"REST": {"AdminQueries": {"endpoint": endpoint, "region": profile.region}}});
-    }
-    let pretty = serde_json::to_string_pretty(&legacy).expect("JSON");
+    let source = layout.root.join(source_dir(layout)?);
+    let config = client_config(
+        profile,
+        &pool_id,
+        &client_id,
+        by_email,
+        admin_queries.as_ref(),
+    );
+    let pretty = serde_json::to_string_pretty(&config).expect("JSON");
     changes.text(
         source.join("aws-exports.js"),
-        format!("/* eslint-disable */\n// WARNING: DO NOT EDIT. This file is written by `cognate push`; changes are lost.\n\nconst awsmobile = {pretty};\n\nexport default awsmobile;\n"),
+        format!("/* eslint-disable */\n// WARNING: DO NOT EDIT. This file is written by `cognate push`; changes are lost.\n// It holds no `aws_` keys on purpose: aws-amplify would then read it as an AWS config and\n// sign in against AWS. This shape carries cognate's endpoint to aws-amplify v5 and v6.\n\nconst awsmobile = {pretty};\n\nexport default awsmobile;\n"),
     );
-    changes.json(source.join("amplifyconfiguration.json"), legacy);
-    changes.json(source.join("amplify-config.json"), v6);
+    for name in CONFIG_FILES.iter().filter(|name| name.ends_with(".json")) {
+        changes.json(source.join(name), config.clone());
+    }
     changes.write()
+}
+
+/// The app's source directory, where the client config goes.
+fn source_dir(layout: &Layout) -> Result<String, ProjectError> {
+    let project = super::files::read_value(&layout.project_config())?;
+    Ok(project["javascript"]["config"]["SourceDir"]
+        .as_str()
+        .unwrap_or("src")
+        .to_owned())
+}
+
+/// The client config files `push` writes in the source directory, all with the same content.
+pub const CONFIG_FILES: &[&str] = &[
+    "aws-exports.js",
+    "amplifyconfiguration.json",
+    "amplify-config.json",
+];
+
+/// The client config, in the one shape that carries a custom endpoint to every aws-amplify
+/// version: v6 reads `Auth.Cognito` (with `userPoolEndpoint`) and `API.REST` from a config
+/// with no `aws_` keys; v5 reads `Auth.endpoint` beside `userPoolId`, and `API.endpoints`.
+/// Amplify's own `aws_` keys are left out: with any of them, v6 parses the file as an AWS
+/// config (`parseAWSExports`), which has no endpoint key, and signs in against AWS.
+fn client_config(
+    profile: &Profile,
+    pool_id: &str,
+    client_id: &str,
+    by_email: bool,
+    admin_queries: Option<&(String, String)>,
+) -> Value {
+    let mut config = json!({
+        "Auth": {
+            "Cognito": {
+                "userPoolId": pool_id,
+                "userPoolClientId": client_id,
+                "userPoolEndpoint": profile.endpoint,
+                "loginWith": {"username": !by_email, "email": by_email},
+            },
+            "region": profile.region,
+            "userPoolId": pool_id,
+            "userPoolWebClientId": client_id,
+            "endpoint": profile.endpoint,
+        },
+    });
+    if let Some((_, endpoint)) = admin_queries {
+        config["API"] = json!({
+            "REST": {"AdminQueries": {"endpoint": endpoint, "region": profile.region}},
+            "endpoints": [{"name": "AdminQueries", "endpoint": endpoint, "region": profile.region}],
+        });
+    }
+    config
 }
 
 /// The rows of `cognate status`: every resource and what a push would do with it.

@@ -279,10 +279,19 @@ async fn the_groups_flow_with_flags_builds_the_backend() {
         env.server.public_url.as_str()
     );
     assert_eq!(v6["Auth"]["Cognito"]["userPoolId"], env.pool_id().as_str());
+    assert_eq!(v6["API"]["REST"]["AdminQueries"]["region"], "us-east-1");
+    // Every file an app may import carries the endpoint, and none has an `aws_` key, which
+    // would make aws-amplify read it as an AWS config.
     let legacy = env.json("src/amplifyconfiguration.json");
-    assert_eq!(legacy["aws_cloud_logic_custom"][0]["name"], "AdminQueries");
+    assert_eq!(legacy, v6);
+    assert_eq!(legacy["Auth"]["endpoint"], env.server.public_url.as_str());
+    assert_eq!(
+        legacy["API"]["endpoints"][0]["name"], "AdminQueries",
+        "aws-amplify v5 reads API.endpoints"
+    );
     let exports = std::fs::read_to_string(env.dir().join("src/aws-exports.js")).unwrap();
     assert!(exports.contains("export default awsmobile;") && exports.contains(&env.pool_id()));
+    assert!(!exports.contains("\"aws_"), "{exports}");
 
     // Admin Queries is restricted to admin.
     assert_eq!(env.admin_queries_status("boss", &["admin"]).await, 200);

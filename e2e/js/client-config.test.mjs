@@ -1,0 +1,91 @@
+// The client config `cognate push` writes, imported as an app imports it: each file, given to
+// aws-amplify v6's Amplify.configure, signs in against cognate and reaches its Admin Queries
+// API. Any request to an AWS host fails the test.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+import { Amplify } from 'aws-amplify';
+import { get } from 'aws-amplify/api';
+import { fetchAuthSession, signIn, signOut } from 'aws-amplify/auth';
+
+import { PASSWORD, endpoint, user } from './helpers.mjs';
+
+const cognate = process.env.COGNATE_BIN;
+const credentialsFile = process.env.COGNATE_CREDENTIALS_FILE;
+const project = mkdtempSync(join(tmpdir(), 'cognate-app-'));
+const home = mkdtempSync(join(tmpdir(), 'cognate-home-'));
+
+function run(...args) {
+  return execFileSync(cognate, args, {
+    cwd: project,
+    env: { ...process.env, COGNATE_HOME: home, COGNATE_LOG: 'warn', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+    encoding: 'utf8',
+  });
+}
+
+// Every host aws-amplify talked to; an AWS one is refused outright.
+const hosts = new Set();
+const realFetch = globalThis.fetch;
+
+let pushed;
+before(async () => {
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'groupsapp', type: 'module' }));
+  run('init', '--yes', '--project-name', 'groupsapp', '--endpoint', endpoint, '--credentials-file', credentialsFile);
+  run('add', 'auth', '--default');
+  run('update', 'auth', '--groups', 'admin,editors', '--admin-queries-groups', 'admin');
+  pushed = run('push', '--yes');
+  globalThis.fetch = async (input, init) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    hosts.add(url.host);
+    if (url.hostname.endsWith('amazonaws.com')) throw new Error(`aws-amplify reached AWS: ${url}`);
+    return realFetch(input, init);
+  };
+});
+
+after(() => {
+  globalThis.fetch = realFetch;
+});
+
+test('push says which files the app can import', () => {
+  for (const name of ['src/aws-exports.js', 'src/amplifyconfiguration.json', 'src/amplify-config.json']) {
+    assert.match(pushed, new RegExp(name.replace('.', '\\.')));
+  }
+});
+
+const imports = {
+  'src/aws-exports.js': async () => (await import(pathToFileURL(join(project, 'src/aws-exports.js')))).default,
+  'src/amplifyconfiguration.json': async () => JSON.parse(readFileSync(join(project, 'src/amplifyconfiguration.json'))),
+  'src/amplify-config.json': async () => JSON.parse(readFileSync(join(project, 'src/amplify-config.json'))),
+};
+
+for (const [file, load] of Object.entries(imports)) {
+  test(`Amplify.configure with ${file} signs in against cognate`, async () => {
+    const config = await load();
+    Amplify.configure(config);
+    const pool = config.Auth.Cognito.userPoolId;
+    const username = `user${Object.keys(imports).indexOf(file)}`;
+    await user(pool, username, ['admin']);
+    hosts.clear();
+
+    const result = await signIn({ username, password: PASSWORD });
+    assert.equal(result.isSignedIn, true);
+    const { tokens } = await fetchAuthSession();
+    assert.equal(tokens.idToken.payload.iss, `${endpoint}/${pool}`);
+
+    const answer = await get({
+      apiName: 'AdminQueries',
+      path: '/listGroups',
+      options: { headers: { Authorization: tokens.accessToken.toString() } },
+    }).response;
+    const body = await answer.body.json();
+    assert.deepEqual(body.Groups.map((g) => g.GroupName), ['admin', 'editors']);
+
+    await signOut();
+    assert.deepEqual([...hosts], [new URL(endpoint).host], 'only cognate was reached');
+  });
+}
