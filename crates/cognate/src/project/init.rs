@@ -25,7 +25,7 @@ pub struct InitArgs {
     /// The cognate server [asked; default: http://127.0.0.1:9230]
     #[arg(long)]
     pub endpoint: Option<String>,
-    /// Profile to keep the server and credentials under [default: default]
+    /// Profile to keep the server's credentials under [default: <project>-<env>, this project's own]
     #[arg(long)]
     pub profile: Option<String>,
     /// Read the server's root credentials from this file (its data directory's `credentials`)
@@ -106,7 +106,13 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     )?
     .trim_end_matches('/')
     .to_owned();
-    let profile_name = args.profile.clone().unwrap_or_else(|| "default".into());
+    // The project's own profile unless one is named: another project's `init` must not move
+    // this one to another server or change its credentials.
+    let profile_name = args
+        .profile
+        .clone()
+        .unwrap_or_else(|| format!("{project_name}-{env_name}"));
+    let previous_profile = profile::load(&profile_name).ok();
     let (access_key_id, secret_access_key) = match (
         &args.credentials_file,
         &args.access_key_id,
@@ -114,9 +120,12 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     ) {
         (Some(file), _, _) => profile::credentials_from_file(file)?,
         (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
-        _ => match profile::load(&profile_name) {
-            Ok(existing) => (existing.access_key_id, existing.secret_access_key),
-            Err(_) => (
+        _ => match &previous_profile {
+            Some(existing) => (
+                existing.access_key_id.clone(),
+                existing.secret_access_key.clone(),
+            ),
+            None => (
                 text_question(
                     "--access-key-id",
                     "Access key id (the server's cognate-data/credentials)",
@@ -168,8 +177,10 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     );
     changes.json(layout.local_aws_info(), Value::Object(aws_info));
 
+    let recorded = push::recorded_endpoint(&layout, &env_name)?;
     let mut teams = read_object(&layout.team_provider_info())?;
     let env = object_at(&mut teams, &env_name);
+    object_at(env, "cognate").insert("Endpoint".into(), json!(profile.endpoint));
     let provider = object_at(env, "awscloudformation");
     provider.insert("Region".into(), json!(profile.region));
     provider
@@ -182,6 +193,19 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     }
     profile::save(&profile_name, &profile)?;
     changes.write()?;
+    // A change of server is said, never silent.
+    if let Some(old) = recorded.filter(|old| *old != profile.endpoint) {
+        println!(
+            "Environment {env_name} now pushes to {} (it pushed to {old}).",
+            profile.endpoint
+        );
+    }
+    if let Some(old) = previous_profile.filter(|old| old.endpoint != profile.endpoint) {
+        println!(
+            "Profile {profile_name:?} now names {} (it named {}); projects that share it must run `cognate init` to follow.",
+            profile.endpoint, old.endpoint
+        );
+    }
     println!(
         "Project {project_name} initialized (environment {env_name}, server {}).",
         profile.endpoint

@@ -50,12 +50,9 @@ pub async fn check_server(profile: &Profile) -> Result<(), ProjectError> {
     Ok(())
 }
 
-/// The environment, its profile and a client for the server.
+/// The environment, its server and credentials, and a client for the server.
 fn connect(layout: &Layout) -> Result<(String, Profile, Client), ProjectError> {
-    let env = super::files::read_value(&layout.local_env_info())?["envName"]
-        .as_str()
-        .unwrap_or("dev")
-        .to_owned();
+    let env = current_env(layout)?;
     let aws_info = read_object(&layout.local_aws_info())?;
     let profile_name = aws_info
         .get(&env)
@@ -66,9 +63,40 @@ fn connect(layout: &Layout) -> Result<(String, Profile, Client), ProjectError> {
             ))
         })?
         .to_owned();
-    let profile = profile::load(&profile_name)?;
+    let mut profile = profile::load(&profile_name)?;
+    // The project's own record of its server wins; a shared profile changed by another
+    // project must not move this one silently.
+    if let Some(recorded) = recorded_endpoint(layout, &env)? {
+        if recorded != profile.endpoint {
+            return Err(ProjectError::Input(format!(
+                "environment {env} pushes to {recorded}, but its profile {profile_name:?} now names {}; \
+                 run `cognate init --endpoint {}` here to move this project there, or `cognate init --endpoint {recorded}` to keep it",
+                profile.endpoint, profile.endpoint
+            )));
+        }
+        profile.endpoint = recorded;
+    }
     let client = client_for(&profile);
     Ok((env, profile, client))
+}
+
+/// The project's current environment.
+pub fn current_env(layout: &Layout) -> Result<String, ProjectError> {
+    Ok(
+        super::files::read_value(&layout.local_env_info())?["envName"]
+            .as_str()
+            .unwrap_or("dev")
+            .to_owned(),
+    )
+}
+
+/// The server an environment pushes to, as `init` recorded it in `team-provider-info.json`.
+pub fn recorded_endpoint(layout: &Layout, env: &str) -> Result<Option<String>, ProjectError> {
+    Ok(
+        super::files::read_value(&layout.team_provider_info())?[env]["cognate"]["Endpoint"]
+            .as_str()
+            .map(str::to_owned),
+    )
 }
 
 /// The project's auth backend as the management API takes it, with the ids of the last push.

@@ -7,10 +7,7 @@ use super::{push, ProjectError};
 
 pub fn status(dir: &Path) -> Result<(), ProjectError> {
     let layout = Layout::find(dir)?;
-    let env = files::read_value(&layout.local_env_info())?["envName"]
-        .as_str()
-        .unwrap_or("dev")
-        .to_owned();
+    let env = push::current_env(&layout)?;
     println!("\n    Current Environment: {env}\n");
     let rows = push::status_rows(&layout)?;
     let header = ["Category", "Resource name", "Operation", "Provider plugin"];
@@ -46,8 +43,12 @@ pub fn status(dir: &Path) -> Result<(), ProjectError> {
     if let Some(url) = meta["api"]["AdminQueries"]["output"]["RootUrl"].as_str() {
         println!("\nREST API endpoint: {url}");
     }
-    if let Some(endpoint) = meta["providers"]["cognate"]["Endpoint"].as_str() {
-        println!("Cognito endpoint: {endpoint}");
+    if let Some(endpoint) = push::recorded_endpoint(&layout, &env)?.or_else(|| {
+        meta["providers"]["cognate"]["Endpoint"]
+            .as_str()
+            .map(str::to_owned)
+    }) {
+        println!("Cognito endpoint: {endpoint} (where `cognate push` goes)");
     }
     Ok(())
 }

@@ -14,7 +14,8 @@ struct Env {
     server: cognate_server::RunningServer,
     sdk: cognito::Client,
     _data: tempfile::TempDir,
-    home: tempfile::TempDir,
+    /// Where profiles live; shared by the projects of one user.
+    home: std::sync::Arc<tempfile::TempDir>,
     project: tempfile::TempDir,
 }
 
@@ -45,9 +46,46 @@ impl Env {
             server,
             sdk,
             _data: data,
-            home: tempfile::tempdir().unwrap(),
+            home: std::sync::Arc::new(tempfile::tempdir().unwrap()),
             project: tempfile::tempdir().unwrap(),
         }
+    }
+
+    /// A second project of the same user (the same profiles), on a server of its own.
+    async fn another_project(&self) -> Self {
+        let mut other = Env::start().await;
+        other.home = self.home.clone();
+        other
+    }
+
+    /// `init` for a project named `name`, with extra flags.
+    fn init_as(&self, name: &str, extra: &[&str]) -> String {
+        let credentials = self.server.credentials_file.clone().unwrap();
+        let mut args = vec![
+            "init",
+            "--yes",
+            "--project-name",
+            name,
+            "--endpoint",
+            &self.server.public_url,
+            "--credentials-file",
+            credentials.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        self.ok(&args)
+    }
+
+    /// How many user pools the server has.
+    async fn pool_count(&self) -> usize {
+        self.sdk
+            .list_user_pools()
+            .max_results(60)
+            .send()
+            .await
+            .unwrap()
+            .user_pools
+            .unwrap_or_default()
+            .len()
     }
 
     fn dir(&self) -> &Path {
@@ -711,4 +749,72 @@ fn each_command_has_its_own_help() {
         .find(|l| l.trim_start().starts_with("init"))
         .unwrap();
     assert!(init_line.contains("Start a project"), "{top}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_projects_on_two_servers_each_push_to_their_own() {
+    let a = Env::start().await;
+    let b = a.another_project().await;
+    a.init_as("appa", &[]);
+    a.ok(&["add", "auth", "--default"]);
+    b.init_as("appb", &[]);
+    b.ok(&["add", "auth", "--default"]);
+    a.ok(&["push", "--yes"]);
+    b.ok(&["push", "--yes"]);
+    a.ok(&["update", "auth", "--groups", "admin"]);
+    let pushed = a.ok(&["push", "--yes"]);
+    assert!(pushed.contains(&a.server.public_url), "{pushed}");
+    assert_eq!((a.pool_count().await, b.pool_count().await), (1, 1));
+    assert_eq!(a.groups().await, vec![("admin".into(), Some(1))]);
+    let status = a.ok(&["status"]);
+    assert!(
+        status.contains(&format!("Cognito endpoint: {}", a.server.public_url)),
+        "{status}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_a_shared_profile_never_moves_another_project_silently() {
+    let a = Env::start().await;
+    let b = a.another_project().await;
+    a.init_as("appa", &["--profile", "shared"]);
+    a.ok(&["add", "auth", "--default"]);
+    a.ok(&["push", "--yes"]);
+    let moved = b.init_as("appb", &["--profile", "shared"]);
+    assert!(
+        moved.contains(&format!(
+            "Profile \"shared\" now names {}",
+            b.server.public_url
+        )),
+        "{moved}"
+    );
+    let refused = a.fails(&["push", "--yes"]);
+    assert!(
+        refused.contains(&format!("pushes to {}", a.server.public_url))
+            && refused.contains("cognate init --endpoint"),
+        "{refused}"
+    );
+    // Moving this project is explicit, and said.
+    let b_credentials = b.server.credentials_file.clone().unwrap();
+    let followed = a.ok(&[
+        "init",
+        "--yes",
+        "--project-name",
+        "appa",
+        "--profile",
+        "shared",
+        "--endpoint",
+        &b.server.public_url,
+        "--credentials-file",
+        b_credentials.to_str().unwrap(),
+    ]);
+    assert!(
+        followed.contains(&format!(
+            "Environment dev now pushes to {} (it pushed to {})",
+            b.server.public_url, a.server.public_url
+        )),
+        "{followed}"
+    );
+    a.ok(&["push", "--yes"]);
+    assert_eq!(b.pool_count().await, 1);
 }
