@@ -60,6 +60,33 @@ pub struct ServeArgs {
     pub config: Option<PathBuf>,
 }
 
+/// The flags of the operator's commands (`outbox`, `audit`, `rotate-keys`): where the server's
+/// data is, nothing about serving it.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DataArgs {
+    /// The server's data directory [default: ./cognate-data]
+    #[arg(long, env = "COGNATE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The server's database, when it is not the embedded SQLite, e.g. postgres://user@host/db
+    #[arg(long, env = "COGNATE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Configuration file [default: ./cognate.toml if it exists]
+    #[arg(long, env = "COGNATE_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+impl DataArgs {
+    pub fn resolve(self) -> Result<Config, String> {
+        ServeArgs {
+            data_dir: self.data_dir,
+            database_url: self.database_url,
+            config: self.config,
+            ..ServeArgs::default()
+        }
+        .resolve()
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {

@@ -4,7 +4,7 @@ mod project;
 
 use clap::{Parser, Subcommand};
 use cognate_core::ids::PoolId;
-use cognate_server::ServeArgs;
+use cognate_server::{DataArgs, ServeArgs};
 
 #[derive(Parser)]
 #[command(
@@ -39,7 +39,7 @@ enum Command {
     /// users, newest first.
     Outbox {
         #[command(flatten)]
-        server: ServeArgs,
+        server: DataArgs,
         /// Only messages of this user pool.
         #[arg(long)]
         pool: Option<String>,
@@ -51,7 +51,7 @@ enum Command {
     /// published for a day so that tokens they signed verify until they expire.
     RotateKeys {
         #[command(flatten)]
-        server: ServeArgs,
+        server: DataArgs,
         /// The user pool.
         #[arg(long)]
         pool: String,
@@ -59,7 +59,7 @@ enum Command {
     /// Show the audit log, newest first: every administrative change, who made it, from where.
     Audit {
         #[command(flatten)]
-        server: ServeArgs,
+        server: DataArgs,
         /// Only changes in this user pool.
         #[arg(long)]
         pool: Option<String>,
@@ -142,7 +142,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 
 /// The services over the server's store, for the operator's commands, and the pool they name.
 async fn operator_services(
-    args: ServeArgs,
+    args: DataArgs,
     pool: Option<String>,
 ) -> Result<(cognate_core::service::Cognito, Option<PoolId>), String> {
     let config = args.resolve()?;
@@ -154,7 +154,7 @@ async fn operator_services(
     Ok((cognito, pool))
 }
 
-async fn outbox(args: ServeArgs, pool: Option<String>, limit: u32) -> Result<(), String> {
+async fn outbox(args: DataArgs, pool: Option<String>, limit: u32) -> Result<(), String> {
     let (cognito, pool) = operator_services(args, pool).await?;
     let messages = cognito
         .outbox(pool.as_ref(), limit)
@@ -178,7 +178,7 @@ async fn outbox(args: ServeArgs, pool: Option<String>, limit: u32) -> Result<(),
     Ok(())
 }
 
-async fn rotate_keys(args: ServeArgs, pool: String) -> Result<(), String> {
+async fn rotate_keys(args: DataArgs, pool: String) -> Result<(), String> {
     let (cognito, pool) = operator_services(args, Some(pool)).await?;
     let pool = pool.expect("a pool was named");
     let rotation = cognito
@@ -203,7 +203,7 @@ async fn rotate_keys(args: ServeArgs, pool: String) -> Result<(), String> {
 }
 
 async fn audit(
-    args: ServeArgs,
+    args: DataArgs,
     pool: Option<String>,
     limit: u32,
     before: Option<i64>,

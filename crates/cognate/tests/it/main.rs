@@ -743,6 +743,14 @@ fn each_command_has_its_own_help() {
     assert!(!init.contains("queued for users"), "{init}");
     let outbox = help_of(&["outbox"]);
     assert!(outbox.starts_with("Print the messages"), "{outbox}");
+    for operator in ["outbox", "audit", "rotate-keys"] {
+        let help = help_of(&[operator]);
+        assert!(help.contains("--data-dir") && help.contains("--database-url"), "{help}");
+        assert!(
+            !help.contains("--listen") && !help.contains("--smtp-url"),
+            "{operator} does not serve: {help}"
+        );
+    }
     let top = help_of(&[]);
     let init_line = top
         .lines()
