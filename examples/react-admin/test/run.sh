@@ -11,7 +11,13 @@ work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
-[ -x /usr/bin/chromium ] || { echo "Debian's chromium is missing: apt-get install chromium" >&2; exit 1; }
+export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+  echo "This test drives Debian's Chromium, and $CHROMIUM is missing. Install it with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y chromium" >&2
+  echo "or point CHROMIUM at a Chromium binary." >&2
+  exit 1
+fi
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== cognate on $port"
