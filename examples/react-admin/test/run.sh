@@ -4,13 +4,6 @@
 # Usage: examples/react-admin/test/run.sh [path/to/cognate]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-bin=$(realpath "${1:-target/debug/cognate}")
-port=${DEMO_PORT:-19600}
-app_port=${DEMO_APP_PORT:-19601}
-work=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
-
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$CHROMIUM" ]; then
   echo "This test drives Debian's Chromium, and $CHROMIUM is missing. Install it with:" >&2
@@ -18,6 +11,13 @@ if [ ! -x "$CHROMIUM" ]; then
   echo "or point CHROMIUM at a Chromium binary." >&2
   exit 1
 fi
+bin=$(realpath "${1:-target/debug/cognate}")
+port=${DEMO_PORT:-19600}
+app_port=${DEMO_APP_PORT:-19601}
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== cognate on $port"
