@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::files::{self, object_at, read_object, Changes, Layout};
-use super::prompts::text_question;
+use super::prompts::{secret_question, select, text_question};
 use super::{profile, push, ProjectError};
 
 #[derive(clap::Args, Debug, Default)]
@@ -31,6 +31,10 @@ pub struct InitArgs {
     /// Read the server's root credentials from this file (its data directory's `credentials`)
     #[arg(long)]
     pub credentials_file: Option<std::path::PathBuf>,
+    /// Take the credentials from this profile of the AWS credentials file
+    /// (`AWS_SHARED_CREDENTIALS_FILE`, or `~/.aws/credentials`)
+    #[arg(long)]
+    pub aws_profile: Option<String>,
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
     pub access_key_id: Option<String>,
     #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
@@ -38,6 +42,63 @@ pub struct InitArgs {
     /// Take the default for every question not given as a flag
     #[arg(long)]
     pub yes: bool,
+}
+
+/// Amplify's "Select the authentication method you want to use", with the server's own
+/// credentials file first. Secrets are not echoed.
+fn ask_credentials(current: Option<&profile::Profile>) -> Result<(String, String), ProjectError> {
+    let flag = "--credentials-file, --aws-profile or --access-key-id and --secret-access-key";
+    let mut methods = vec![
+        "The server's credentials file (cognate-data/credentials)",
+        "AWS profile",
+        "AWS access keys",
+    ];
+    if current.is_some() {
+        methods.push("Keep the credentials this project has");
+    }
+    let default = if current.is_some() { 3 } else { 0 };
+    match select(
+        flag,
+        "Select the authentication method you want to use:",
+        &methods,
+        default,
+    )? {
+        0 => {
+            let path = text_question(
+                "--credentials-file",
+                "Path to the server's credentials file",
+                "cognate-data/credentials",
+            )?;
+            profile::credentials_from_file(Path::new(&path))
+        }
+        1 => {
+            let names = profile::aws_profile_names()?;
+            if names.is_empty() {
+                return Err(ProjectError::Input(format!(
+                    "{} has no profiles; choose another authentication method",
+                    profile::aws_credentials_path().display()
+                )));
+            }
+            let picked = select(
+                "--aws-profile",
+                "Please choose the profile you want to use",
+                &names,
+                0,
+            )?;
+            profile::aws_profile(&names[picked])
+        }
+        2 => Ok((
+            text_question("--access-key-id", "accessKeyId:", "")?,
+            secret_question("--secret-access-key", "secretAccessKey:")?,
+        )),
+        _ => {
+            let current = current.expect("offered only with credentials");
+            Ok((
+                current.access_key_id.clone(),
+                current.secret_access_key.clone(),
+            ))
+        }
+    }
 }
 
 pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
@@ -115,24 +176,20 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     let previous_profile = profile::load(&profile_name).ok();
     let (access_key_id, secret_access_key) = match (
         &args.credentials_file,
+        &args.aws_profile,
         &args.access_key_id,
         &args.secret_access_key,
     ) {
-        (Some(file), _, _) => profile::credentials_from_file(file)?,
-        (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
+        (Some(file), _, _, _) => profile::credentials_from_file(file)?,
+        (None, Some(name), _, _) => profile::aws_profile(name)?,
+        (None, None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
         _ => match &previous_profile {
-            Some(existing) => (
+            // Without a terminal to ask on, or told to take the defaults, keep what it has.
+            Some(existing) if args.yes || !super::prompts::can_ask() => (
                 existing.access_key_id.clone(),
                 existing.secret_access_key.clone(),
             ),
-            None => (
-                text_question(
-                    "--access-key-id",
-                    "Access key id (the server's cognate-data/credentials)",
-                    "",
-                )?,
-                text_question("--secret-access-key", "Secret access key", "")?,
-            ),
+            _ => ask_credentials(previous_profile.as_ref())?,
         },
     };
     let profile = profile::Profile {

@@ -9,12 +9,17 @@ use super::auth::{character_rules, check_min_length, CHARACTER_RULES};
 use super::ProjectError;
 use cognate_core::service::requirable_standard_attributes;
 
+/// Whether there is a terminal to ask on.
+pub(crate) fn can_ask() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
 /// Asks a question when there is a terminal; otherwise the flag was required.
 pub(crate) fn ask<T>(
     flag: &str,
     question: impl FnOnce() -> std::io::Result<T>,
 ) -> Result<T, ProjectError> {
-    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+    if can_ask() {
         question().map_err(|e| ProjectError::Input(format!("no answer: {e}")))
     } else {
         Err(ProjectError::Input(format!(
@@ -33,6 +38,46 @@ pub(crate) fn text_question(
             .with_prompt(prompt)
             .default(default.to_owned())
             .interact_text()
+            .map_err(std::io::Error::other)
+    })
+}
+
+/// A yes/no question, answered on Enter like every other prompt (and like the Amplify CLI),
+/// so that the Enter after `y` does not fall into the next question.
+pub(crate) fn confirm(flag: &str, prompt: &str, default: bool) -> Result<bool, ProjectError> {
+    ask(flag, || {
+        dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(default)
+            .wait_for_newline(true)
+            .interact()
+            .map_err(std::io::Error::other)
+    })
+}
+
+/// One choice of `items`; the index of the answer.
+pub(crate) fn select<T: ToString>(
+    flag: &str,
+    prompt: &str,
+    items: &[T],
+    default: usize,
+) -> Result<usize, ProjectError> {
+    ask(flag, || {
+        dialoguer::Select::new()
+            .with_prompt(prompt)
+            .items(items)
+            .default(default)
+            .interact()
+            .map_err(std::io::Error::other)
+    })
+}
+
+/// A secret, not echoed as it is typed.
+pub(crate) fn secret_question(flag: &str, prompt: &str) -> Result<String, ProjectError> {
+    ask(flag, || {
+        dialoguer::Password::new()
+            .with_prompt(prompt)
+            .interact()
             .map_err(std::io::Error::other)
     })
 }

@@ -158,13 +158,8 @@ pub async fn push(dir: &Path, args: PushArgs) -> Result<(), ProjectError> {
             println!("  {change}");
         }
         if !args.yes {
-            let confirmed = super::prompts::ask("--yes", || {
-                dialoguer::Confirm::new()
-                    .with_prompt("Are you sure you want to continue?")
-                    .default(true)
-                    .interact()
-                    .map_err(std::io::Error::other)
-            })?;
+            let confirmed =
+                super::prompts::confirm("--yes", "Are you sure you want to continue?", true)?;
             if !confirmed {
                 return Err(ProjectError::Aborted);
             }

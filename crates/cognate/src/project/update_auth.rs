@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::auth::{character_rules, check_min_length, Auth};
 use super::files::{self, object_at, read_object, Changes, Layout};
-use super::prompts::{ask, ask_password_policy, read_stdin_json, text_question};
+use super::prompts::{ask, ask_password_policy, confirm, read_stdin_json, select, text_question};
 use super::{check_group_name, ProjectError};
 
 #[derive(clap::Args, Debug, Default)]
@@ -87,6 +87,117 @@ fn update_from_headless(value: &Value) -> Result<AuthUpdate, ProjectError> {
     })
 }
 
+/// Amplify's group questions: which groups to delete, a name and "Do you want to add another
+/// User Pool Group" until the answer is no, then the order of precedence.
+fn ask_groups(current: &[String]) -> Result<Vec<String>, ProjectError> {
+    let mut groups = current.to_vec();
+    let mut add = true;
+    if !groups.is_empty() {
+        let delete = ask("--groups", || {
+            dialoguer::MultiSelect::new()
+                .with_prompt("Select any user pool groups you want to delete: (space to toggle)")
+                .items(&groups)
+                .interact()
+                .map_err(std::io::Error::other)
+        })?;
+        groups = groups
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !delete.contains(i))
+            .map(|(_, g)| g.clone())
+            .collect();
+        add = groups.is_empty()
+            || confirm(
+                "--groups",
+                "Do you want to add another User Pool Group",
+                false,
+            )?;
+    }
+    while add {
+        let name = text_question("--groups", "Provide a name for your user pool group:", "")?;
+        if name.is_empty() {
+            eprintln!("A group needs a name.");
+            continue;
+        }
+        check_group_name(&name)?;
+        if !groups.contains(&name) {
+            groups.push(name);
+        }
+        add = confirm(
+            "--groups",
+            "Do you want to add another User Pool Group",
+            false,
+        )?;
+    }
+    if groups.len() > 1 {
+        let order = ask("--groups", || {
+            dialoguer::Sort::new()
+                .with_prompt("Sort the user pool groups in order of preference (space to pick one up, arrows to move, enter when done)")
+                .items(&groups)
+                .interact()
+                .map_err(std::io::Error::other)
+        })?;
+        groups = order.into_iter().map(|i| groups[i].clone()).collect();
+    }
+    Ok(groups)
+}
+
+/// Amplify's Admin Queries questions: restrict to a group, and which one. cognate can also
+/// allow several groups, offered after the single choices.
+fn ask_admin_queries(
+    groups: &[String],
+    current: &Option<Vec<String>>,
+) -> Result<Option<Vec<String>>, ProjectError> {
+    let flag = "--admin-queries-groups or --admin-queries-any-user";
+    let restrict = confirm(
+        flag,
+        "Do you want to restrict access to the admin queries API to a specific Group",
+        current.as_ref().is_none_or(|g| !g.is_empty()),
+    )?;
+    if !restrict {
+        return Ok(Some(vec![]));
+    }
+    if groups.is_empty() {
+        return Err(ProjectError::Input(
+            "there are no user pool groups to restrict to; create them first".into(),
+        ));
+    }
+    let mut choices: Vec<String> = groups.to_vec();
+    if groups.len() > 1 {
+        choices.push("Several groups…".into());
+    }
+    let default = current
+        .as_ref()
+        .and_then(|c| c.first())
+        .and_then(|g| groups.iter().position(|x| x == g))
+        .unwrap_or(0);
+    let picked = select(
+        flag,
+        "Select the group to restrict access with:",
+        &choices,
+        default,
+    )?;
+    if picked < groups.len() {
+        return Ok(Some(vec![groups[picked].clone()]));
+    }
+    loop {
+        let picked = ask(flag, || {
+            dialoguer::MultiSelect::new()
+                .with_prompt("Select the groups to restrict access with (space to toggle)")
+                .items(groups)
+                .interact()
+                .map_err(std::io::Error::other)
+        })?;
+        if !picked.is_empty() {
+            return Ok(Some(
+                picked.into_iter().map(|i| groups[i].clone()).collect(),
+            ));
+        }
+        eprintln!("Select at least one group, or answer no to let any signed-in user in.");
+    }
+}
+
+/// One change per run, as the Amplify CLI asks it: `update auth` again for the next.
 fn update_interactively(
     current_groups: &[String],
     current_aq: &Option<Vec<String>>,
@@ -95,110 +206,19 @@ fn update_interactively(
         "Create or update Cognito user pool groups",
         "Create or update Admin queries API",
         "Update the password policy",
-        "I'm done",
     ];
     let mut update = AuthUpdate::default();
-    loop {
-        let picked = ask("--groups or --admin-queries-groups", || {
-            dialoguer::Select::new()
-                .with_prompt("What do you want to do?")
-                .items(&actions)
-                .default(0)
-                .interact()
-                .map_err(std::io::Error::other)
-        })?;
-        match picked {
-            0 => {
-                let mut groups: Vec<String> = update
-                    .groups
-                    .clone()
-                    .unwrap_or_else(|| current_groups.to_vec());
-                if !groups.is_empty() {
-                    let keep = ask("--groups", || {
-                        dialoguer::MultiSelect::new()
-                            .with_prompt(
-                                "Select any user pool groups you want to keep (space to toggle)",
-                            )
-                            .items(&groups)
-                            .defaults(&vec![true; groups.len()])
-                            .interact()
-                            .map_err(std::io::Error::other)
-                    })?;
-                    groups = keep.into_iter().map(|i| groups[i].clone()).collect();
-                }
-                loop {
-                    let name = text_question(
-                        "--groups",
-                        "Provide a name for your user pool group (empty when done)",
-                        "",
-                    )?;
-                    if name.is_empty() {
-                        break;
-                    }
-                    check_group_name(&name)?;
-                    if !groups.contains(&name) {
-                        groups.push(name);
-                    }
-                }
-                if groups.len() > 1 {
-                    let order = ask("--groups", || {
-                        dialoguer::Sort::new()
-                            .with_prompt("Sort the user pool groups in order of preference (space to pick one up, arrows to move, enter when done)")
-                            .items(&groups)
-                            .interact()
-                            .map_err(std::io::Error::other)
-                    })?;
-                    groups = order.into_iter().map(|i| groups[i].clone()).collect();
-                }
-                update.groups = Some(groups);
-            }
-            1 => {
-                let groups = update
-                    .groups
-                    .clone()
-                    .unwrap_or_else(|| current_groups.to_vec());
-                let restrict = ask("--admin-queries-groups", || {
-                    dialoguer::Confirm::new()
-                        .with_prompt("Do you want to restrict access to the admin queries API to specific groups?")
-                        .default(current_aq.as_ref().is_none_or(|g| !g.is_empty()))
-                        .interact()
-                        .map_err(std::io::Error::other)
-                })?;
-                if restrict {
-                    if groups.is_empty() {
-                        return Err(ProjectError::Input(
-                            "there are no user pool groups to restrict to; create them first"
-                                .into(),
-                        ));
-                    }
-                    let picked = loop {
-                        let picked = ask("--admin-queries-groups", || {
-                            dialoguer::MultiSelect::new()
-                                .with_prompt(
-                                    "Select the groups to restrict access with (space to toggle)",
-                                )
-                                .items(&groups)
-                                .interact()
-                                .map_err(std::io::Error::other)
-                        })?;
-                        if !picked.is_empty() {
-                            break picked;
-                        }
-                        eprintln!(
-                            "Select at least one group, or answer no to let any signed-in user in."
-                        );
-                    };
-                    update.admin_queries = Some(Some(
-                        picked.into_iter().map(|i| groups[i].clone()).collect(),
-                    ));
-                } else {
-                    update.admin_queries = Some(Some(vec![]));
-                }
-            }
-            2 => update.password = Some(ask_password_policy(None, None)?),
-            _ => return Ok(update),
-        }
+    match select(
+        "--groups or --admin-queries-groups",
+        "What do you want to do?",
+        &actions,
+        0,
+    )? {
+        0 => update.groups = Some(ask_groups(current_groups)?),
+        1 => update.admin_queries = Some(ask_admin_queries(current_groups, current_aq)?),
+        _ => update.password = Some(ask_password_policy(None, None)?),
     }
+    Ok(update)
 }
 
 pub fn update_auth(dir: &Path, args: UpdateAuthArgs) -> Result<(), ProjectError> {

@@ -617,50 +617,59 @@ async fn the_questions_sort_groups_with_the_arrow_keys() {
 
     const DOWN: &str = "\x1b[B";
     const UP: &str = "\x1b[A";
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cognate"));
-    command
-        .args(["update", "auth"])
-        .current_dir(env.dir())
-        .env("COGNATE_HOME", env.home.path())
-        .env("COGNATE_LOG", "warn");
+    let update_auth = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cognate"));
+        command
+            .args(["update", "auth"])
+            .current_dir(env.dir())
+            .env("COGNATE_HOME", env.home.path())
+            .env("COGNATE_LOG", "warn");
+        command
+    };
     let dir = env.dir().to_path_buf();
-    let answered = tokio::task::spawn_blocking(move || -> Result<(), expectrl::Error> {
-        let mut p = expectrl::Session::spawn(command)?;
+    // As the blog types it: groups in one run, the Admin Queries API in the next.
+    let (groups_run, admin_queries_run) = (update_auth(), update_auth());
+    let answered = tokio::task::spawn_blocking(move || -> Result<String, expectrl::Error> {
+        let mut p = expectrl::Session::spawn(groups_run)?;
         p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
         p.expect("What do you want to do?")?;
         p.send("\r")?; // Create or update Cognito user pool groups
-        for group in ["admin", "editors"] {
-            p.expect("Provide a name for your user pool group")?;
-            p.send(format!("{group}\r"))?;
-        }
-        p.expect("Provide a name for your user pool group")?;
-        p.send("\r")?; // done adding
+        p.expect("Provide a name for your user pool group:")?;
+        p.send("admin\r")?;
+        p.expect("Do you want to add another User Pool Group")?;
+        p.send("y\r")?;
+        p.expect("Provide a name for your user pool group:")?;
+        p.send("editors\r")?;
+        p.expect("Do you want to add another User Pool Group")?;
+        p.send("n\r")?;
         p.expect("Sort the user pool groups")?;
         p.send(DOWN)?;
         p.send(" ")?; // pick up editors
         p.send(UP)?;
         p.send(" ")?; // drop it first
         p.send("\r")?;
+        p.expect("Successfully updated resource demoauth locally")?;
+
+        let mut p = expectrl::Session::spawn(admin_queries_run)?;
+        p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
         p.expect("What do you want to do?")?;
         p.send(DOWN)?;
         p.send("\r")?; // Create or update Admin queries API
-        p.expect("restrict access")?;
-        p.send("y")?; // a confirmation takes the key alone
-        p.expect("Select the groups")?;
+        p.expect("restrict access to the admin queries API to a specific Group")?;
+        p.send("y\r")?; // answered on Enter: the Enter must not fall into the next question
+        p.expect("Select the group to restrict access with:")?;
         p.send(DOWN)?;
-        p.send(" ")?; // admin (second after sorting)
-        p.send("\r")?;
-        p.expect("What do you want to do?")?;
-        p.send(DOWN)?;
-        p.send(DOWN)?;
-        p.send(DOWN)?;
-        p.send("\r")?; // I'm done
-        p.expect("Successfully updated resource demoauth locally")?;
-        Ok(())
+        p.send("\r")?; // admin, second after sorting
+        let done = p.expect("Successfully updated resource demoauth locally")?;
+        Ok(String::from_utf8_lossy(done.before()).into_owned())
     })
     .await
     .unwrap();
-    answered.expect("the questions were answered");
+    let transcript = answered.expect("the questions were answered");
+    assert!(
+        !transcript.contains("Select at least one group"),
+        "{transcript}"
+    );
     let precedence: Value = serde_json::from_str(
         &std::fs::read_to_string(
             dir.join("amplify/backend/auth/userPoolGroups/user-pool-group-precedence.json"),
@@ -745,7 +754,10 @@ fn each_command_has_its_own_help() {
     assert!(outbox.starts_with("Print the messages"), "{outbox}");
     for operator in ["outbox", "audit", "rotate-keys"] {
         let help = help_of(&[operator]);
-        assert!(help.contains("--data-dir") && help.contains("--database-url"), "{help}");
+        assert!(
+            help.contains("--data-dir") && help.contains("--database-url"),
+            "{help}"
+        );
         assert!(
             !help.contains("--listen") && !help.contains("--smtp-url"),
             "{operator} does not serve: {help}"
@@ -825,4 +837,113 @@ async fn moving_a_shared_profile_never_moves_another_project_silently() {
     );
     a.ok(&["push", "--yes"]);
     assert_eq!(b.pool_count().await, 1);
+}
+
+/// `init` on a terminal offers Amplify's authentication methods and never shows the secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_asks_how_to_authenticate_and_hides_the_secret() {
+    let env = Env::start().await;
+    const DOWN: &str = "\x1b[B";
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cognate"));
+    command
+        .args([
+            "init",
+            "--project-name",
+            "hidden",
+            "--env-name",
+            "dev",
+            "--source-dir",
+            "src",
+            "--build-dir",
+            "build",
+            "--endpoint",
+            &env.server.public_url,
+        ])
+        .current_dir(env.dir())
+        .env("COGNATE_HOME", env.home.path())
+        .env("COGNATE_LOG", "warn")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    let (key, secret) = (
+        env.server.root_access_key_id.clone(),
+        env.server.root_secret_access_key.clone(),
+    );
+    let typed_secret = secret.clone();
+    let transcript = tokio::task::spawn_blocking(move || -> Result<String, expectrl::Error> {
+        let mut p = expectrl::Session::spawn(command)?;
+        p.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+        p.expect("Select the authentication method you want to use:")?;
+        p.send(DOWN)?;
+        p.send(DOWN)?;
+        p.send("\r")?; // AWS access keys
+        p.expect("accessKeyId:")?;
+        p.send(format!("{key}\r"))?;
+        p.expect("secretAccessKey:")?;
+        p.send(format!("{typed_secret}\r"))?;
+        let done = p.expect("Project hidden initialized")?;
+        Ok(String::from_utf8_lossy(done.before()).into_owned())
+    })
+    .await
+    .unwrap()
+    .expect("the questions were answered");
+    assert!(
+        !transcript.contains(&secret),
+        "the secret was echoed: {transcript}"
+    );
+    env.ok(&["add", "auth", "--default"]);
+    env.ok(&["push", "--yes"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_takes_the_credentials_of_an_aws_profile() {
+    let env = Env::start().await;
+    let credentials = env.home.path().join("aws-credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[default]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = other\n\n[cognate-dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            env.server.root_access_key_id, env.server.root_secret_access_key
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cognate"))
+        .args([
+            "init",
+            "--yes",
+            "--project-name",
+            "profiled",
+            "--endpoint",
+            &env.server.public_url,
+            "--aws-profile",
+            "cognate-dev",
+        ])
+        .current_dir(env.dir())
+        .env("COGNATE_HOME", env.home.path())
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    env.ok(&["add", "auth", "--default"]);
+    env.ok(&["push", "--yes"]);
+    let missing = Command::new(env!("CARGO_BIN_EXE_cognate"))
+        .args([
+            "init",
+            "--yes",
+            "--project-name",
+            "profiled",
+            "--aws-profile",
+            "nosuch",
+        ])
+        .current_dir(env.dir())
+        .env("COGNATE_HOME", env.home.path())
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no profile \"nosuch\""),
+        "{missing:?}"
+    );
 }
