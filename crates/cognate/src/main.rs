@@ -267,7 +267,14 @@ where
 
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
+    let args = match project::commands::normalize(std::env::args().collect()) {
+        Ok(args) => args,
+        Err(sentence) => {
+            eprintln!("{sentence}");
+            std::process::exit(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
     init_tracing();
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,

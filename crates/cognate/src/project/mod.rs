@@ -8,6 +8,7 @@
 
 mod add_auth;
 mod auth;
+pub mod commands;
 pub mod files;
 mod init;
 pub mod profile;

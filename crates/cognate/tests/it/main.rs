@@ -947,3 +947,27 @@ async fn init_takes_the_credentials_of_an_aws_profile() {
         "{missing:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blogs_word_order_works_and_missing_commands_say_so() {
+    let env = Env::start().await;
+    env.init();
+    env.ok(&["auth", "add", "--default", "--resource-name", "orderauth"]);
+    env.ok(&["auth", "update", "--groups", "admin,editors"]);
+    let inputs = env.json("amplify/backend/auth/orderauth/cli-inputs.json");
+    assert_eq!(
+        inputs["cognitoConfig"]["userPoolGroupList"],
+        serde_json::json!(["admin", "editors"])
+    );
+    for missing in [
+        &["storage", "add"][..],
+        &["add", "storage"],
+        &["auth", "console"],
+    ] {
+        let out = env.run(missing);
+        assert_eq!(out.status.code(), Some(2), "{missing:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("is not built yet"), "{missing:?}: {said}");
+        assert!(!said.contains("unrecognized subcommand"), "{said}");
+    }
+}
