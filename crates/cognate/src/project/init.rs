@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::files::{self, object_at, read_object, Changes, Layout};
 use super::prompts::{secret_question, select, text_question};
-use super::{profile, push, ProjectError};
+use super::{frontend, profile, push, ProjectError};
 
 #[derive(clap::Args, Debug, Default)]
 pub struct InitArgs {
@@ -19,7 +19,7 @@ pub struct InitArgs {
     /// Source directory of the app, where the client config goes [asked; default: src]
     #[arg(long)]
     pub source_dir: Option<String>,
-    /// Build directory [asked; default: dist]
+    /// Build directory [asked; default: build for Create React App, dist otherwise]
     #[arg(long)]
     pub build_dir: Option<String>,
     /// The cognate server [asked; default: http://127.0.0.1:9230]
@@ -121,7 +121,11 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     };
     let default_name = existing_text(&existing["projectName"], &default_name);
     let default_source = existing_text(&existing["javascript"]["config"]["SourceDir"], "src");
-    let default_build = existing_text(&existing["javascript"]["config"]["DistributionDir"], "dist");
+    let detected = frontend::detect(dir);
+    let default_build = existing_text(
+        &existing["javascript"]["config"]["DistributionDir"],
+        detected.distribution_dir,
+    );
     let project_name = answer(
         "--project-name",
         args.project_name.clone(),
@@ -206,7 +210,9 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
     project.entry("version").or_insert(json!("3.1"));
     project.entry("frontend").or_insert(json!("javascript"));
     let javascript = object_at(&mut project, "javascript");
-    javascript.entry("framework").or_insert(json!("react"));
+    javascript
+        .entry("framework")
+        .or_insert(json!(detected.framework));
     let config = object_at(javascript, "config");
     config.insert("SourceDir".into(), json!(source_dir));
     config.insert("DistributionDir".into(), json!(build_dir));
@@ -245,6 +251,7 @@ pub async fn init(dir: &Path, args: InitArgs) -> Result<(), ProjectError> {
         .or_insert(json!(format!("amplify-{project_name}-{env_name}")));
     changes.json(layout.team_provider_info(), Value::Object(teams));
 
+    changes.text(dir.join(".gitignore"), frontend::gitignore(dir)?);
     if !layout.backend_config().exists() {
         changes.json(layout.backend_config(), json!({}));
     }

@@ -10,6 +10,7 @@ mod add_auth;
 mod auth;
 pub mod commands;
 pub mod files;
+mod frontend;
 mod init;
 pub mod profile;
 mod prompts;

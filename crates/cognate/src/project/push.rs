@@ -233,10 +233,12 @@ fn write_outputs(
         )
     });
     let by_email = desired.signs_in_with_email();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
+    // As the Amplify CLI writes it: ISO 8601 with milliseconds.
+    let now = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))
+        .expect("a UTC time formats");
     let providers = object_at(&mut meta, "providers");
     object_at(providers, "awscloudformation").insert("Region".into(), json!(profile.region));
     object_at(providers, "cognate").insert("Endpoint".into(), json!(profile.endpoint));
@@ -247,13 +249,24 @@ fn write_outputs(
         "output".into(),
         json!({"UserPoolId": pool_id, "UserPoolName": desired.pool_name(), "AppClientIDWeb": client_id, "AppClientID": client_id}),
     );
-    auth.insert("lastPushTimeStamp".into(), json!(now.to_string()));
+    auth.insert("lastPushTimeStamp".into(), json!(now));
+    let auth_section = object_at(&mut meta, "auth");
+    if desired.groups(layout)?.is_empty() {
+        auth_section.remove("userPoolGroups");
+    } else {
+        auth_section.insert(
+            "userPoolGroups".into(),
+            json!({"service": "Cognito-UserPool-Groups", "providerPlugin": "awscloudformation",
+                   "dependsOn": [{"category": "auth", "resourceName": desired.resource, "attributes": ["UserPoolId", "AppClientIDWeb", "AppClientID"]}],
+                   "output": {}, "lastPushTimeStamp": now}),
+        );
+    }
     match &admin_queries {
         Some((id, endpoint)) => {
             object_at(&mut meta, "api").insert(
                 "AdminQueries".into(),
                 json!({"service": "API Gateway", "providerPlugin": "awscloudformation",
-                       "output": {"ApiName": "AdminQueries", "ApiId": id, "RootUrl": endpoint}, "lastPushTimeStamp": now.to_string()}),
+                       "output": {"ApiName": "AdminQueries", "ApiId": id, "RootUrl": endpoint}, "lastPushTimeStamp": now}),
             );
         }
         None => {

@@ -39,6 +39,11 @@ pub fn status(dir: &Path) -> Result<(), ProjectError> {
         line([&row[0], &row[1], &row[2], &row[3]]);
     }
     rule("└", "┴", "┘");
+    if rows.iter().any(|row| row[1] == "AdminQueries") {
+        println!(
+            "\nNo Function row: the Amplify CLI puts a Lambda function (AdminQueries…) behind the Admin Queries API; cognate serves its routes itself."
+        );
+    }
     let meta = files::read_value(&layout.amplify_meta())?;
     if let Some(url) = meta["api"]["AdminQueries"]["output"]["RootUrl"].as_str() {
         println!("\nREST API endpoint: {url}");

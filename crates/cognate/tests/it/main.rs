@@ -296,6 +296,10 @@ async fn the_groups_flow_with_flags_builds_the_backend() {
     let status = env.ok(&["status"]);
     assert!(status.contains("Current Environment: dev"), "{status}");
     assert!(
+        status.contains("No Function row: the Amplify CLI puts a Lambda function"),
+        "{status}"
+    );
+    assert!(
         status.contains("│ Auth     │ userPoolGroups │ Create"),
         "{status}"
     );
@@ -308,6 +312,22 @@ async fn the_groups_flow_with_flags_builds_the_backend() {
     assert_eq!(
         env.groups().await,
         vec![("admin".into(), Some(1)), ("editors".into(), Some(2))]
+    );
+
+    // amplify-meta.json as the Amplify CLI writes it.
+    let meta = env.meta();
+    assert_eq!(
+        meta["auth"]["userPoolGroups"]["service"],
+        "Cognito-UserPool-Groups"
+    );
+    let pushed_at = meta["auth"]["demoauth"]["lastPushTimeStamp"]
+        .as_str()
+        .unwrap();
+    assert!(
+        time::OffsetDateTime::parse(pushed_at, &time::format_description::well_known::Rfc3339)
+            .is_ok()
+            && pushed_at.ends_with('Z'),
+        "{pushed_at}"
     );
 
     // The client config the app imports.
@@ -970,4 +990,34 @@ async fn the_blogs_word_order_works_and_missing_commands_say_so() {
         assert!(said.contains("is not built yet"), "{missing:?}: {said}");
         assert!(!said.contains("unrecognized subcommand"), "{said}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_reads_the_framework_from_package_json_and_ignores_local_files() {
+    let env = Env::start().await;
+    std::fs::write(
+        env.dir().join("package.json"),
+        r#"{"name": "cra", "dependencies": {"react": "18.2.0", "react-scripts": "5.0.1"}}"#,
+    )
+    .unwrap();
+    std::fs::write(env.dir().join(".gitignore"), "/coverage\n").unwrap();
+    env.init_as("cra", &[]);
+    let project = env.json("amplify/.config/project-config.json");
+    assert_eq!(project["javascript"]["framework"], "react");
+    assert_eq!(project["javascript"]["config"]["DistributionDir"], "build");
+    let ignore = std::fs::read_to_string(env.dir().join(".gitignore")).unwrap();
+    assert!(ignore.starts_with("/coverage\n"), "{ignore}");
+    for entry in [
+        "amplify/.config/local-*",
+        "amplify/backend/amplify-meta.json",
+        "aws-exports.js",
+    ] {
+        assert!(ignore.lines().any(|l| l == entry), "{entry} in {ignore}");
+    }
+    env.init_as("cra", &[]);
+    assert_eq!(
+        std::fs::read_to_string(env.dir().join(".gitignore")).unwrap(),
+        ignore,
+        "a second init writes the same block"
+    );
 }
