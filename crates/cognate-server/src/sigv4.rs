@@ -60,10 +60,19 @@ impl Request<'_> {
     }
 }
 
-/// Verifies `request` for a surface that signs with one of `services`, from `address`.
+/// What a signed surface requires of a signature.
+pub struct Surface {
+    /// The services its credential scope may name; the first is the one AWS's message names.
+    pub services: &'static [&'static str],
+    /// Headers that decide what the request does, which the signature must cover: a captured
+    /// request must not be replayed with them changed.
+    pub signed_headers: &'static [&'static str],
+}
+
+/// Verifies `request` for `surface`, from `address`.
 pub async fn verify(
     state: &AppState,
-    services: &[&str],
+    surface: &Surface,
     request: &Request<'_>,
     address: IpAddr,
 ) -> Result<Caller> {
@@ -71,7 +80,11 @@ pub async fn verify(
         .header(axum::http::header::AUTHORIZATION.as_str())
         .ok_or_else(|| Error::MissingAuthenticationToken("Missing Authentication Token".into()))?;
     let authorization = Authorization::parse(header)?;
-    check_scope(&authorization, services, &state.cognito.config().region)?;
+    check_scope(
+        &authorization,
+        surface.services,
+        &state.cognito.config().region,
+    )?;
     let session_token = request.session_token();
     let credential = state
         .credentials
@@ -101,6 +114,7 @@ pub async fn verify(
         &credential.secret_access_key,
         time::OffsetDateTime::now_utc(),
     )?;
+    check_signed_headers(&authorization, surface.signed_headers, request)?;
     let principal = credential.principal;
     tracing::debug!(principal = principal.audit_name(), "signature verified");
     Ok(Caller { principal, address })
@@ -122,6 +136,23 @@ fn check_scope(authorization: &Authorization, services: &[&str], region: &str) -
         )));
     }
     Ok(())
+}
+
+/// Every header of `required` that the request carries must be among the signed ones.
+fn check_signed_headers(
+    authorization: &Authorization,
+    required: &[&str],
+    request: &Request<'_>,
+) -> Result<()> {
+    match required.iter().find(|name| {
+        request.headers.contains_key(**name)
+            && !authorization.signed_headers.iter().any(|s| s == *name)
+    }) {
+        Some(name) => Err(Error::InvalidSignature(format!(
+            "'{name}' must be a signed header"
+        ))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

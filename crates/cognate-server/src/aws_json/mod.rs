@@ -88,11 +88,19 @@ impl Api {
         }
     }
 
-    /// The services a signature's credential scope may name.
-    fn signing_services(self) -> &'static [&'static str] {
+    /// What a signature must be for: the service its scope names, and the target and content
+    /// type among its headers (they say what the request does).
+    fn surface(self) -> &'static sigv4::Surface {
+        const SIGNED: &[&str] = &["x-amz-target", "content-type"];
         match self {
-            Api::CognitoIdp => &["cognito-idp"],
-            Api::Management => &["cognate"],
+            Api::CognitoIdp => &sigv4::Surface {
+                services: &["cognito-idp"],
+                signed_headers: SIGNED,
+            },
+            Api::Management => &sigv4::Surface {
+                services: &["cognate"],
+                signed_headers: SIGNED,
+            },
         }
     }
 
@@ -137,7 +145,7 @@ pub async fn handle(
                     headers: &headers,
                     body: &body,
                 };
-                sigv4::verify(&state, api.signing_services(), &request, address)
+                sigv4::verify(&state, api.surface(), &request, address)
                     .await?
                     .actor()
             }

@@ -269,3 +269,57 @@ async fn a_management_call_signed_for_the_cognito_service_is_refused() {
     let (status, _) = t.manage("ListAdminQueriesApis", json!({})).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_signature_that_leaves_out_the_target_is_refused() {
+    let t = TestServer::start().await;
+    let (pool, _) = t.pool_and_client().await;
+    t.create_user(&pool, "victim", crate::support::PASSWORD)
+        .await;
+    let body = json!({"UserPoolId": pool, "Username": "victim"}).to_string();
+    let amz_date = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap();
+    // Signed over host and date only, as for AdminGetUser; sent as AdminDisableUser.
+    let headers = vec![
+        ("host".to_owned(), t.server.addr.to_string()),
+        ("x-amz-date".to_owned(), amz_date.clone()),
+    ];
+    let header = format!(
+        "AWS4-HMAC-SHA256 Credential={}/{}/us-east-1/cognito-idp/aws4_request, SignedHeaders=host;x-amz-date, Signature=0",
+        t.server.root_access_key_id,
+        &amz_date[..8]
+    );
+    let mut auth = Authorization::parse(&header).unwrap();
+    let request = SignedRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    auth.signature =
+        expected_signature(&request, &auth, &amz_date, &t.server.root_secret_access_key);
+    let signed = header.replace("Signature=0", &format!("Signature={}", auth.signature));
+    let (status, answer) = raw(
+        &t,
+        "AdminDisableUser",
+        &[("x-amz-date", amz_date), ("authorization", signed)],
+        &body,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(answer["__type"], "InvalidSignatureException");
+    assert_eq!(answer["message"], "'x-amz-target' must be a signed header");
+    let user = t
+        .client
+        .admin_get_user()
+        .user_pool_id(&pool)
+        .username("victim")
+        .send()
+        .await
+        .unwrap();
+    assert!(user.enabled, "the forged target was not obeyed");
+}
