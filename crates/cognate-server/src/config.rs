@@ -52,7 +52,12 @@ pub struct ServeArgs {
     /// finishes [default: 512]
     #[arg(long, env = "COGNATE_MAX_CONCURRENT_REQUESTS")]
     pub max_concurrent_requests: Option<u32>,
-    /// Take the client address from X-Forwarded-For (behind a load balancer or reverse proxy)
+    /// How many proxies (load balancers, reverse proxies) stand in front of the server and append
+    /// to X-Forwarded-For; the client address is the entry the outermost of them added. 0: the
+    /// peer is the client [default: 0]
+    #[arg(long, env = "COGNATE_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<u32>,
+    /// The same as --trusted-proxies 1
     #[arg(long, env = "COGNATE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
     /// Configuration file [default: ./cognate.toml if it exists]
@@ -101,6 +106,7 @@ struct FileConfig {
     rate_limit_per_ip: Option<u32>,
     rate_limit_per_user: Option<u32>,
     trust_forwarded_for: Option<bool>,
+    trusted_proxies: Option<u32>,
     request_timeout: Option<u64>,
     max_concurrent_requests: Option<u32>,
 }
@@ -132,7 +138,8 @@ pub struct Config {
     /// Unauthenticated calls per second per client address and per named user; 0: off.
     pub rate_limit_per_ip: u32,
     pub rate_limit_per_user: u32,
-    pub trust_forwarded_for: bool,
+    /// Proxies in front that append to X-Forwarded-For; 0: the peer is the client.
+    pub trusted_proxies: u32,
     /// A slow request (a stalled body, say) is cut off after this long.
     pub request_timeout: std::time::Duration,
     pub max_concurrent_requests: u32,
@@ -157,7 +164,7 @@ impl Config {
             smtp_from: DEFAULT_SMTP_FROM.into(),
             rate_limit_per_ip: DEFAULT_RATE_LIMIT_PER_IP,
             rate_limit_per_user: DEFAULT_RATE_LIMIT_PER_USER,
-            trust_forwarded_for: false,
+            trusted_proxies: 0,
             request_timeout: std::time::Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
@@ -228,8 +235,12 @@ impl ServeArgs {
                 .rate_limit_per_user
                 .or(file.rate_limit_per_user)
                 .unwrap_or(DEFAULT_RATE_LIMIT_PER_USER),
-            trust_forwarded_for: self.trust_forwarded_for
-                || file.trust_forwarded_for.unwrap_or(false),
+            trusted_proxies: self
+                .trusted_proxies
+                .or(file.trusted_proxies)
+                .unwrap_or(u32::from(
+                    self.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false),
+                )),
             request_timeout: std::time::Duration::from_secs(
                 self.request_timeout
                     .or(file.request_timeout)

@@ -6,6 +6,7 @@ pub mod smtp;
 
 mod admin_queries;
 mod aws_json;
+mod forwarded;
 mod limits;
 mod rate_limit;
 mod render;
@@ -40,23 +41,16 @@ pub struct AppState {
     pub cognito: Cognito,
     pub credentials: Arc<dyn CredentialSource>,
     pub rate_limits: Arc<rate_limit::RateLimits>,
-    /// Whether the client address comes from X-Forwarded-For.
-    pub trust_forwarded_for: bool,
+    /// How many proxies in front of the server append to X-Forwarded-For; 0: the peer is the
+    /// client.
+    pub trusted_proxies: u32,
 }
 
-/// The caller's address: the peer, or behind a trusted proxy the first X-Forwarded-For hop.
+/// The caller's address: the peer, or behind `trusted_proxies` proxies the X-Forwarded-For
+/// entry the outermost of them added. Entries further left came from the client, which can
+/// write anything there, so they are never read.
 pub(crate) fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    if state.trust_forwarded_for {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|list| list.split(',').next())
-            .and_then(|first| first.trim().parse().ok());
-        if let Some(address) = forwarded {
-            return address;
-        }
-    }
-    peer.ip()
+    forwarded::client(state.trusted_proxies, peer, headers)
 }
 
 pub fn router(state: AppState, request_timeout: Duration, max_concurrent_requests: u32) -> Router {
@@ -196,7 +190,7 @@ pub async fn start(
             config.rate_limit_per_ip,
             config.rate_limit_per_user,
         )),
-        trust_forwarded_for: config.trust_forwarded_for,
+        trusted_proxies: config.trusted_proxies,
     };
     let limits = state.rate_limits.clone();
     tokio::spawn(async move {

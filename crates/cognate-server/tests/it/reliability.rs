@@ -641,3 +641,43 @@ async fn parallel_sign_ups_of_one_email_have_one_winner_where_email_is_the_usern
         .unwrap();
     assert_eq!(users.len(), 1);
 }
+
+/// Behind one proxy that appends the client's address, a client that writes its own
+/// X-Forwarded-For entries is still limited, and audited, as the address the proxy saw.
+#[tokio::test]
+async fn a_forged_forwarded_address_does_not_escape_the_limit() {
+    let t = TestServer::start_with(|config| {
+        config.rate_limit_per_ip = 3;
+        config.rate_limit_per_user = 0;
+        config.trusted_proxies = 1;
+    })
+    .await;
+    let (_, client) = t.pool_and_client().await;
+    let http = reqwest::Client::new();
+    let mut refused = 0;
+    for i in 0..12 {
+        let answer: serde_json::Value = http
+            .post(t.url())
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", "AWSCognitoIdentityProviderService.SignUp")
+            // The client's own entry first, then what the proxy appended.
+            .header("x-forwarded-for", format!("10.9.{i}.1, 198.51.100.7"))
+            .body(
+                serde_json::json!({"ClientId": client, "Username": format!("forger{i}"), "Password": "weak"})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if answer["__type"] == "TooManyRequestsException" {
+            refused += 1;
+        }
+    }
+    assert!(
+        refused >= 8,
+        "rotating the first entry escaped the limit ({refused} of 12 refused)"
+    );
+}
