@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use cognate_core::ids::{PoolId, Timestamp};
 use cognate_core::model::{CodePurpose, User, VerificationCode};
-use cognate_core::store::CodeStore;
+use cognate_core::store::{CodeStore, IssueLimit};
 use cognate_core::{Error, Result};
 
 use crate::rows::{db_error, get};
@@ -12,21 +12,37 @@ use crate::SqlStore;
 
 #[async_trait]
 impl CodeStore for SqlStore {
-    async fn put_code(&self, code: &VerificationCode) -> Result<()> {
+    async fn put_code(
+        &self,
+        code: &VerificationCode,
+        limit: IssueLimit,
+        now: Timestamp,
+    ) -> Result<bool> {
         let _w = self.write_lock().await;
-        sqlx::query(
-            "INSERT INTO verification_codes (pool_id, user_sub, purpose, code_hash, expires_at, failed_attempts) VALUES ($1, $2, $3, $4, $5, 0) \
-             ON CONFLICT (pool_id, user_sub, purpose) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, failed_attempts = 0",
+        // One statement: the limit is checked and the count taken together, on every backend.
+        let row = sqlx::query(
+            "INSERT INTO verification_codes (pool_id, user_sub, purpose, code_hash, expires_at, failed_attempts, issued_count, window_start) \
+             VALUES ($1, $2, $3, $4, $5, 0, 1, $6) \
+             ON CONFLICT (pool_id, user_sub, purpose) DO UPDATE SET \
+               code_hash = excluded.code_hash, expires_at = excluded.expires_at, \
+               failed_attempts = CASE WHEN verification_codes.expires_at < $6 THEN 0 ELSE verification_codes.failed_attempts END, \
+               issued_count = CASE WHEN verification_codes.window_start + $7 <= $6 THEN 1 ELSE verification_codes.issued_count + 1 END, \
+               window_start = CASE WHEN verification_codes.window_start + $7 <= $6 THEN $6 ELSE verification_codes.window_start END \
+             WHERE verification_codes.window_start + $7 <= $6 OR verification_codes.issued_count < $8 \
+             RETURNING issued_count",
         )
         .bind(code.pool_id.as_str())
         .bind(code.user_sub.as_str())
         .bind(code.purpose.as_key())
         .bind(code.code_hash.as_str())
         .bind(code.expires.0)
-        .execute(&self.pool)
+        .bind(now.0)
+        .bind(limit.window_secs.saturating_mul(1000))
+        .bind(i64::from(limit.per_window))
+        .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        Ok(())
+        Ok(row.is_some())
     }
 
     async fn get_code(
@@ -69,25 +85,27 @@ impl CodeStore for SqlStore {
         Ok(())
     }
 
-    async fn count_code_failure(
+    async fn admit_code_attempt(
         &self,
         pool: &PoolId,
         sub: &str,
         purpose: &CodePurpose,
-    ) -> Result<i64> {
+        seen: i64,
+    ) -> Result<bool> {
         let _w = self.write_lock().await;
-        let row = sqlx::query(
-            "UPDATE verification_codes SET failed_attempts = failed_attempts + 1 WHERE pool_id = $1 AND user_sub = $2 AND purpose = $3 RETURNING failed_attempts",
+        let counted = sqlx::query(
+            "UPDATE verification_codes SET failed_attempts = failed_attempts + 1 \
+             WHERE pool_id = $1 AND user_sub = $2 AND purpose = $3 AND failed_attempts = $4",
         )
         .bind(pool.as_str())
         .bind(sub)
         .bind(purpose.as_key())
-        .fetch_optional(&self.pool)
+        .bind(seen)
+        .execute(&self.pool)
         .await
-        .map_err(db_error)?;
-        row.map(|r| get(&r, "failed_attempts"))
-            .transpose()
-            .map(Option::unwrap_or_default)
+        .map_err(db_error)?
+        .rows_affected();
+        Ok(counted > 0)
     }
 
     async fn update_user_consuming_code(&self, user: &User, purpose: &CodePurpose) -> Result<bool> {

@@ -272,7 +272,7 @@ impl SqlStore {
     }
 
     /// Writes a user's row, except the failed sign-in counters: those change only through
-    /// `record_failed_sign_in` and `clear_failed_sign_ins`, atomically, so that writing back a user
+    /// `admit_sign_in_attempt` and `clear_failed_sign_ins`, atomically, so that writing back a user
     /// read earlier cannot undo a failure counted in between.
     pub(crate) async fn write_user_row(
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -414,20 +414,27 @@ impl UserStore for SqlStore {
         })
     }
 
-    async fn record_failed_sign_in(&self, pool: &PoolId, sub: &str, at: Timestamp) -> Result<i64> {
+    async fn admit_sign_in_attempt(
+        &self,
+        pool: &PoolId,
+        sub: &str,
+        seen: i64,
+        at: Timestamp,
+    ) -> Result<bool> {
         let _w = self.write_lock().await;
-        let row = sqlx::query(
-            "UPDATE users SET failed_sign_ins = failed_sign_ins + 1, last_failed_sign_in = $3 WHERE pool_id = $1 AND sub = $2 RETURNING failed_sign_ins",
+        let counted = sqlx::query(
+            "UPDATE users SET failed_sign_ins = failed_sign_ins + 1, last_failed_sign_in = $4 \
+             WHERE pool_id = $1 AND sub = $2 AND failed_sign_ins = $3",
         )
         .bind(pool.as_str())
         .bind(sub)
+        .bind(seen)
         .bind(at.0)
-        .fetch_optional(&self.pool)
+        .execute(&self.pool)
         .await
-        .map_err(db_error)?;
-        row.map(|r| get(&r, "failed_sign_ins"))
-            .transpose()
-            .map(Option::unwrap_or_default)
+        .map_err(db_error)?
+        .rows_affected();
+        Ok(counted > 0)
     }
 
     async fn clear_failed_sign_ins(&self, pool: &PoolId, sub: &str) -> Result<()> {

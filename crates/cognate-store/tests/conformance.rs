@@ -11,6 +11,7 @@ use cognate_core::model::{
     TokenUse, TokenValidityUnits, User, UserPool, UserStatus, VerificationCode,
 };
 use cognate_core::store::prelude::*;
+use cognate_core::store::IssueLimit;
 use cognate_core::Error;
 use cognate_store::SqlStore;
 
@@ -317,39 +318,38 @@ async fn list_users_pages_in_username_order_and_filters() {
 }
 
 #[tokio::test]
-async fn concurrent_failed_sign_ins_are_all_counted() {
+async fn parallel_sign_in_attempts_are_counted_one_at_a_time() {
     on_every_backend(|s| async move {
         let p = with_pool(&s, "us-east-1_lockout").await;
         let u = user(&p, "lola");
         s.insert_user(&u, None).await.unwrap();
+        // Twenty attempts that all read no failures: one is counted, the rest must read again.
         let tasks: Vec<_> = (0..20)
             .map(|i| {
                 let s = s.clone();
                 let (id, sub) = (p.id.clone(), u.sub.clone());
                 tokio::spawn(async move {
-                    s.record_failed_sign_in(&id, &sub, Timestamp(1000 + i))
+                    s.admit_sign_in_attempt(&id, &sub, 0, Timestamp(1000 + i))
                         .await
                         .unwrap()
                 })
             })
             .collect();
-        let mut counts = Vec::new();
+        let mut admitted = 0;
         for t in tasks {
-            counts.push(t.await.unwrap());
+            admitted += usize::from(t.await.unwrap());
         }
-        counts.sort();
-        assert_eq!(
-            counts,
-            (1..=20).collect::<Vec<_>>(),
-            "every failure gets its own count"
-        );
-        assert_eq!(
-            s.get_user(&p.id, "lola")
+        assert_eq!(admitted, 1, "one attempt per count");
+        for seen in 1..5 {
+            assert!(s
+                .admit_sign_in_attempt(&p.id, &u.sub, seen, Timestamp(2000 + seen))
                 .await
-                .unwrap()
-                .unwrap()
-                .failed_sign_ins,
-            20
+                .unwrap());
+        }
+        let counted = s.get_user(&p.id, "lola").await.unwrap().unwrap();
+        assert_eq!(
+            (counted.failed_sign_ins, counted.last_failed_sign_in),
+            (5, Some(Timestamp(2004)))
         );
         s.clear_failed_sign_ins(&p.id, &u.sub).await.unwrap();
         let cleared = s.get_user(&p.id, "lola").await.unwrap().unwrap();
@@ -637,14 +637,23 @@ async fn a_code_is_replaced_counted_and_consumed_once() {
             expires: Timestamp(99),
             failed_attempts: 0,
         };
-        s.put_code(&code("first")).await.unwrap();
-        assert_eq!(
-            s.count_code_failure(&p.id, &u.sub, &CodePurpose::SignUp)
+        let limit = IssueLimit {
+            per_window: 3,
+            window_secs: 3600,
+        };
+        let at = Timestamp(50);
+        assert!(s.put_code(&code("first"), limit, at).await.unwrap());
+        assert!(s
+            .admit_code_attempt(&p.id, &u.sub, &CodePurpose::SignUp, 0)
+            .await
+            .unwrap());
+        assert!(
+            !s.admit_code_attempt(&p.id, &u.sub, &CodePurpose::SignUp, 0)
                 .await
                 .unwrap(),
-            1
+            "a guess that read a stale count is not counted"
         );
-        s.put_code(&code("second")).await.unwrap();
+        assert!(s.put_code(&code("second"), limit, at).await.unwrap());
         let stored = s
             .get_code(&p.id, &u.sub, &CodePurpose::SignUp)
             .await
@@ -652,7 +661,36 @@ async fn a_code_is_replaced_counted_and_consumed_once() {
             .unwrap();
         assert_eq!(
             (stored.code_hash.as_str(), stored.failed_attempts),
-            ("second", 0)
+            ("second", 1),
+            "guesses carry over to a code that replaces one still live"
+        );
+        assert!(s.put_code(&code("third"), limit, at).await.unwrap());
+        assert!(
+            !s.put_code(&code("fourth"), limit, at).await.unwrap(),
+            "a fourth code in the window is refused"
+        );
+        assert_eq!(
+            s.get_code(&p.id, &u.sub, &CodePurpose::SignUp)
+                .await
+                .unwrap()
+                .unwrap()
+                .code_hash,
+            "third",
+            "a refused code stores nothing"
+        );
+        let later = Timestamp(50 + 3_600_000);
+        assert!(s
+            .put_code(&code("next window"), limit, later)
+            .await
+            .unwrap());
+        assert_eq!(
+            s.get_code(&p.id, &u.sub, &CodePurpose::SignUp)
+                .await
+                .unwrap()
+                .unwrap()
+                .failed_attempts,
+            0,
+            "guesses at an expired code do not carry over"
         );
 
         u.status = UserStatus::Confirmed;
@@ -670,7 +708,7 @@ async fn a_code_is_replaced_counted_and_consumed_once() {
             Err(Error::ExpiredCode(_))
         ));
 
-        s.put_code(&code("third")).await.unwrap();
+        assert!(s.put_code(&code("again"), limit, later).await.unwrap());
         s.delete_code(&p.id, &u.sub, &CodePurpose::SignUp)
             .await
             .unwrap();
@@ -679,6 +717,44 @@ async fn a_code_is_replaced_counted_and_consumed_once() {
             .await
             .unwrap()
             .is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_at_a_code_are_counted_one_at_a_time() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_guesses").await;
+        let u = user(&p, "guessed");
+        s.insert_user(&u, None).await.unwrap();
+        let code = VerificationCode {
+            pool_id: p.id.clone(),
+            user_sub: u.sub.clone(),
+            purpose: CodePurpose::ForgotPassword,
+            code_hash: "h".into(),
+            expires: Timestamp(i64::MAX / 2),
+            failed_attempts: 0,
+        };
+        let limit = IssueLimit {
+            per_window: 5,
+            window_secs: 3600,
+        };
+        assert!(s.put_code(&code, limit, Timestamp(1)).await.unwrap());
+        // Forty guesses that all read the count as 0: exactly one is counted.
+        let guesses = (0..40).map(|_| {
+            let s = s.clone();
+            let (pool, sub) = (p.id.clone(), u.sub.clone());
+            tokio::spawn(async move {
+                s.admit_code_attempt(&pool, &sub, &CodePurpose::ForgotPassword, 0)
+                    .await
+                    .unwrap()
+            })
+        });
+        let mut admitted = 0;
+        for guess in guesses.collect::<Vec<_>>() {
+            admitted += usize::from(guess.await.unwrap());
+        }
+        assert_eq!(admitted, 1);
     })
     .await;
 }
@@ -998,12 +1074,14 @@ async fn writing_back_a_stale_user_keeps_failures_counted_since() {
         let u = user(&p, "stale");
         s.insert_user(&u, None).await.unwrap();
         let stale = s.get_user(&p.id, "stale").await.unwrap().unwrap();
-        s.record_failed_sign_in(&p.id, &u.sub, Timestamp(5))
+        assert!(s
+            .admit_sign_in_attempt(&p.id, &u.sub, 0, Timestamp(5))
             .await
-            .unwrap();
-        s.record_failed_sign_in(&p.id, &u.sub, Timestamp(6))
+            .unwrap());
+        assert!(s
+            .admit_sign_in_attempt(&p.id, &u.sub, 1, Timestamp(6))
             .await
-            .unwrap();
+            .unwrap());
         assert!(s.update_user(&stale, None).await.unwrap());
         let now = s.get_user(&p.id, "stale").await.unwrap().unwrap();
         assert_eq!(

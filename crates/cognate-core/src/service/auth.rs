@@ -110,9 +110,33 @@ fn flow_not_enabled(flow: &str) -> Error {
 }
 
 impl Cognito {
-    pub(super) fn locked_out(&self, user: &User) -> bool {
-        lockout_until(user.failed_sign_ins, user.last_failed_sign_in)
-            .is_some_and(|until| now() < until)
+    /// The one lockout gate of every password check (sign-in, SRP, ChangePassword): refused
+    /// while locked out, otherwise the attempt is counted as a failure before the password is
+    /// checked, in one step with reading the count, so that parallel guesses get the same five
+    /// tries as sequential ones. A correct password clears the count afterwards.
+    pub(super) async fn admit_password_attempt(&self, user: &User) -> Result<()> {
+        let locked = || Error::NotAuthorized("Password attempts exceeded".into());
+        let (mut failures, mut last_failure) = (user.failed_sign_ins, user.last_failed_sign_in);
+        for _ in 0..16 {
+            if lockout_until(failures, last_failure).is_some_and(|until| now() < until) {
+                return Err(locked());
+            }
+            if self
+                .store
+                .admit_sign_in_attempt(&user.pool_id, &user.sub, failures, now())
+                .await?
+            {
+                return Ok(());
+            }
+            // Another attempt was counted in between: decide again on the count as it is now.
+            let current = self
+                .store
+                .get_user_by_sub(&user.pool_id, &user.sub)
+                .await?
+                .ok_or_else(Error::incorrect_credentials)?;
+            (failures, last_failure) = (current.failed_sign_ins, current.last_failed_sign_in);
+        }
+        Err(locked())
     }
 
     /// InitiateAuth: flows that a public client may start.
@@ -239,25 +263,17 @@ impl Cognito {
                 Error::UserNotFound("User does not exist.".into())
             });
         };
-        if self.locked_out(&user) {
-            return Err(Error::NotAuthorized("Password attempts exceeded".into()));
-        }
+        self.admit_password_attempt(&user).await?;
         if !self
             .password_matches(password, user.password_hash.as_deref())
             .await
         {
-            let failures = self
-                .store
-                .record_failed_sign_in(&pool.id, &user.sub, now())
-                .await?;
-            tracing::info!(pool = %pool.id, user = %user.username, failures, "failed sign-in");
+            tracing::info!(pool = %pool.id, user = %user.username, "failed sign-in");
             return Err(Error::incorrect_credentials());
         }
-        if user.failed_sign_ins > 0 {
-            self.store
-                .clear_failed_sign_ins(&pool.id, &user.sub)
-                .await?;
-        }
+        self.store
+            .clear_failed_sign_ins(&pool.id, &user.sub)
+            .await?;
         Ok(user)
     }
 

@@ -2,9 +2,11 @@
 //! goes to the outbox (sealed at rest) and a log line says that it went, never what it says.
 
 use super::{now, Cognito};
-use crate::crypto::{random_code, sha256_hex};
+use crate::crypto::random_code;
 use crate::error::{Error, Result};
+use crate::ids::PoolId;
 use crate::model::{CodePurpose, OutboxMessage, User, UserPool, VerificationCode};
+use crate::store::IssueLimit;
 
 /// Delivers messages beyond the outbox (SMTP, when configured).
 #[async_trait::async_trait]
@@ -30,6 +32,13 @@ fn lifetime_secs(purpose: &CodePurpose) -> i64 {
 
 /// After this many wrong codes the code is void and a new one must be requested.
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
+
+/// How many codes one user may be sent for one purpose in an hour; more answer
+/// LimitExceededException, as Cognito does.
+pub const CODE_ISSUE_LIMIT: IssueLimit = IssueLimit {
+    per_window: 5,
+    window_secs: 3600,
+};
 
 pub(super) fn mask_for(attribute: &str, value: &str) -> String {
     if attribute == "email" {
@@ -80,16 +89,26 @@ impl Cognito {
             Error::invalid("Cannot send a code: the user has no email address or phone number.")
         })?;
         let code = random_code();
-        self.store
-            .put_code(&VerificationCode {
-                pool_id: pool.id.clone(),
-                user_sub: user.sub.clone(),
-                purpose: purpose.clone(),
-                code_hash: sha256_hex(code.as_bytes()),
-                expires: now().plus_secs(lifetime_secs(&purpose)),
-                failed_attempts: 0,
-            })
+        let issued = self
+            .store
+            .put_code(
+                &VerificationCode {
+                    pool_id: pool.id.clone(),
+                    user_sub: user.sub.clone(),
+                    purpose: purpose.clone(),
+                    code_hash: self.code_hash(&pool.id, &user.sub, &purpose, &code),
+                    expires: now().plus_secs(lifetime_secs(&purpose)),
+                    failed_attempts: 0,
+                },
+                CODE_ISSUE_LIMIT,
+                now(),
+            )
             .await?;
+        if !issued {
+            return Err(Error::LimitExceeded(
+                "Attempt limit exceeded, please try after some time.".into(),
+            ));
+        }
         let (subject, body) = match purpose {
             CodePurpose::SignUp => (
                 "Your verification code",
@@ -163,36 +182,57 @@ impl Cognito {
         purpose: &CodePurpose,
         code: &str,
     ) -> Result<()> {
-        let stored = self
-            .store
-            .get_code(&pool.id, &user.sub, purpose)
-            .await?
-            .ok_or_else(|| {
-                Error::ExpiredCode("Invalid code provided, please request a code again.".into())
-            })?;
-        if stored.expires < now() || stored.failed_attempts >= MAX_CODE_ATTEMPTS {
-            return Err(Error::ExpiredCode(
-                "Invalid code provided, please request a code again.".into(),
-            ));
-        }
-        if !crate::crypto::constant_time_eq(
-            stored.code_hash.as_bytes(),
-            sha256_hex(code.as_bytes()).as_bytes(),
-        ) {
-            let failures = self
+        let expired =
+            || Error::ExpiredCode("Invalid code provided, please request a code again.".into());
+        let too_many = || {
+            Error::TooManyFailedAttempts(
+                "Attempt limit exceeded, please try after some time.".into(),
+            )
+        };
+        // Each guess is counted before it is checked, in one step with reading the count, so
+        // that parallel guesses get MAX_CODE_ATTEMPTS tries between them and no more. A guess
+        // that loses the count to another one reads the code again.
+        for _ in 0..=MAX_CODE_ATTEMPTS {
+            let stored = self
                 .store
-                .count_code_failure(&pool.id, &user.sub, purpose)
-                .await?;
-            if failures >= MAX_CODE_ATTEMPTS {
-                return Err(Error::TooManyFailedAttempts(
-                    "Attempt limit exceeded, please try after some time.".into(),
-                ));
+                .get_code(&pool.id, &user.sub, purpose)
+                .await?
+                .ok_or_else(expired)?;
+            if stored.expires < now() {
+                return Err(expired());
             }
-            return Err(Error::CodeMismatch(
-                "Invalid verification code provided, please try again.".into(),
-            ));
+            if stored.failed_attempts >= MAX_CODE_ATTEMPTS {
+                return Err(too_many());
+            }
+            if !self
+                .store
+                .admit_code_attempt(&pool.id, &user.sub, purpose, stored.failed_attempts)
+                .await?
+            {
+                continue;
+            }
+            let given = self.code_hash(&pool.id, &user.sub, purpose, code);
+            if crate::crypto::constant_time_eq(stored.code_hash.as_bytes(), given.as_bytes()) {
+                return Ok(());
+            }
+            return Err(if stored.failed_attempts + 1 >= MAX_CODE_ATTEMPTS {
+                too_many()
+            } else {
+                Error::CodeMismatch("Invalid verification code provided, please try again.".into())
+            });
         }
-        Ok(())
+        Err(too_many())
+    }
+
+    /// A code as the store keeps it: an HMAC under a key derived from the master key, bound to
+    /// the user and purpose, so that a copy of the database does not yield live codes (a plain
+    /// hash of six digits is reversed by trying all million).
+    fn code_hash(&self, pool: &PoolId, sub: &str, purpose: &CodePurpose, code: &str) -> String {
+        let input = format!(
+            "verification code\0{pool}\0{sub}\0{}\0{code}",
+            purpose.as_key()
+        );
+        hex::encode(self.secrets.mac(input.as_bytes()))
     }
 
     /// The operator's view of the outbox, newest first, opened.

@@ -228,9 +228,7 @@ impl Cognito {
         let Some(user) = user else {
             return Err(incorrect());
         };
-        if self.locked_out(&user) {
-            return Err(Error::NotAuthorized("Password attempts exceeded".into()));
-        }
+        self.admit_password_attempt(&user).await?;
         let Some(sealed) = &user.sealed_srp_verifier else {
             return Err(incorrect());
         };
@@ -260,18 +258,12 @@ impl Cognito {
         let provided = STANDARD.decode(signature_b64.trim()).unwrap_or_default();
         let matches = expected.is_some_and(|e| constant_time_eq(&e, &provided));
         if !matches {
-            let failures = self
-                .store
-                .record_failed_sign_in(&pool.id, &user.sub, now())
-                .await?;
-            tracing::info!(pool = %pool.id, user = %user.username, failures, "failed SRP sign-in");
+            tracing::info!(pool = %pool.id, user = %user.username, "failed SRP sign-in");
             return Err(incorrect());
         }
-        if user.failed_sign_ins > 0 {
-            self.store
-                .clear_failed_sign_ins(&pool.id, &user.sub)
-                .await?;
-        }
+        self.store
+            .clear_failed_sign_ins(&pool.id, &user.sub)
+            .await?;
         self.after_first_factor(&pool, client, user).await
     }
 }

@@ -812,22 +812,17 @@ impl Cognito {
     ) -> Result<()> {
         let caller = self.authenticate_access_token(access_token).await?;
         let (pool, mut user) = (caller.pool, caller.user);
-        if self.locked_out(&user) {
-            return Err(Error::NotAuthorized("Password attempts exceeded".into()));
-        }
+        self.admit_password_attempt(&user).await?;
         if !self
             .password_matches(previous, user.password_hash.as_deref())
             .await
         {
-            self.store
-                .record_failed_sign_in(&pool.id, &user.sub, now())
-                .await?;
             return Err(Error::incorrect_credentials());
         }
+        self.clear_lockout(&user).await?;
         check_password_policy(&pool.password_policy, proposed)?;
         self.set_password(&mut user, proposed).await?;
-        self.save(&mut user, None).await?;
-        self.clear_lockout(&user).await
+        self.save(&mut user, None).await
     }
 
     // --- forgotten passwords -----------------------------------------------------------------

@@ -21,7 +21,7 @@ pub use admin_queries::AdminQueriesStore;
 pub use audit::AuditStore;
 pub use backend::{AuthBatch, BackendStore};
 pub use clients::ClientStore;
-pub use codes::CodeStore;
+pub use codes::{CodeStore, IssueLimit};
 pub use groups::GroupStore;
 pub use outbox::OutboxStore;
 pub use pools::PoolStore;

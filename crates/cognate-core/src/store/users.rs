@@ -36,7 +36,16 @@ pub trait UserStore: Send + Sync {
         limit: u32,
         after: Option<&str>,
     ) -> Result<Page<User>>;
-    /// Counts one failed sign-in at `at`, atomically, and returns the new count.
-    async fn record_failed_sign_in(&self, pool: &PoolId, sub: &str, at: Timestamp) -> Result<i64>;
+    /// Counts a sign-in attempt as failed at `at`, before its password is checked, if the user
+    /// has exactly `seen` failures: reading the count and taking it are one step, so parallel
+    /// guesses cannot all pass a lockout check made on the same count. False, counting nothing,
+    /// when another attempt came first. A correct password clears the count afterwards.
+    async fn admit_sign_in_attempt(
+        &self,
+        pool: &PoolId,
+        sub: &str,
+        seen: i64,
+        at: Timestamp,
+    ) -> Result<bool>;
     async fn clear_failed_sign_ins(&self, pool: &PoolId, sub: &str) -> Result<()>;
 }

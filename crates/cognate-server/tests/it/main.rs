@@ -8,6 +8,7 @@ mod groups;
 mod pools;
 mod refresh;
 mod reliability;
+mod security;
 mod signing;
 mod signup;
 mod smtp;

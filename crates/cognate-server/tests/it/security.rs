@@ -1,0 +1,203 @@
+//! Attacks from the hostile pass over the server (issue 16), each pinned so it stays refused.
+
+use aws_sdk_cognitoidentityprovider::types::{AliasAttributeType, AuthFlowType};
+
+use crate::support::{error, TestServer, PASSWORD};
+
+/// A server without rate limits, so that only the lockout stands in the way.
+async fn unlimited() -> TestServer {
+    TestServer::start_with(|config| {
+        config.rate_limit_per_ip = 0;
+        config.rate_limit_per_user = 0;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_get_five_tries_across_aliases_and_clients() {
+    let t = unlimited().await;
+    let pool = t
+        .client
+        .create_user_pool()
+        .pool_name("aliases")
+        .alias_attributes(AliasAttributeType::Email)
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let clients = [
+        t.create_client(&pool, false).await,
+        t.create_client(&pool, false).await,
+    ];
+    t.create_user(&pool, "target", PASSWORD).await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let sdk = t.client.clone();
+        let client = clients[i % 2].clone();
+        let name = if i % 4 < 2 {
+            "target"
+        } else {
+            "target@example.com"
+        };
+        guesses.spawn(async move {
+            sdk.initiate_auth()
+                .client_id(client)
+                .auth_flow(AuthFlowType::UserPasswordAuth)
+                .auth_parameters("USERNAME", name)
+                .auth_parameters("PASSWORD", "Wrong-Pass-1")
+                .send()
+                .await
+        });
+    }
+    let answers: Vec<String> = guesses
+        .join_all()
+        .await
+        .into_iter()
+        .map(|answer| error(answer).1)
+        .collect();
+    let checked = answers
+        .iter()
+        .filter(|m| *m == "Incorrect username or password.")
+        .count();
+    assert!(
+        checked <= 5,
+        "{checked} of 40 parallel guesses were checked"
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|m| m == "Incorrect username or password." || m == "Password attempts exceeded"),
+        "{answers:?}"
+    );
+    let right = t
+        .client
+        .initiate_auth()
+        .client_id(&clients[0])
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "target")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await;
+    assert_eq!(error(right).1, "Password attempts exceeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_reset_codes_get_five_tries() {
+    let t = unlimited().await;
+    let (pool, client) = t.pool_and_client().await;
+    t.create_user(&pool, "resetme", PASSWORD).await;
+    t.client
+        .forgot_password()
+        .client_id(&client)
+        .username("resetme")
+        .send()
+        .await
+        .unwrap();
+    let code = t.last_code(&pool).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let (sdk, client) = (t.client.clone(), client.clone());
+        guesses.spawn(async move {
+            sdk.confirm_forgot_password()
+                .client_id(client)
+                .username("resetme")
+                .confirmation_code(wrong)
+                .password("Another-Pass-1")
+                .send()
+                .await
+        });
+    }
+    let names: Vec<String> = guesses
+        .join_all()
+        .await
+        .into_iter()
+        .map(|answer| error(answer).0)
+        .collect();
+    let mismatches = names
+        .iter()
+        .filter(|n| *n == "CodeMismatchException")
+        .count();
+    assert!(
+        mismatches <= 4,
+        "{mismatches} guesses were checked: {names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .all(|n| n == "CodeMismatchException" || n == "TooManyFailedAttemptsException"),
+        "{names:?}"
+    );
+    // The right code is no use any more.
+    let right = t
+        .client
+        .confirm_forgot_password()
+        .client_id(&client)
+        .username("resetme")
+        .confirmation_code(code)
+        .password("Another-Pass-1")
+        .send()
+        .await;
+    assert_eq!(error(right).0, "TooManyFailedAttemptsException");
+}
+
+#[tokio::test]
+async fn reset_codes_are_issued_five_an_hour_and_guesses_carry_over() {
+    let t = unlimited().await;
+    let (pool, client) = t.pool_and_client().await;
+    t.create_user(&pool, "asker", PASSWORD).await;
+    let ask = || {
+        t.client
+            .forgot_password()
+            .client_id(&client)
+            .username("asker")
+            .send()
+    };
+    ask().await.unwrap();
+    let guess = |code: String| {
+        t.client
+            .confirm_forgot_password()
+            .client_id(&client)
+            .username("asker")
+            .confirmation_code(code)
+            .password("Another-Pass-1")
+            .send()
+    };
+    let wrong = |code: &str| {
+        if code == "000000" {
+            "111111".to_owned()
+        } else {
+            "000000".to_owned()
+        }
+    };
+    // Three wrong guesses, then a new code: the guesses still count.
+    let first = t.last_code(&pool).await;
+    for _ in 0..3 {
+        assert_eq!(error(guess(wrong(&first)).await).0, "CodeMismatchException");
+    }
+    ask().await.unwrap();
+    let second = t.last_code(&pool).await;
+    assert_eq!(
+        error(guess(wrong(&second)).await).0,
+        "CodeMismatchException"
+    );
+    assert_eq!(
+        error(guess(wrong(&second)).await).0,
+        "TooManyFailedAttemptsException",
+        "the fifth wrong guess across both codes"
+    );
+    for _ in 0..3 {
+        ask().await.unwrap();
+    }
+    assert_eq!(
+        error(ask().await),
+        (
+            "LimitExceededException".to_owned(),
+            "Attempt limit exceeded, please try after some time.".to_owned()
+        ),
+        "a sixth code within the hour"
+    );
+}
