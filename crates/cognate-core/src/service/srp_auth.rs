@@ -115,11 +115,13 @@ impl Cognito {
                 )
             }
             None => {
-                // A decoy that looks like a real challenge: a salt that stays the same for this
-                // name, and a verifier no password matches.
+                // A decoy that looks like a real challenge: an identifier and a salt derived under
+                // the server's key from the name as the pool compares it (so the case typed
+                // changes neither, as for a real user), and a verifier no password matches.
+                let name = pool.username_key(&login);
                 let mac = self
                     .secrets
-                    .mac(format!("srp-decoy:{}:{login}", pool.id).as_bytes());
+                    .mac(format!("srp-decoy:{}:{name}", pool.id).as_bytes());
                 let user_id = match &found {
                     Some(user) => user.username.to_string(),
                     None if !pool.username_attributes.is_empty() => {
@@ -127,7 +129,7 @@ impl Cognito {
                             .into_uuid()
                             .to_string()
                     }
-                    None => login.clone(),
+                    None => name,
                 };
                 let mut verifier = random_bytes::<384>().to_vec();
                 verifier[0] &= 0x7f;

@@ -566,3 +566,51 @@ async fn clients_with_a_secret_need_the_secret_hash_in_both_steps() {
         .authentication_result
         .is_some());
 }
+
+/// The case typed changes nothing, for real and unknown users alike: the identifier comes back
+/// canonical and the salt stays the same, so the decoy cannot be told from a real user.
+#[tokio::test]
+async fn the_decoy_answers_as_a_real_user_whatever_the_case_typed() {
+    let t = TestServer::start().await;
+    let pool = t
+        .client
+        .create_user_pool()
+        .pool_name("caseless")
+        .username_configuration(
+            aws_sdk_cognitoidentityprovider::types::UsernameConfigurationType::builder()
+                .case_sensitive(false)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let client = t
+        .client
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("srp")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    t.create_user(&pool, "sara", PASSWORD).await;
+    for (typed, canonical) in [(["sara", "SARA"], "sara"), (["Nobody", "NOBODY"], "nobody")] {
+        let first = start(&t, &client, typed[0]).await;
+        let second = start(&t, &client, typed[1]).await;
+        assert_eq!(first.parameters["USER_ID_FOR_SRP"], canonical, "{typed:?}");
+        assert_eq!(second.parameters["USER_ID_FOR_SRP"], canonical, "{typed:?}");
+        assert_eq!(
+            first.parameters["SALT"], second.parameters["SALT"],
+            "{typed:?}: the salt does not depend on the case typed"
+        );
+    }
+}
