@@ -437,6 +437,60 @@ impl UserStore for SqlStore {
         Ok(counted > 0)
     }
 
+    async fn unknown_sign_in_failures(
+        &self,
+        pool: &PoolId,
+        name_hash: &str,
+    ) -> Result<(i64, Option<Timestamp>)> {
+        let row = sqlx::query(
+            "SELECT failed_sign_ins, last_failed_sign_in FROM unknown_sign_ins WHERE pool_id = $1 AND name_hash = $2",
+        )
+        .bind(pool.as_str())
+        .bind(name_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        match row {
+            Some(row) => Ok((
+                get(&row, "failed_sign_ins")?,
+                Some(Timestamp(get(&row, "last_failed_sign_in")?)),
+            )),
+            None => Ok((0, None)),
+        }
+    }
+
+    async fn admit_unknown_sign_in_attempt(
+        &self,
+        pool: &PoolId,
+        name_hash: &str,
+        seen: i64,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<bool> {
+        let _w = self.write_lock().await;
+        sqlx::query("DELETE FROM unknown_sign_ins WHERE last_failed_sign_in < $1")
+            .bind(forget_before.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        // The first failure inserts; later ones count only from the count the caller read.
+        let row = sqlx::query(
+            "INSERT INTO unknown_sign_ins (pool_id, name_hash, failed_sign_ins, last_failed_sign_in) VALUES ($1, $2, 1, $4) \
+             ON CONFLICT (pool_id, name_hash) DO UPDATE SET failed_sign_ins = unknown_sign_ins.failed_sign_ins + 1, \
+             last_failed_sign_in = excluded.last_failed_sign_in \
+             WHERE unknown_sign_ins.failed_sign_ins = $3 \
+             RETURNING failed_sign_ins",
+        )
+        .bind(pool.as_str())
+        .bind(name_hash)
+        .bind(seen)
+        .bind(at.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.is_some())
+    }
+
     async fn clear_failed_sign_ins(&self, pool: &PoolId, sub: &str) -> Result<()> {
         let _w = self.write_lock().await;
         sqlx::query("UPDATE users SET failed_sign_ins = 0, last_failed_sign_in = NULL WHERE pool_id = $1 AND sub = $2")

@@ -760,6 +760,46 @@ async fn parallel_guesses_at_a_code_are_counted_one_at_a_time() {
 }
 
 #[tokio::test]
+async fn failures_under_unknown_names_are_counted_once_each_and_forgotten() {
+    on_every_backend(|s| async move {
+        let p = with_pool(&s, "us-east-1_unknowns").await;
+        assert_eq!(
+            s.unknown_sign_in_failures(&p.id, "h1").await.unwrap(),
+            (0, None)
+        );
+        let forget_before = Timestamp(0);
+        assert!(s
+            .admit_unknown_sign_in_attempt(&p.id, "h1", 0, Timestamp(10), forget_before)
+            .await
+            .unwrap());
+        assert!(
+            !s.admit_unknown_sign_in_attempt(&p.id, "h1", 0, Timestamp(11), forget_before)
+                .await
+                .unwrap(),
+            "a second attempt that read no failures is not counted"
+        );
+        assert!(s
+            .admit_unknown_sign_in_attempt(&p.id, "h1", 1, Timestamp(12), forget_before)
+            .await
+            .unwrap());
+        assert_eq!(
+            s.unknown_sign_in_failures(&p.id, "h1").await.unwrap(),
+            (2, Some(Timestamp(12)))
+        );
+        // Another name's attempt forgets records older than its cut-off.
+        assert!(s
+            .admit_unknown_sign_in_attempt(&p.id, "h2", 0, Timestamp(100), Timestamp(50))
+            .await
+            .unwrap());
+        assert_eq!(
+            s.unknown_sign_in_failures(&p.id, "h1").await.unwrap(),
+            (0, None)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_outbox_lists_newest_first_per_pool() {
     on_every_backend(|s| async move {
         let a = with_pool(&s, "us-east-1_outa").await;

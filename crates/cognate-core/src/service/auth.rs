@@ -86,6 +86,17 @@ struct ChallengeState {
     expires: Timestamp,
 }
 
+/// Whose failed sign-ins a password attempt counts towards.
+#[derive(Clone, Copy)]
+enum Attempted<'a> {
+    User(&'a User),
+    /// A name that is no user, by its keyed hash.
+    Unknown(&'a str),
+}
+
+/// The longest lockout: failures older than this no longer lock anyone out.
+const MAX_LOCKOUT_SECS: i64 = 15 * 60;
+
 /// Cognito's lockout: from the fifth consecutive failure, sign-in is refused for a time that
 /// starts at one second and doubles with each further failure, up to 15 minutes.
 pub fn lockout_until(failed_sign_ins: i64, last_failure: Option<Timestamp>) -> Option<Timestamp> {
@@ -93,7 +104,7 @@ pub fn lockout_until(failed_sign_ins: i64, last_failure: Option<Timestamp>) -> O
         return None;
     }
     let exponent = (failed_sign_ins - 5).min(10) as u32;
-    let secs = 2i64.pow(exponent).min(15 * 60);
+    let secs = 2i64.pow(exponent).min(MAX_LOCKOUT_SECS);
     last_failure.map(|t| t.plus_secs(secs))
 }
 
@@ -115,26 +126,66 @@ impl Cognito {
     /// checked, in one step with reading the count, so that parallel guesses get the same five
     /// tries as sequential ones. A correct password clears the count afterwards.
     pub(super) async fn admit_password_attempt(&self, user: &User) -> Result<()> {
+        self.admit_attempt(&user.pool_id, Attempted::User(user))
+            .await
+    }
+
+    /// The same gate for a name that is no user of a pool that hides which users exist: an
+    /// unknown name locks out after as many failures as a real one, so that the lockout does
+    /// not tell them apart.
+    pub(super) async fn admit_unknown_attempt(&self, pool: &UserPool, login: &str) -> Result<()> {
+        let name = pool.username_key(login);
+        let hash = hex::encode(
+            self.secrets
+                .mac(format!("unknown sign-in\0{}\0{name}", pool.id).as_bytes()),
+        );
+        self.admit_attempt(&pool.id, Attempted::Unknown(&hash))
+            .await
+    }
+
+    async fn admit_attempt(&self, pool: &PoolId, attempted: Attempted<'_>) -> Result<()> {
         let locked = || Error::NotAuthorized("Password attempts exceeded".into());
-        let (mut failures, mut last_failure) = (user.failed_sign_ins, user.last_failed_sign_in);
+        let (mut failures, mut last_failure) = match attempted {
+            Attempted::User(user) => (user.failed_sign_ins, user.last_failed_sign_in),
+            Attempted::Unknown(hash) => self.store.unknown_sign_in_failures(pool, hash).await?,
+        };
         for _ in 0..16 {
             if lockout_until(failures, last_failure).is_some_and(|until| now() < until) {
                 return Err(locked());
             }
-            if self
-                .store
-                .admit_sign_in_attempt(&user.pool_id, &user.sub, failures, now())
-                .await?
-            {
+            let admitted = match attempted {
+                Attempted::User(user) => {
+                    self.store
+                        .admit_sign_in_attempt(pool, &user.sub, failures, now())
+                        .await?
+                }
+                Attempted::Unknown(hash) => {
+                    self.store
+                        .admit_unknown_sign_in_attempt(
+                            pool,
+                            hash,
+                            failures,
+                            now(),
+                            now().plus_secs(-MAX_LOCKOUT_SECS),
+                        )
+                        .await?
+                }
+            };
+            if admitted {
                 return Ok(());
             }
             // Another attempt was counted in between: decide again on the count as it is now.
-            let current = self
-                .store
-                .get_user_by_sub(&user.pool_id, &user.sub)
-                .await?
-                .ok_or_else(Error::incorrect_credentials)?;
-            (failures, last_failure) = (current.failed_sign_ins, current.last_failed_sign_in);
+            (failures, last_failure) = match attempted {
+                Attempted::User(user) => {
+                    let current = self
+                        .store
+                        .get_user_by_sub(pool, &user.sub)
+                        .await?
+                        .ok_or_else(Error::incorrect_credentials)?;
+                    (current.failed_sign_ins, current.last_failed_sign_in)
+                }
+                Attempted::Unknown(hash) => self.store.unknown_sign_in_failures(pool, hash).await?,
+            };
         }
         Err(locked())
     }
@@ -220,7 +271,9 @@ impl Cognito {
         let found = self
             .find_signing_in_user(&pool, client, params, &login)
             .await?;
-        let user = self.check_password(&pool, client, found, &password).await?;
+        let user = self
+            .check_password(&pool, client, &login, found, &password)
+            .await?;
         self.after_first_factor(&pool, client, user).await
     }
 
@@ -252,16 +305,18 @@ impl Cognito {
         &self,
         pool: &UserPool,
         client: &AppClient,
+        login: &str,
         user: Option<User>,
         password: &str,
     ) -> Result<User> {
         let Some(user) = user else {
+            if !client.prevent_user_existence_errors {
+                self.password_matches(password, None).await;
+                return Err(Error::UserNotFound("User does not exist.".into()));
+            }
+            self.admit_unknown_attempt(pool, login).await?;
             self.password_matches(password, None).await;
-            return Err(if client.prevent_user_existence_errors {
-                Error::incorrect_credentials()
-            } else {
-                Error::UserNotFound("User does not exist.".into())
-            });
+            return Err(Error::incorrect_credentials());
         };
         self.admit_password_attempt(&user).await?;
         if !self

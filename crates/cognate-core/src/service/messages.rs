@@ -40,6 +40,11 @@ pub const CODE_ISSUE_LIMIT: IssueLimit = IssueLimit {
     window_secs: 3600,
 };
 
+/// The answer to a wrong code.
+pub(super) fn wrong_code() -> Error {
+    Error::CodeMismatch("Invalid verification code provided, please try again.".into())
+}
+
 pub(super) fn mask_for(attribute: &str, value: &str) -> String {
     if attribute == "email" {
         if let Some((local, domain)) = value.split_once('@') {
@@ -75,6 +80,42 @@ impl Cognito {
         candidates
             .into_iter()
             .find_map(|a| user.attribute(a).map(|v| (a.to_owned(), v.to_owned())))
+    }
+
+    /// What a code for a name that is no user would have looked like, for pools that hide
+    /// which users exist: the medium a user of this pool gets a code by, and a masked
+    /// destination derived under the server's key from the name as the pool compares it, so
+    /// that one name always gets one answer and the answer has the shape of a real one. A name
+    /// that is itself an email address is masked as a real user's own address would be.
+    pub(super) fn simulated_delivery(&self, pool: &UserPool, login: &str) -> CodeDelivery {
+        let by_phone = pool
+            .auto_verified_attributes
+            .iter()
+            .any(|a| a == "phone_number")
+            && !pool.auto_verified_attributes.iter().any(|a| a == "email");
+        let name = pool.username_key(login);
+        let mac = self
+            .secrets
+            .mac(format!("simulated delivery\0{}\0{name}", pool.id).as_bytes());
+        if by_phone {
+            let digits: String = mac[..4].iter().map(|b| char::from(b'0' + b % 10)).collect();
+            return CodeDelivery {
+                destination: mask_for("phone_number", &digits),
+                medium: "SMS",
+                attribute: "phone_number".into(),
+            };
+        }
+        let letter = |b: u8| char::from(b'a' + b % 26);
+        let address = if login.contains('@') {
+            login.to_owned()
+        } else {
+            format!("{}@{}.com", letter(mac[0]), letter(mac[1]))
+        };
+        CodeDelivery {
+            destination: mask_for("email", &address),
+            medium: "EMAIL",
+            attribute: "email".into(),
+        }
     }
 
     /// Creates a code for `purpose`, replacing any earlier one, and sends it.
@@ -218,7 +259,7 @@ impl Cognito {
             return Err(if stored.failed_attempts + 1 >= MAX_CODE_ATTEMPTS {
                 too_many()
             } else {
-                Error::CodeMismatch("Invalid verification code provided, please try again.".into())
+                wrong_code()
             });
         }
         Err(too_many())

@@ -228,6 +228,10 @@ impl Cognito {
             None => None,
         };
         let Some(user) = user else {
+            // The decoy's answer, which fails like a wrong password and locks out like one.
+            if client.prevent_user_existence_errors {
+                self.admit_unknown_attempt(&pool, &block.login).await?;
+            }
             return Err(incorrect());
         };
         self.admit_password_attempt(&user).await?;

@@ -10,7 +10,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::filter::UserFilter;
 use crate::ids::{ClientId, PoolId, Username};
-use crate::model::{Attribute, CodePurpose, PasswordPolicy, User, UserPool, UserStatus};
+use crate::model::{AppClient, Attribute, CodePurpose, PasswordPolicy, User, UserPool, UserStatus};
 use crate::service::messages::CodeDelivery;
 use crate::store::{Audit, Page};
 
@@ -361,8 +361,9 @@ impl Cognito {
     ) -> Result<()> {
         let client = self.client(client_id).await?;
         let pool = self.pool(&client.pool_id).await?;
-        let mut user = self.user(&pool, login).await?;
-        check_secret_hash(&client, secret_hash, &[login, user.username.as_str()])?;
+        let mut user = self
+            .confirming_user(&client, &pool, secret_hash, login)
+            .await?;
         if user.status != UserStatus::Unconfirmed {
             return Err(Error::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
@@ -393,7 +394,13 @@ impl Cognito {
     ) -> Result<CodeDelivery> {
         let client = self.client(client_id).await?;
         let pool = self.pool(&client.pool_id).await?;
-        let user = self.user(&pool, login).await?;
+        let Some(user) = self.find_user(&pool, login).await? else {
+            if client.prevent_user_existence_errors {
+                check_secret_hash(&client, secret_hash, &[login])?;
+                return Ok(self.simulated_delivery(&pool, login));
+            }
+            return Err(Error::UserNotFound("User does not exist.".into()));
+        };
         check_secret_hash(&client, secret_hash, &[login, user.username.as_str()])?;
         if user.status != UserStatus::Unconfirmed {
             return Err(Error::invalid("User is already confirmed."));
@@ -840,16 +847,7 @@ impl Cognito {
             None if client.prevent_user_existence_errors => {
                 check_secret_hash(&client, secret_hash, &[login])?;
                 // Answer as if a code went out, so that the caller learns nothing.
-                let attribute = if login.contains('@') {
-                    "email"
-                } else {
-                    "phone_number"
-                };
-                return Ok(CodeDelivery {
-                    destination: super::messages::mask_for(attribute, login),
-                    medium: if attribute == "email" { "EMAIL" } else { "SMS" },
-                    attribute: attribute.into(),
-                });
+                return Ok(self.simulated_delivery(&pool, login));
             }
             None => {
                 return Err(Error::UserNotFound(
@@ -883,8 +881,9 @@ impl Cognito {
     ) -> Result<()> {
         let client = self.client(client_id).await?;
         let pool = self.pool(&client.pool_id).await?;
-        let mut user = self.user(&pool, login).await?;
-        check_secret_hash(&client, secret_hash, &[login, user.username.as_str()])?;
+        let mut user = self
+            .confirming_user(&client, &pool, secret_hash, login)
+            .await?;
         check_password_policy(&pool.password_policy, password)?;
         self.check_code(&pool, &user, &CodePurpose::ForgotPassword, code)
             .await?;
@@ -899,6 +898,29 @@ impl Cognito {
         self.save_consuming_code(&mut user, &CodePurpose::ForgotPassword)
             .await?;
         self.clear_lockout(&user).await
+    }
+
+    /// The user a confirmation (ConfirmSignUp, ConfirmForgotPassword) names, once the client's
+    /// SECRET_HASH checks out. In pools that hide which users exist, a name that is no user
+    /// answers as a wrong code does.
+    async fn confirming_user(
+        &self,
+        client: &AppClient,
+        pool: &UserPool,
+        secret_hash: Option<&str>,
+        login: &str,
+    ) -> Result<User> {
+        match self.find_user(pool, login).await? {
+            Some(user) => {
+                check_secret_hash(client, secret_hash, &[login, user.username.as_str()])?;
+                Ok(user)
+            }
+            None if client.prevent_user_existence_errors => {
+                check_secret_hash(client, secret_hash, &[login])?;
+                Err(super::messages::wrong_code())
+            }
+            None => Err(Error::UserNotFound("User does not exist.".into())),
+        }
     }
 
     /// A new password starts with no failed sign-ins.

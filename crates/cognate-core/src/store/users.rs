@@ -48,4 +48,20 @@ pub trait UserStore: Send + Sync {
         at: Timestamp,
     ) -> Result<bool>;
     async fn clear_failed_sign_ins(&self, pool: &PoolId, sub: &str) -> Result<()>;
+    /// The failed sign-ins under a name that is no user (kept as `name_hash`), and the last.
+    async fn unknown_sign_in_failures(
+        &self,
+        pool: &PoolId,
+        name_hash: &str,
+    ) -> Result<(i64, Option<Timestamp>)>;
+    /// [`UserStore::admit_sign_in_attempt`] for a name that is no user. Records last failed
+    /// before `forget_before` are dropped first: no lockout depends on them any more.
+    async fn admit_unknown_sign_in_attempt(
+        &self,
+        pool: &PoolId,
+        name_hash: &str,
+        seen: i64,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<bool>;
 }

@@ -201,3 +201,151 @@ async fn reset_codes_are_issued_five_an_hour_and_guesses_carry_over() {
         "a sixth code within the hour"
     );
 }
+
+/// A pool that verifies email, and a client that hides which users exist.
+async fn hiding_client(t: &TestServer) -> (String, String) {
+    use aws_sdk_cognitoidentityprovider::types::{
+        ExplicitAuthFlowsType, PreventUserExistenceErrorTypes, VerifiedAttributeType,
+    };
+    let pool = t
+        .client
+        .create_user_pool()
+        .pool_name("hiding")
+        .auto_verified_attributes(VerifiedAttributeType::Email)
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let client = t
+        .client
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("hiding")
+        .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    (pool, client)
+}
+
+fn masked_email(destination: &str) -> bool {
+    let shape = |part: &str| part.chars().count() == 4 && part.ends_with("***");
+    match destination.split_once('@') {
+        Some((local, domain)) => shape(local) && domain.strip_suffix(".com").is_some_and(shape),
+        None => false,
+    }
+}
+
+#[tokio::test]
+async fn unknown_users_get_the_answers_real_users_get() {
+    let t = unlimited().await;
+    let (pool, client) = hiding_client(&t).await;
+    t.create_user(&pool, "realone", PASSWORD).await;
+    let forgot = |name: &'static str| {
+        t.client
+            .forgot_password()
+            .client_id(&client)
+            .username(name)
+            .send()
+    };
+    let real = forgot("realone")
+        .await
+        .unwrap()
+        .code_delivery_details
+        .unwrap();
+    let unknown = forgot("ghost")
+        .await
+        .unwrap()
+        .code_delivery_details
+        .unwrap();
+    let again = forgot("ghost")
+        .await
+        .unwrap()
+        .code_delivery_details
+        .unwrap();
+    for details in [&real, &unknown] {
+        assert_eq!(details.delivery_medium.as_ref().unwrap().as_str(), "EMAIL");
+        assert_eq!(details.attribute_name.as_deref(), Some("email"));
+        assert!(
+            masked_email(details.destination.as_deref().unwrap()),
+            "{details:?}"
+        );
+    }
+    assert_eq!(
+        unknown.destination, again.destination,
+        "one name, one answer"
+    );
+
+    let resent = t
+        .client
+        .resend_confirmation_code()
+        .client_id(&client)
+        .username("ghost")
+        .send()
+        .await
+        .unwrap()
+        .code_delivery_details
+        .unwrap();
+    assert!(
+        masked_email(resent.destination.as_deref().unwrap()),
+        "{resent:?}"
+    );
+
+    let confirm = t
+        .client
+        .confirm_sign_up()
+        .client_id(&client)
+        .username("ghost")
+        .confirmation_code("123456")
+        .send()
+        .await;
+    assert_eq!(error(confirm).0, "CodeMismatchException");
+    let reset = t
+        .client
+        .confirm_forgot_password()
+        .client_id(&client)
+        .username("ghost")
+        .confirmation_code("123456")
+        .password("Another-Pass-1")
+        .send()
+        .await;
+    assert_eq!(error(reset).0, "CodeMismatchException");
+}
+
+#[tokio::test]
+async fn unknown_users_lock_out_as_real_users_do() {
+    let t = unlimited().await;
+    let (pool, client) = hiding_client(&t).await;
+    t.create_user(&pool, "realone", PASSWORD).await;
+    let mut answers = Vec::new();
+    for name in ["realone", "ghost"] {
+        let mut seen = Vec::new();
+        for _ in 0..7 {
+            let answer = t
+                .client
+                .initiate_auth()
+                .client_id(&client)
+                .auth_flow(AuthFlowType::UserPasswordAuth)
+                .auth_parameters("USERNAME", name)
+                .auth_parameters("PASSWORD", "Wrong-Pass-1")
+                .send()
+                .await;
+            seen.push(error(answer).1);
+        }
+        answers.push(seen);
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "a real and an unknown name answer alike"
+    );
+    assert_eq!(answers[1][5], "Password attempts exceeded");
+}
