@@ -28,13 +28,61 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// The data directory, created owner-only (0700) on first start. An existing one is left as
+/// its owner made it, but one that others can write to is refused: they could replace the
+/// master key or the database.
 pub fn ensure_dir(dir: &Path) -> Result<(), String> {
-    fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+    if !dir.exists() {
+        fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
+                format!("cannot make data directory {} private: {e}", dir.display())
+            })?;
+        }
+        return Ok(());
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+        let mode = fs::metadata(dir)
+            .map_err(|e| format!("cannot read data directory {}: {e}", dir.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o022 != 0 {
+            return Err(format!(
+                "the data directory {} can be written by other users (mode {:o}); make it private with `chmod 700 {}`",
+                dir.display(),
+                mode & 0o777,
+                dir.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The embedded database's files, owner-only (0600): created so before SQLite opens them (its
+/// WAL and shared-memory files take the database file's mode), and tightened when an earlier
+/// version left them readable by others.
+pub fn private_database_files(database: &Path) -> Result<(), String> {
+    if !database.exists() {
+        write_private(database, b"")
+            .map_err(|e| format!("cannot create {}: {e}", database.display()))?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{suffix}", database.display()));
+            if let Ok(metadata) = fs::metadata(&path) {
+                if metadata.permissions().mode() & 0o077 != 0 {
+                    fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+                        .map_err(|e| format!("cannot make {} private: {e}", path.display()))?;
+                }
+            }
+        }
     }
     Ok(())
 }

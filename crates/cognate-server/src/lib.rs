@@ -138,12 +138,14 @@ impl RunningServer {
 pub async fn open_services(config: &Config, public_url: &str) -> Result<Cognito, String> {
     data_dir::ensure_dir(&config.data_dir)?;
     let secrets = data_dir::master_key(&config.data_dir, config.master_key.as_deref())?;
-    let database_url = config.database_url.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            config.data_dir.join("cognate.db").display()
-        )
-    });
+    let database_url = match &config.database_url {
+        Some(url) => url.clone(),
+        None => {
+            let database = config.data_dir.join("cognate.db");
+            data_dir::private_database_files(&database)?;
+            format!("sqlite://{}?mode=rwc", database.display())
+        }
+    };
     let store = SqlStore::connect(&database_url).await.map_err(|e| {
         format!(
             "cannot open the database {}: {e}",

@@ -349,3 +349,38 @@ async fn unknown_users_lock_out_as_real_users_do() {
     );
     assert_eq!(answers[1][5], "Password attempts exceeded");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_files_are_private_and_a_shared_data_directory_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let t = TestServer::start().await;
+    t.pool_and_client().await;
+    let dir = t.data_dir.path();
+    for file in ["cognate.db", "cognate.db-wal", "master.key", "credentials"] {
+        let path = dir.join(file);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{file}");
+        }
+    }
+    if t.database_url.is_none() {
+        assert_eq!(mode(&dir.join("cognate.db")), 0o600);
+    }
+
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let refused = cognate_server::start(
+        cognate_server::Config::ephemeral(shared.path()),
+        std::future::pending(),
+    )
+    .await
+    .err()
+    .expect("a data directory anyone can write to is refused");
+    assert!(
+        refused.contains("can be written by other users"),
+        "{refused}"
+    );
+    assert_eq!(mode(shared.path()), 0o777, "and left as it was");
+}
