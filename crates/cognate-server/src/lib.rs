@@ -161,6 +161,21 @@ pub async fn open_services(config: &Config, public_url: &str) -> Result<Cognito,
             account_id: config.account_id.clone(),
         },
     );
+    let key_matches = cognito
+        .master_key_matches()
+        .await
+        .map_err(|e| format!("cannot check the master key against the database: {e}"))?;
+    if !key_matches {
+        return Err(format!(
+            "the database {} holds secrets sealed with another master key than this server's ({}); \
+             servers sharing a database must share the key: set COGNATE_MASTER_KEY to the key of the server that created it",
+            cognate_store::redact(&database_url),
+            match &config.master_key {
+                Some(_) => "COGNATE_MASTER_KEY".to_owned(),
+                None => config.data_dir.join(data_dir::MASTER_KEY_FILE).display().to_string(),
+            }
+        ));
+    }
     Ok(match &config.smtp_url {
         Some(url) => cognito.with_sender(Arc::new(smtp::SmtpSender::new(url, &config.smtp_from)?)),
         None => cognito,
@@ -184,6 +199,13 @@ pub async fn start(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    if config.database_url.is_some() && config.public_url.is_none() {
+        tracing::warn!(
+            public_url = %public_url,
+            "a shared database with the default --public-url: tokens name this server's own address as their issuer, \
+             so tokens minted here fail on the other servers (\"Invalid Access Token\"); set --public-url to the address clients use"
+        );
+    }
     let services = open_services(&config, &public_url).await?;
     let state = AppState {
         cognito: services.clone(),

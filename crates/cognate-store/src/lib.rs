@@ -4,7 +4,7 @@
 //! `ON CONFLICT`), and the schema lives in one migration folder per backend.
 //!
 //! One file per aggregate implements its trait (`pools`, `clients`, `users`, `sessions`,
-//! `codes`, `groups`, `admin_queries`, `outbox`, `audit`, `backend`); `rows` and `tx` hold the
+//! `codes`, `groups`, `admin_queries`, `outbox`, `audit`, `backend`, `server`); `rows` and `tx` hold the
 //! row and transaction helpers they share. This file only connects and migrates.
 
 mod admin_queries;
@@ -17,6 +17,7 @@ mod groups;
 mod outbox;
 mod pools;
 mod rows;
+mod server;
 mod sessions;
 mod tx;
 mod users;

@@ -180,6 +180,21 @@ impl Cognito {
     }
 }
 
+impl Cognito {
+    /// Whether the store's secrets were sealed with this server's master key. The first server
+    /// to open a database records the key's check value (a MAC of a fixed text, which tells
+    /// nothing of the key); every later one must match it, or it could open none of the
+    /// secrets and would fail every token and every SRP sign-in of the others.
+    pub async fn master_key_matches(&self) -> Result<bool> {
+        let check = hex::encode(self.secrets.mac(b"cognate master key check"));
+        let recorded = self.store.master_key_check(&check).await?;
+        Ok(crate::crypto::constant_time_eq(
+            recorded.as_bytes(),
+            check.as_bytes(),
+        ))
+    }
+}
+
 /// Opaque pagination tokens: the key to continue after.
 pub fn encode_page_token(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(key.as_bytes())

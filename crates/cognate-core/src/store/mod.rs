@@ -14,6 +14,7 @@ mod codes;
 mod groups;
 mod outbox;
 mod pools;
+mod server;
 mod sessions;
 mod users;
 
@@ -25,6 +26,7 @@ pub use codes::{CodeStore, IssueLimit};
 pub use groups::GroupStore;
 pub use outbox::OutboxStore;
 pub use pools::PoolStore;
+pub use server::ServerStore;
 pub use sessions::{SessionStore, SessionUser};
 pub use users::UserStore;
 
@@ -34,7 +36,7 @@ use crate::audit::AuditRecord;
 pub mod prelude {
     pub use super::{
         AdminQueriesStore, AuditStore, BackendStore, ClientStore, CodeStore, GroupStore,
-        OutboxStore, PoolStore, SessionStore, Store, UserStore,
+        OutboxStore, PoolStore, ServerStore, SessionStore, Store, UserStore,
     };
 }
 
@@ -50,6 +52,7 @@ pub trait Store:
     + OutboxStore
     + AuditStore
     + BackendStore
+    + ServerStore
     + Send
     + Sync
     + 'static
@@ -67,6 +70,7 @@ impl<T> Store for T where
         + OutboxStore
         + AuditStore
         + BackendStore
+        + ServerStore
         + Send
         + Sync
         + 'static

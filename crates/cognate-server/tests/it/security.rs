@@ -384,3 +384,34 @@ async fn the_data_files_are_private_and_a_shared_data_directory_is_refused() {
     );
     assert_eq!(mode(shared.path()), 0o777, "and left as it was");
 }
+
+#[tokio::test]
+async fn a_server_with_another_master_key_refuses_to_start() {
+    use base64::Engine;
+    let data = tempfile::tempdir().unwrap();
+    let mut config = cognate_server::Config::ephemeral(data.path());
+    if let Some(base) = cognate_store::testkit::postgres_url() {
+        config.database_url = Some(cognate_store::testkit::scratch_postgres_database(&base).await);
+    }
+    let first = cognate_server::start(config.clone(), std::future::pending())
+        .await
+        .unwrap();
+    first.shutdown().await;
+    let mut other = config.clone();
+    other.master_key = Some(base64::engine::general_purpose::STANDARD.encode([7u8; 32]));
+    let refused = cognate_server::start(other, std::future::pending())
+        .await
+        .err()
+        .expect("another master key is refused");
+    assert!(
+        refused.contains("sealed with another master key")
+            && refused.contains("COGNATE_MASTER_KEY"),
+        "{refused}"
+    );
+    // The right key still starts.
+    cognate_server::start(config, std::future::pending())
+        .await
+        .unwrap()
+        .shutdown()
+        .await;
+}
