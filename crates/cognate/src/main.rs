@@ -1,5 +1,6 @@
 //! `cognate`: the server (`serve`) and the operator's commands.
 
+mod logging;
 mod project;
 
 use clap::{Parser, Subcommand};
@@ -85,17 +86,6 @@ enum AddCommand {
 enum UpdateCommand {
     /// User pool groups (and their precedence) and the Admin Queries API.
     Auth(project::UpdateAuthArgs),
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COGNATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }
 
 async fn shutdown_signal() {
@@ -275,7 +265,7 @@ async fn main() {
         }
     };
     let cli = Cli::parse_from(args);
-    init_tracing();
+    logging::init();
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Outbox {

@@ -1021,3 +1021,85 @@ async fn init_reads_the_framework_from_package_json_and_ignores_local_files() {
         "a second init writes the same block"
     );
 }
+
+/// A value a client sends with a newline in it cannot start a line of the server's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_cannot_be_forged() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_cognate"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env("COGNATE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("cognate is listening on ")
+        .unwrap()
+        .to_owned();
+    let (key, secret) =
+        cognate_server::data_dir::read_credentials(&data.path().join("credentials")).unwrap();
+    let sdk = cognito::Client::from_conf(
+        cognito::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&url)
+            .credentials_provider(Credentials::new(key, secret, None, None, "t"))
+            .build(),
+    );
+    let pool = sdk
+        .create_user_pool()
+        .pool_name("logs")
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let client = sdk
+        .create_user_pool_client()
+        .user_pool_id(pool)
+        .client_name("logs")
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    let forged = "CUSTOM_FLOW\nERROR forged: root signed in from 10.0.0.1";
+    let answer = reqwest::Client::new()
+        .post(format!("{url}/"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "x-amz-target",
+            "AWSCognitoIdentityProviderService.InitiateAuth",
+        )
+        .body(
+            serde_json::json!({"ClientId": client, "AuthFlow": forged, "AuthParameters": {}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    server.kill().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut log).unwrap();
+    server.wait().unwrap();
+    assert!(
+        log.contains("forged: root signed in"),
+        "the value was logged: {log}"
+    );
+    assert!(
+        !log.lines().any(|l| l.starts_with("ERROR forged")),
+        "a forged line: {log}"
+    );
+}
