@@ -48,6 +48,13 @@ pub struct ServeArgs {
     /// Seconds a request may take, its body included, before it is answered 408 [default: 30]
     #[arg(long, env = "COGNATE_REQUEST_TIMEOUT")]
     pub request_timeout: Option<u64>,
+    /// Seconds a client may take to send a request's headers, and a keep-alive connection may
+    /// stay idle, before the connection is closed [default: 10]
+    #[arg(long, env = "COGNATE_HEADER_TIMEOUT")]
+    pub header_timeout: Option<u64>,
+    /// Connections one client address may hold open at once; 0: no limit [default: 64]
+    #[arg(long, env = "COGNATE_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<u32>,
     /// Requests handled at once; more are refused with TooManyRequestsException until one
     /// finishes [default: 512]
     #[arg(long, env = "COGNATE_MAX_CONCURRENT_REQUESTS")]
@@ -109,12 +116,16 @@ struct FileConfig {
     trusted_proxies: Option<u32>,
     request_timeout: Option<u64>,
     max_concurrent_requests: Option<u32>,
+    header_timeout: Option<u64>,
+    max_connections_per_address: Option<u32>,
 }
 
 pub const DEFAULT_RATE_LIMIT_PER_IP: u32 = 100;
 pub const DEFAULT_RATE_LIMIT_PER_USER: u32 = 20;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 512;
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: u32 = 64;
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -143,6 +154,10 @@ pub struct Config {
     /// A slow request (a stalled body, say) is cut off after this long.
     pub request_timeout: std::time::Duration,
     pub max_concurrent_requests: u32,
+    /// Slow headers and idle keep-alive connections are cut off after this long.
+    pub header_timeout: std::time::Duration,
+    /// Open connections per client address; 0: no limit.
+    pub max_connections_per_address: u32,
 }
 
 pub const DEFAULT_SMTP_FROM: &str = "cognate <no-reply@localhost>";
@@ -167,6 +182,8 @@ impl Config {
             trusted_proxies: 0,
             request_timeout: std::time::Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            header_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
+            max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
         }
     }
 }
@@ -252,6 +269,16 @@ impl ServeArgs {
                 .or(file.max_concurrent_requests)
                 .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS)
                 .max(1),
+            header_timeout: std::time::Duration::from_secs(
+                self.header_timeout
+                    .or(file.header_timeout)
+                    .unwrap_or(DEFAULT_HEADER_TIMEOUT_SECS)
+                    .max(1),
+            ),
+            max_connections_per_address: self
+                .max_connections_per_address
+                .or(file.max_connections_per_address)
+                .unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
         })
     }
 }

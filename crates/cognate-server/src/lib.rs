@@ -8,6 +8,7 @@ mod admin_queries;
 mod aws_json;
 mod forwarded;
 mod limits;
+mod listener;
 mod rate_limit;
 mod render;
 mod sigv4;
@@ -224,6 +225,16 @@ pub async fn start(
             limits.forget_idle();
         }
     });
+    let connection_limits = listener::ConnectionLimits {
+        header_timeout: config.header_timeout,
+        // Behind proxies every connection comes from one of them: only the peer's own
+        // connections could be counted, and those are the proxy's.
+        per_address: if config.trusted_proxies == 0 {
+            config.max_connections_per_address
+        } else {
+            0
+        },
+    };
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(
         state,
@@ -237,15 +248,7 @@ pub async fn start(
                 _ = stop => {},
             }
         };
-        if let Err(e) = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .await
-        {
-            tracing::error!(error = %e, "server stopped with an error");
-        }
+        listener::serve(listener, app, connection_limits, signal).await;
     });
     Ok(RunningServer {
         addr,

@@ -415,3 +415,71 @@ async fn a_server_with_another_master_key_refuses_to_start() {
         .shutdown()
         .await;
 }
+
+#[tokio::test]
+async fn idle_and_slow_connections_are_closed_and_one_address_cannot_hold_them_all() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    let t = TestServer::start_with(|config| {
+        config.header_timeout = std::time::Duration::from_secs(1);
+        config.max_connections_per_address = 8;
+    })
+    .await;
+    let addr = t.server.addr;
+    /// Whether the server closes the connection within `wait`.
+    async fn closed_within(stream: &mut TcpStream, wait: std::time::Duration) -> bool {
+        let mut buf = [0u8; 4096];
+        loop {
+            match tokio::time::timeout(wait, stream.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(_)) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let mut partial = TcpStream::connect(addr).await.unwrap();
+    partial
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 256];
+    let n = idle.read(&mut answer).await.unwrap();
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        &answer[..n]
+    );
+    let three_seconds = std::time::Duration::from_secs(3);
+    assert!(
+        closed_within(&mut silent, three_seconds).await,
+        "a silent connection stays"
+    );
+    assert!(
+        closed_within(&mut partial, three_seconds).await,
+        "slow headers stay"
+    );
+    assert!(
+        closed_within(&mut idle, three_seconds).await,
+        "an idle keep-alive stays"
+    );
+
+    // Eight connections from one address are held; the ninth is closed at once.
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let mut ninth = TcpStream::connect(addr).await.unwrap();
+    assert!(
+        closed_within(&mut ninth, std::time::Duration::from_millis(500)).await,
+        "the ninth connection of one address is refused"
+    );
+    drop(held);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let health = reqwest::get(format!("{}/healthz", t.url())).await.unwrap();
+    assert_eq!(health.status(), 200);
+}
