@@ -26,6 +26,8 @@ pub enum Error {
     InvalidSignature(String),
     UnrecognizedClient(String),
     MissingAuthenticationToken(String),
+    /// RevokeToken was given a token it cannot revoke (an ID or access token).
+    UnsupportedTokenType(String),
     /// The caller is known, but its policies do not allow the action.
     AccessDenied(String),
     /// The request body is not the JSON the operation takes.
@@ -93,6 +95,7 @@ impl Error {
             UnrecognizedClient(_) => "UnrecognizedClientException",
             MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
             AccessDenied(_) => "AccessDeniedException",
+            UnsupportedTokenType(_) => "UnsupportedTokenTypeException",
             Serialization(_) => "SerializationException",
             Internal(_) => "InternalErrorException",
         }
@@ -124,6 +127,7 @@ impl Error {
             | UnrecognizedClient(m)
             | MissingAuthenticationToken(m)
             | AccessDenied(m)
+            | UnsupportedTokenType(m)
             | Serialization(m) => m,
         }
     }

@@ -104,14 +104,31 @@ impl ClientId {
     }
 }
 
+/// Invisible formatting characters (Unicode's Cf class: bidirectional overrides such as U+202E,
+/// zero-width characters, the byte-order mark), which Cognito's username pattern
+/// (`[\p{L}\p{M}\p{S}\p{N}\p{P}]+`) does not admit and which would let one name look like
+/// another. Listed by range because std has no Unicode category table.
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
+}
+
 impl Username {
     /// Cognito allows 1 to 128 characters of letters, marks, symbols, numbers and punctuation:
     /// no white space and no control characters.
     pub fn parse(raw: &str) -> Result<Self> {
         let len = raw.chars().count();
-        if len == 0 || len > 128 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if len == 0
+            || len > 128
+            || raw
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || is_format(c))
+        {
             return Err(Error::invalid(
-                "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must have length between 1 and 128 and contain no white space",
+                "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+",
             ));
         }
         Ok(Username(raw.to_owned()))
@@ -213,5 +230,14 @@ mod tests {
         assert!(Username::parse("").is_err());
         assert!(Username::parse("al ice").is_err());
         assert!(Username::parse(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn usernames_refuse_invisible_formatting_characters() {
+        for bad in ["ali\u{202E}ecila", "bob\u{200B}", "\u{FEFF}carol"] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Username::parse("zoë").is_ok());
+        assert!(Username::parse("用户").is_ok());
     }
 }

@@ -39,6 +39,18 @@ pub enum AuthOutcome {
     },
 }
 
+/// Three base64url parts whose first is a JSON header: an ID or access token, which cognate's
+/// opaque refresh tokens never are.
+fn looks_like_jwt(token: &str) -> bool {
+    let parts: Vec<&str> = token.split('.').collect();
+    parts.len() == 3
+        && URL_SAFE_NO_PAD
+            .decode(parts[0])
+            .ok()
+            .and_then(|header| serde_json::from_slice::<Value>(&header).ok())
+            .is_some_and(|header| header.get("alg").is_some())
+}
+
 /// A session a refresh token may renew, with its pool and user.
 struct Refresh {
     pool: UserPool,
@@ -657,6 +669,12 @@ impl Cognito {
         if !refresh.user.enabled {
             return Err(Error::NotAuthorized("User is disabled.".into()));
         }
+        // An administrator asked for a new password: the old sessions do not go on.
+        if refresh.user.status == UserStatus::ResetRequired {
+            return Err(Error::PasswordResetRequired(
+                "Password reset required for the user".into(),
+            ));
+        }
         let groups = self.all_groups_of(&refresh.user).await?;
         let (id_token, access_token) = self
             .mint(
@@ -842,6 +860,11 @@ impl Cognito {
         if !client.enable_token_revocation {
             return Err(Error::UnsupportedOperation(
                 "Token revocation is not enabled for this client.".into(),
+            ));
+        }
+        if looks_like_jwt(refresh_token) {
+            return Err(Error::UnsupportedTokenType(
+                "Only refresh tokens can be revoked; this is an ID or access token.".into(),
             ));
         }
         let Some(session) = self.session_of_refresh_token(refresh_token).await? else {

@@ -112,7 +112,13 @@ impl Cognito {
 
     /// Checks names, values and data types of attributes a caller wants to set.
     pub(super) fn validate_attributes(pool: &UserPool, attributes: &[Attribute]) -> Result<()> {
-        for attribute in attributes {
+        for (i, attribute) in attributes.iter().enumerate() {
+            if attributes[..i].iter().any(|a| a.name == attribute.name) {
+                return Err(Error::invalid(format!(
+                    "Duplicate attribute {} in the request; give each attribute once.",
+                    attribute.name
+                )));
+            }
             if attribute.name == "sub" {
                 return Err(Error::invalid(
                     "Cannot modify the non-mutable attribute sub",

@@ -483,3 +483,59 @@ async fn idle_and_slow_connections_are_closed_and_one_address_cannot_hold_them_a
     let health = reqwest::get(format!("{}/healthz", t.url())).await.unwrap();
     assert_eq!(health.status(), 200);
 }
+
+#[tokio::test]
+async fn tokens_and_names_are_held_to_cognitos_rules() {
+    let t = unlimited().await;
+    let (pool, client) = t.pool_and_client().await;
+    t.create_user(&pool, "held", PASSWORD).await;
+    let tokens = t.sign_in(&client, "held", PASSWORD).await;
+
+    let revoked = t
+        .client
+        .revoke_token()
+        .client_id(&client)
+        .token(tokens.access_token.clone().unwrap())
+        .send()
+        .await;
+    assert_eq!(error(revoked).0, "UnsupportedTokenTypeException");
+
+    t.client
+        .admin_reset_user_password()
+        .user_pool_id(&pool)
+        .username("held")
+        .send()
+        .await
+        .unwrap();
+    let refreshed = t
+        .client
+        .initiate_auth()
+        .client_id(&client)
+        .auth_flow(AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", tokens.refresh_token.unwrap())
+        .send()
+        .await;
+    assert_eq!(error(refreshed).0, "PasswordResetRequiredException");
+
+    let twice = t
+        .client
+        .sign_up()
+        .client_id(&client)
+        .username("twice")
+        .password(PASSWORD)
+        .user_attributes(crate::support::attr("email", "a@example.com"))
+        .user_attributes(crate::support::attr("email", "b@example.com"))
+        .send()
+        .await;
+    assert_eq!(error(twice).0, "InvalidParameterException");
+
+    let disguised = t
+        .client
+        .sign_up()
+        .client_id(&client)
+        .username("admin\u{202E}nimda")
+        .password(PASSWORD)
+        .send()
+        .await;
+    assert_eq!(error(disguised).0, "InvalidParameterException");
+}
