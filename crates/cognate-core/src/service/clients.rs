@@ -251,12 +251,13 @@ impl Cognito {
         token: Option<&str>,
     ) -> Result<Page<AppClient>> {
         self.pool(pool).await?;
-        let after = super::decode_page_token(token)?;
+        let scope = format!("ListUserPoolClients\0{pool}");
+        let after = self.page_after(&scope, token)?;
         let page = self
             .store
             .list_clients(pool, limit, after.as_deref())
             .await?;
-        Ok(super::client_page(page))
+        Ok(self.client_page(&scope, page))
     }
 
     pub async fn update_user_pool_client(

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{client_page, decode_page_token, now, user_change, Cognito};
+use super::{now, user_change, Cognito};
 use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
 use crate::ids::{GroupName, PoolId};
@@ -165,12 +165,13 @@ impl Cognito {
         token: Option<&str>,
     ) -> Result<Page<Group>> {
         self.pool(pool).await?;
-        let after = decode_page_token(token)?;
+        let scope = format!("ListGroups\0{pool}");
+        let after = self.page_after(&scope, token)?;
         let page = self
             .store
             .list_groups(pool, limit, after.as_deref())
             .await?;
-        Ok(client_page(page))
+        Ok(self.client_page(&scope, page))
     }
 
     /// Adding a user to a group they are already in is not an error.
@@ -246,12 +247,13 @@ impl Cognito {
     ) -> Result<Page<Group>> {
         let pool = self.pool(pool).await?;
         let user = self.user(&pool, login).await?;
-        let after = decode_page_token(token)?;
+        let scope = format!("AdminListGroupsForUser\0{}\0{}", pool.id, user.sub);
+        let after = self.page_after(&scope, token)?;
         let page = self
             .store
             .groups_of_user(&pool.id, &user.sub, limit, after.as_deref())
             .await?;
-        Ok(client_page(page))
+        Ok(self.client_page(&scope, page))
     }
 
     pub async fn list_users_in_group(
@@ -262,12 +264,13 @@ impl Cognito {
         token: Option<&str>,
     ) -> Result<Page<User>> {
         self.get_group(pool, name).await?;
-        let after = decode_page_token(token)?;
+        let scope = format!("ListUsersInGroup\0{pool}\0{name}");
+        let after = self.page_after(&scope, token)?;
         let page = self
             .store
             .members_of_group(pool, name, limit, after.as_deref())
             .await?;
-        Ok(client_page(page))
+        Ok(self.client_page(&scope, page))
     }
 
     /// Every group of a user, for their tokens.

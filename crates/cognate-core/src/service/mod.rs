@@ -195,28 +195,38 @@ impl Cognito {
     }
 }
 
-/// Opaque pagination tokens: the key to continue after.
-pub fn encode_page_token(key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(key.as_bytes())
-}
-
-/// The store's page as a client sees it: the resume key becomes an opaque token.
-fn client_page<T>(page: Page<T>) -> Page<T> {
-    Page {
-        items: page.items,
-        next: page.next.as_deref().map(encode_page_token),
+impl Cognito {
+    /// A pagination token: the key to continue after, sealed with the list it belongs to
+    /// (`scope`: the operation, the pool, the filter), so that a client can neither read it
+    /// nor use it on another list.
+    fn page_token(&self, scope: &str, key: &str) -> String {
+        let plain = serde_json::json!([scope, key]).to_string();
+        URL_SAFE_NO_PAD.encode(self.secrets.seal(plain.as_bytes()))
     }
-}
 
-pub fn decode_page_token(token: Option<&str>) -> Result<Option<String>> {
-    match token {
-        None | Some("") => Ok(None),
-        Some(raw) => URL_SAFE_NO_PAD
-            .decode(raw)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .map(Some)
-            .ok_or_else(|| Error::invalid("Invalid pagination token.")),
+    /// The store's page as a client sees it: the resume key becomes a sealed token.
+    fn client_page<T>(&self, scope: &str, page: Page<T>) -> Page<T> {
+        Page {
+            items: page.items,
+            next: page.next.as_deref().map(|key| self.page_token(scope, key)),
+        }
+    }
+
+    /// The key a pagination token of list `scope` continues after.
+    fn page_after(&self, scope: &str, token: Option<&str>) -> Result<Option<String>> {
+        let raw = match token {
+            None | Some("") => return Ok(None),
+            Some(raw) => raw,
+        };
+        let invalid = || Error::invalid("Invalid pagination token.");
+        let sealed = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        let plain = self.secrets.open(&sealed).map_err(|_| invalid())?;
+        let (sealed_scope, key): (String, String) =
+            serde_json::from_slice(&plain).map_err(|_| invalid())?;
+        if sealed_scope != scope {
+            return Err(invalid());
+        }
+        Ok(Some(key))
     }
 }
 

@@ -289,9 +289,9 @@ impl Cognito {
     }
 
     pub async fn list_user_pools(&self, limit: u32, token: Option<&str>) -> Result<Page<UserPool>> {
-        let after = super::decode_page_token(token)?;
+        let after = self.page_after("ListUserPools", token)?;
         let page = self.store.list_pools(limit, after.as_deref()).await?;
-        Ok(super::client_page(page))
+        Ok(self.client_page("ListUserPools", page))
     }
 
     /// UpdateUserPool. Like Cognito, the sign-in attributes and the schema cannot change after

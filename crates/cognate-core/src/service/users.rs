@@ -3,10 +3,7 @@
 
 use serde_json::json;
 
-use super::{
-    attribute_names, check_secret_hash, decode_page_token, encode_page_token, now, user_change,
-    Cognito,
-};
+use super::{attribute_names, check_secret_hash, now, user_change, Cognito};
 use crate::error::{Error, Result};
 use crate::filter::UserFilter;
 use crate::ids::{ClientId, PoolId, Username};
@@ -708,15 +705,13 @@ impl Cognito {
         token: Option<&str>,
     ) -> Result<Page<User>> {
         self.pool(pool).await?;
-        let after = decode_page_token(token)?;
+        let scope = format!("ListUsers\0{pool}\0{filter:?}");
+        let after = self.page_after(&scope, token)?;
         let page = self
             .store
             .list_users(pool, filter, limit, after.as_deref())
             .await?;
-        Ok(Page {
-            items: page.items,
-            next: page.next.as_deref().map(encode_page_token),
-        })
+        Ok(self.client_page(&scope, page))
     }
 
     // --- self-service with an access token -------------------------------------------------

@@ -539,3 +539,59 @@ async fn tokens_and_names_are_held_to_cognitos_rules() {
         .await;
     assert_eq!(error(disguised).0, "InvalidParameterException");
 }
+
+#[tokio::test]
+async fn a_pagination_token_is_sealed_to_its_list() {
+    use base64::Engine;
+    let t = unlimited().await;
+    let (pool, _) = t.pool_and_client().await;
+    let other = t.create_pool().await;
+    for name in ["ann", "ben", "cat"] {
+        t.create_user(&pool, name, PASSWORD).await;
+        t.create_user(&other, name, PASSWORD).await;
+    }
+    let first = t
+        .client
+        .list_users()
+        .user_pool_id(&pool)
+        .limit(1)
+        .send()
+        .await
+        .unwrap();
+    let token = first.pagination_token.unwrap();
+    let readable = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&token)
+        .map(|bytes| String::from_utf8_lossy(&bytes).contains("ann"))
+        .unwrap_or(false);
+    assert!(
+        !readable,
+        "the token does not show the username it continues after"
+    );
+    let next = t
+        .client
+        .list_users()
+        .user_pool_id(&pool)
+        .limit(1)
+        .pagination_token(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.users.unwrap()[0].username.as_deref(), Some("ben"));
+    for misuse in [
+        t.client
+            .list_users()
+            .user_pool_id(&other)
+            .pagination_token(&token)
+            .send()
+            .await,
+        t.client
+            .list_users()
+            .user_pool_id(&pool)
+            .filter("username ^= \"c\"")
+            .pagination_token(&token)
+            .send()
+            .await,
+    ] {
+        assert_eq!(error(misuse).0, "InvalidParameterException");
+    }
+}
