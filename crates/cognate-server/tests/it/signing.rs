@@ -61,29 +61,32 @@ async fn a_missing_signature_is_a_missing_authentication_token() {
     assert_eq!(body["__type"], "MissingAuthenticationTokenException");
 }
 
-#[tokio::test]
-async fn a_signature_from_twenty_minutes_ago_has_expired() {
-    let t = TestServer::start().await;
-    let body = r#"{"MaxResults": 10}"#;
-    let stale = time::OffsetDateTime::now_utc() - time::Duration::minutes(20);
-    let amz_date = stale
+/// A request signed by hand with the root keys, as a client that signs only some headers
+/// would: the `X-Amz-Date` for `at` and an `Authorization` header scoped to `service` that
+/// covers `host`, `x-amz-date` and the `extra` headers, for a POST of `body` to `/`.
+fn sign_by_hand(
+    t: &TestServer,
+    at: time::OffsetDateTime,
+    service: &str,
+    extra: &[(&str, &str)],
+    body: &str,
+) -> (String, String) {
+    let amz_date = at
         .format(time::macros::format_description!(
             "[year][month][day]T[hour][minute][second]Z"
         ))
         .unwrap();
-    let host = t.server.addr.to_string();
-    let headers = vec![
-        ("host".to_owned(), host.clone()),
+    let mut headers = vec![
+        ("host".to_owned(), t.server.addr.to_string()),
         ("x-amz-date".to_owned(), amz_date.clone()),
-        (
-            "x-amz-target".to_owned(),
-            "AWSCognitoIdentityProviderService.ListUserPools".to_owned(),
-        ),
     ];
-    let scope_date = &amz_date[..8];
+    headers.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
     let header = format!(
-        "AWS4-HMAC-SHA256 Credential={}/{scope_date}/us-east-1/cognito-idp/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0",
-        t.server.root_access_key_id
+        "AWS4-HMAC-SHA256 Credential={}/{}/us-east-1/{service}/aws4_request, SignedHeaders={}, Signature=0",
+        t.server.root_access_key_id,
+        &amz_date[..8],
+        names.join(";")
     );
     let mut auth = Authorization::parse(&header).unwrap();
     let request = SignedRequest {
@@ -96,6 +99,24 @@ async fn a_signature_from_twenty_minutes_ago_has_expired() {
     auth.signature =
         expected_signature(&request, &auth, &amz_date, &t.server.root_secret_access_key);
     let signed = header.replace("Signature=0", &format!("Signature={}", auth.signature));
+    (amz_date, signed)
+}
+
+#[tokio::test]
+async fn a_signature_from_twenty_minutes_ago_has_expired() {
+    let t = TestServer::start().await;
+    let body = r#"{"MaxResults": 10}"#;
+    let stale = time::OffsetDateTime::now_utc() - time::Duration::minutes(20);
+    let (amz_date, signed) = sign_by_hand(
+        &t,
+        stale,
+        "cognito-idp",
+        &[(
+            "x-amz-target",
+            "AWSCognitoIdentityProviderService.ListUserPools",
+        )],
+        body,
+    );
     let (status, response) = raw(
         &t,
         "ListUserPools",
@@ -220,40 +241,19 @@ async fn a_management_call_signed_for_the_cognito_service_is_refused() {
     let t = TestServer::start().await;
     let target = "CognateManagementService.ListAdminQueriesApis";
     let body = "{}";
-    let amz_date = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .unwrap();
-    let headers = vec![
-        ("host".to_owned(), t.server.addr.to_string()),
-        ("x-amz-date".to_owned(), amz_date.clone()),
-        ("x-amz-target".to_owned(), target.to_owned()),
-    ];
-    let header = format!(
-        "AWS4-HMAC-SHA256 Credential={}/{}/us-east-1/cognito-idp/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0",
-        t.server.root_access_key_id,
-        &amz_date[..8]
+    let (amz_date, signed) = sign_by_hand(
+        &t,
+        time::OffsetDateTime::now_utc(),
+        "cognito-idp",
+        &[("x-amz-target", target)],
+        body,
     );
-    let mut auth = Authorization::parse(&header).unwrap();
-    let request = SignedRequest {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        body: body.as_bytes(),
-    };
-    auth.signature =
-        expected_signature(&request, &auth, &amz_date, &t.server.root_secret_access_key);
     let response = reqwest::Client::new()
         .post(t.url())
         .header("content-type", "application/x-amz-json-1.1")
         .header("x-amz-target", target)
         .header("x-amz-date", &amz_date)
-        .header(
-            "authorization",
-            header.replace("Signature=0", &format!("Signature={}", auth.signature)),
-        )
+        .header("authorization", signed)
         .body(body)
         .send()
         .await
@@ -277,32 +277,14 @@ async fn a_signature_that_leaves_out_the_target_is_refused() {
     t.create_user(&pool, "victim", crate::support::PASSWORD)
         .await;
     let body = json!({"UserPoolId": pool, "Username": "victim"}).to_string();
-    let amz_date = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .unwrap();
     // Signed over host and date only, as for AdminGetUser; sent as AdminDisableUser.
-    let headers = vec![
-        ("host".to_owned(), t.server.addr.to_string()),
-        ("x-amz-date".to_owned(), amz_date.clone()),
-    ];
-    let header = format!(
-        "AWS4-HMAC-SHA256 Credential={}/{}/us-east-1/cognito-idp/aws4_request, SignedHeaders=host;x-amz-date, Signature=0",
-        t.server.root_access_key_id,
-        &amz_date[..8]
+    let (amz_date, signed) = sign_by_hand(
+        &t,
+        time::OffsetDateTime::now_utc(),
+        "cognito-idp",
+        &[],
+        &body,
     );
-    let mut auth = Authorization::parse(&header).unwrap();
-    let request = SignedRequest {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        body: body.as_bytes(),
-    };
-    auth.signature =
-        expected_signature(&request, &auth, &amz_date, &t.server.root_secret_access_key);
-    let signed = header.replace("Signature=0", &format!("Signature={}", auth.signature));
     let (status, answer) = raw(
         &t,
         "AdminDisableUser",
