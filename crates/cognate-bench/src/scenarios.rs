@@ -31,6 +31,11 @@ pub enum Scenario {
     GroupsToken,
     /// USER_SRP_AUTH and PASSWORD_VERIFIER, the client's side computed here too.
     SrpSignIn,
+    /// Wrong passwords for one user from every connection at once: an attack, not a workload.
+    /// Every answer must be NotAuthorized, and no more guesses checked than Cognito's lockout
+    /// allows in the time elapsed (five, then one more each time the doubling wait runs out);
+    /// a guess checked beyond that is an error.
+    WrongPassword,
 }
 
 impl Scenario {
@@ -61,6 +66,9 @@ pub struct Prepared {
     /// How many digits the seeded usernames have (`user` + digits).
     digits: usize,
     next: AtomicUsize,
+    /// Wrong passwords the server checked (rather than refused as locked out), and since when.
+    checked: AtomicUsize,
+    started: std::time::Instant,
 }
 
 fn field(value: &Value, pointer: &str) -> Result<String, CallError> {
@@ -119,6 +127,20 @@ pub fn seeded_name(index: usize, digits: usize) -> String {
     format!("user{index:0digits$}@bench.example")
 }
 
+/// How many wrong passwords Cognito's lockout lets be checked within `secs` of the first: five,
+/// then one each time the wait (1 s, doubling) runs out. One more is allowed for the second the
+/// clock is read in.
+fn lockout_allows(secs: u64) -> usize {
+    let mut allowed = 5;
+    let (mut waited, mut wait) = (0u64, 1u64);
+    while waited + wait <= secs + 1 {
+        waited += wait;
+        wait *= 2;
+        allowed += 1;
+    }
+    allowed
+}
+
 /// Creates what `scenario` needs.
 pub async fn prepare(
     c: &Client,
@@ -175,6 +197,8 @@ pub async fn prepare(
         refresh_token,
         digits,
         next: AtomicUsize::new(0),
+        checked: AtomicUsize::new(0),
+        started: std::time::Instant::now(),
     })
 }
 
@@ -221,6 +245,34 @@ pub async fn run_once(
             let out = c.admin("ListUsers", &json!({"UserPoolId": p.pool, "Filter": format!("username ^= \"{prefix}\""), "Limit": 60})).await?;
             if out["Users"].as_array().is_none_or(|u| u.is_empty()) {
                 return Err(CallError::Transport(format!("no users match {prefix}")));
+            }
+        }
+        Scenario::WrongPassword => {
+            let answer = c
+                .call(
+                    "InitiateAuth",
+                    &json!({"ClientId": p.client_id, "AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {"USERNAME": p.usernames[0], "PASSWORD": "Not-The-Password-1"}}),
+                )
+                .await;
+            match answer {
+                Err(CallError::Service { name, message }) if name == "NotAuthorizedException" => {
+                    if message == "Password attempts exceeded" {
+                        return Ok(());
+                    }
+                    let checked = p.checked.fetch_add(1, Ordering::SeqCst) + 1;
+                    let allowed = lockout_allows(p.started.elapsed().as_secs());
+                    if checked > allowed {
+                        return Err(CallError::Transport(format!(
+                            "the lockout let {checked} guesses be checked; it allows {allowed}"
+                        )));
+                    }
+                }
+                Err(other) => return Err(other),
+                Ok(tokens) => {
+                    return Err(CallError::Transport(format!(
+                        "a wrong password signed in: {tokens}"
+                    )))
+                }
             }
         }
         Scenario::SrpSignIn => {

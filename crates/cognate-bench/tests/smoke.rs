@@ -21,6 +21,7 @@ async fn every_scenario_runs_without_errors() {
         "list-users-filter",
         "groups-token",
         "srp-sign-in",
+        "wrong-password",
     ] {
         let output = tokio::task::spawn_blocking({
             let (url, id, secret) = (
