@@ -39,16 +39,10 @@ pub enum AuthOutcome {
     },
 }
 
-/// Three base64url parts whose first is a JSON header: an ID or access token, which cognate's
-/// opaque refresh tokens never are.
+/// An ID or access token (a JWT with a header), which cognate's opaque refresh tokens never
+/// are.
 fn looks_like_jwt(token: &str) -> bool {
-    let parts: Vec<&str> = token.split('.').collect();
-    parts.len() == 3
-        && URL_SAFE_NO_PAD
-            .decode(parts[0])
-            .ok()
-            .and_then(|header| serde_json::from_slice::<Value>(&header).ok())
-            .is_some_and(|header| header.get("alg").is_some())
+    jsonwebtoken::decode_header(token).is_ok()
 }
 
 /// A session a refresh token may renew, with its pool and user.
@@ -146,11 +140,7 @@ impl Cognito {
     /// unknown name locks out after as many failures as a real one, so that the lockout does
     /// not tell them apart.
     pub(super) async fn admit_unknown_attempt(&self, pool: &UserPool, login: &str) -> Result<()> {
-        let name = pool.username_key(login);
-        let hash = hex::encode(
-            self.secrets
-                .mac(format!("unknown sign-in\0{}\0{name}", pool.id).as_bytes()),
-        );
+        let hash = hex::encode(self.name_mac(pool, "unknown sign-in", login));
         self.admit_attempt(&pool.id, Attempted::Unknown(&hash))
             .await
     }

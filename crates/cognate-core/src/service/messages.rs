@@ -93,10 +93,7 @@ impl Cognito {
             .iter()
             .any(|a| a == "phone_number")
             && !pool.auto_verified_attributes.iter().any(|a| a == "email");
-        let name = pool.username_key(login);
-        let mac = self
-            .secrets
-            .mac(format!("simulated delivery\0{}\0{name}", pool.id).as_bytes());
+        let mac = self.name_mac(pool, "simulated delivery", login);
         if by_phone {
             let digits: String = mac[..4].iter().map(|b| char::from(b'0' + b % 10)).collect();
             return CodeDelivery {

@@ -193,9 +193,16 @@ impl Cognito {
             check.as_bytes(),
         ))
     }
-}
 
-impl Cognito {
+    /// A MAC under the server's key of a name typed at `pool`, as the pool compares names (so
+    /// the case typed changes nothing where the pool ignores case), for `purpose`. What the
+    /// server answers for a name that is no user is derived from it: stable per name, and
+    /// nothing anyone without the key can predict.
+    fn name_mac(&self, pool: &UserPool, purpose: &str, login: &str) -> [u8; 32] {
+        let input = format!("{purpose}\0{}\0{}", pool.id, pool.username_key(login));
+        self.secrets.mac(input.as_bytes())
+    }
+
     /// A pagination token: the key to continue after, sealed with the list it belongs to
     /// (`scope`: the operation, the pool, the filter), so that a client can neither read it
     /// nor use it on another list.

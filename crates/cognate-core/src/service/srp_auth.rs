@@ -118,10 +118,7 @@ impl Cognito {
                 // A decoy that looks like a real challenge: an identifier and a salt derived under
                 // the server's key from the name as the pool compares it (so the case typed
                 // changes neither, as for a real user), and a verifier no password matches.
-                let name = pool.username_key(&login);
-                let mac = self
-                    .secrets
-                    .mac(format!("srp-decoy:{}:{name}", pool.id).as_bytes());
+                let mac = self.name_mac(&pool, "srp decoy", &login);
                 let user_id = match &found {
                     Some(user) => user.username.to_string(),
                     None if !pool.username_attributes.is_empty() => {
@@ -129,7 +126,7 @@ impl Cognito {
                             .into_uuid()
                             .to_string()
                     }
-                    None => name,
+                    None => pool.username_key(&login),
                 };
                 let mut verifier = random_bytes::<384>().to_vec();
                 verifier[0] &= 0x7f;

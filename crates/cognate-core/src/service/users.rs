@@ -397,14 +397,12 @@ impl Cognito {
     ) -> Result<CodeDelivery> {
         let client = self.client(client_id).await?;
         let pool = self.pool(&client.pool_id).await?;
-        let Some(user) = self.find_user(&pool, login).await? else {
-            if client.prevent_user_existence_errors {
-                check_secret_hash(&client, secret_hash, &[login])?;
-                return Ok(self.simulated_delivery(&pool, login));
-            }
-            return Err(Error::UserNotFound("User does not exist.".into()));
+        let Some(user) = self
+            .named_user(&client, &pool, secret_hash, login, "User does not exist.")
+            .await?
+        else {
+            return Ok(self.simulated_delivery(&pool, login));
         };
-        check_secret_hash(&client, secret_hash, &[login, user.username.as_str()])?;
         if user.status != UserStatus::Unconfirmed {
             return Err(Error::invalid("User is already confirmed."));
         }
@@ -843,20 +841,19 @@ impl Cognito {
     ) -> Result<CodeDelivery> {
         let client = self.client(client_id).await?;
         let pool = self.pool(&client.pool_id).await?;
-        let user = match self.find_user(&pool, login).await? {
-            Some(user) => user,
-            None if client.prevent_user_existence_errors => {
-                check_secret_hash(&client, secret_hash, &[login])?;
-                // Answer as if a code went out, so that the caller learns nothing.
-                return Ok(self.simulated_delivery(&pool, login));
-            }
-            None => {
-                return Err(Error::UserNotFound(
-                    "Username/client id combination not found.".into(),
-                ))
-            }
+        let Some(user) = self
+            .named_user(
+                &client,
+                &pool,
+                secret_hash,
+                login,
+                "Username/client id combination not found.",
+            )
+            .await?
+        else {
+            // Answer as if a code went out, so that the caller learns nothing.
+            return Ok(self.simulated_delivery(&pool, login));
         };
-        check_secret_hash(&client, secret_hash, &[login, user.username.as_str()])?;
         if !user.enabled {
             return Err(Error::NotAuthorized("User is disabled.".into()));
         }
@@ -901,9 +898,33 @@ impl Cognito {
         self.clear_lockout(&user).await
     }
 
-    /// The user a confirmation (ConfirmSignUp, ConfirmForgotPassword) names, once the client's
-    /// SECRET_HASH checks out. In pools that hide which users exist, a name that is no user
-    /// answers as a wrong code does.
+    /// The user an unauthenticated call (codes, confirmations) names, once the client's
+    /// SECRET_HASH checks out. None for a name that is no user when the client hides which
+    /// users exist: the caller then answers as it would for a real one. Otherwise an unknown
+    /// name is UserNotFound with `not_found`.
+    async fn named_user(
+        &self,
+        client: &AppClient,
+        pool: &UserPool,
+        secret_hash: Option<&str>,
+        login: &str,
+        not_found: &str,
+    ) -> Result<Option<User>> {
+        match self.find_user(pool, login).await? {
+            Some(user) => {
+                check_secret_hash(client, secret_hash, &[login, user.username.as_str()])?;
+                Ok(Some(user))
+            }
+            None if client.prevent_user_existence_errors => {
+                check_secret_hash(client, secret_hash, &[login])?;
+                Ok(None)
+            }
+            None => Err(Error::UserNotFound(not_found.into())),
+        }
+    }
+
+    /// The user a confirmation (ConfirmSignUp, ConfirmForgotPassword) names; a name that is no
+    /// user, in a pool that hides them, answers as a wrong code does.
     async fn confirming_user(
         &self,
         client: &AppClient,
@@ -911,17 +932,9 @@ impl Cognito {
         secret_hash: Option<&str>,
         login: &str,
     ) -> Result<User> {
-        match self.find_user(pool, login).await? {
-            Some(user) => {
-                check_secret_hash(client, secret_hash, &[login, user.username.as_str()])?;
-                Ok(user)
-            }
-            None if client.prevent_user_existence_errors => {
-                check_secret_hash(client, secret_hash, &[login])?;
-                Err(super::messages::wrong_code())
-            }
-            None => Err(Error::UserNotFound("User does not exist.".into())),
-        }
+        self.named_user(client, pool, secret_hash, login, "User does not exist.")
+            .await?
+            .ok_or_else(super::messages::wrong_code)
     }
 
     /// A new password starts with no failed sign-ins.
