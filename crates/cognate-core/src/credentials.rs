@@ -1,26 +1,92 @@
 //! The one door for AWS credentials: every signed surface turns the access key (and session
 //! token) of a request into a [`Credential`] here, then checks the signature with its secret.
-//! Root keys answer today; identity-pool temporary credentials and IAM users join as further
-//! [`Principal`] variants behind the same [`CredentialSource`].
+//! Root keys, IAM users' access keys and temporary credentials (identity pools, STS) are the
+//! [`Principal`]s; the server's source tries each in turn (`service::Keys`).
 
 use async_trait::async_trait;
 use zeroize::Zeroizing;
 
 use crate::crypto::constant_time_eq;
 use crate::error::{Error, Result};
+use crate::iam::IamName;
+use crate::identity::{IdentityId, IdentityPoolId};
+use crate::ids::Timestamp;
 
 /// Who signed a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     /// The server's root key pair: may do everything.
     Root,
+    /// An IAM user's long-term access key: may do what the user's policies allow.
+    User {
+        name: IamName,
+        arn: String,
+        id: String,
+    },
+    /// Temporary credentials of an assumed role: may do what the role's policies allow.
+    Role(RoleSession),
+}
+
+/// A role session: the role, the session's name, and (for identity pools and web identity
+/// federation) the identity it was issued to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleSession {
+    pub role: IamName,
+    pub role_arn: String,
+    pub role_id: String,
+    pub session_name: String,
+    pub account: String,
+    pub expires: Timestamp,
+    pub identity: Option<WebIdentity>,
+}
+
+/// The identity-pool identity behind a role session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebIdentity {
+    pub identity_id: IdentityId,
+    pub identity_pool_id: IdentityPoolId,
+    /// `cognito-identity.amazonaws.com:amr`: `["authenticated", <provider>, …]` or
+    /// `["unauthenticated"]`.
+    pub amr: Vec<String>,
+}
+
+impl RoleSession {
+    /// `arn:aws:sts::<account>:assumed-role/<RoleName>/<session>`.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:sts::{}:assumed-role/{}/{}",
+            self.account, self.role, self.session_name
+        )
+    }
 }
 
 impl Principal {
     /// The name the audit log records for changes this principal makes.
-    pub fn audit_name(&self) -> &str {
+    pub fn audit_name(&self) -> String {
         match self {
-            Principal::Root => "root",
+            Principal::Root => "root".into(),
+            Principal::User { name, .. } => format!("user/{name}"),
+            Principal::Role(session) => {
+                format!("assumed-role/{}/{}", session.role, session.session_name)
+            }
+        }
+    }
+
+    /// The ARN AWS names this caller by (GetCallerIdentity, AccessDenied messages).
+    pub fn arn(&self, account: &str) -> String {
+        match self {
+            Principal::Root => format!("arn:aws:iam::{account}:root"),
+            Principal::User { arn, .. } => arn.clone(),
+            Principal::Role(session) => session.arn(),
+        }
+    }
+
+    /// GetCallerIdentity's `UserId`.
+    pub fn user_id(&self, account: &str) -> String {
+        match self {
+            Principal::Root => account.to_owned(),
+            Principal::User { id, .. } => id.clone(),
+            Principal::Role(session) => format!("{}:{}", session.role_id, session.session_name),
         }
     }
 }

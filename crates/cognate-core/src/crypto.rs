@@ -197,6 +197,11 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A secret access key shaped like AWS's: 40 characters of base64 (30 random bytes).
+pub fn random_secret_key() -> String {
+    base64::engine::general_purpose::STANDARD.encode(random_bytes::<30>())
+}
+
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     OsRng.fill_bytes(&mut bytes);

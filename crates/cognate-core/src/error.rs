@@ -32,6 +32,22 @@ pub enum Error {
     AccessDenied(String),
     /// The request body is not the JSON the operation takes.
     Serialization(String),
+    /// IAM: no role, user, policy or key of that name.
+    NoSuchEntity(String),
+    /// IAM: the name is taken.
+    EntityAlreadyExists(String),
+    /// IAM: the entity still has what must go first (policies, keys, attachments).
+    DeleteConflict(String),
+    /// IAM: a policy document that cannot be read or breaks the grammar; says where.
+    MalformedPolicyDocument(String),
+    /// Identity pools: a login already linked elsewhere, a name taken.
+    ResourceConflict(String),
+    /// Identity pools: no role for the identity's kind, or the role's trust refuses it.
+    InvalidIdentityPoolConfiguration(String),
+    /// Temporary credentials past their expiration.
+    ExpiredToken(String),
+    /// STS: a web identity token that is not valid.
+    InvalidIdentityToken(String),
     /// Details go to the log only; clients see a generic message.
     Internal(Internal),
 }
@@ -97,6 +113,14 @@ impl Error {
             AccessDenied(_) => "AccessDeniedException",
             UnsupportedTokenType(_) => "UnsupportedTokenTypeException",
             Serialization(_) => "SerializationException",
+            NoSuchEntity(_) => "NoSuchEntityException",
+            EntityAlreadyExists(_) => "EntityAlreadyExistsException",
+            DeleteConflict(_) => "DeleteConflictException",
+            MalformedPolicyDocument(_) => "MalformedPolicyDocumentException",
+            ResourceConflict(_) => "ResourceConflictException",
+            InvalidIdentityPoolConfiguration(_) => "InvalidIdentityPoolConfigurationException",
+            ExpiredToken(_) => "ExpiredTokenException",
+            InvalidIdentityToken(_) => "InvalidIdentityTokenException",
             Internal(_) => "InternalErrorException",
         }
     }
@@ -128,7 +152,15 @@ impl Error {
             | MissingAuthenticationToken(m)
             | AccessDenied(m)
             | UnsupportedTokenType(m)
-            | Serialization(m) => m,
+            | Serialization(m)
+            | NoSuchEntity(m)
+            | EntityAlreadyExists(m)
+            | DeleteConflict(m)
+            | MalformedPolicyDocument(m)
+            | ResourceConflict(m)
+            | InvalidIdentityPoolConfiguration(m)
+            | ExpiredToken(m)
+            | InvalidIdentityToken(m) => m,
         }
     }
 

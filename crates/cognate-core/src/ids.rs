@@ -66,6 +66,11 @@ impl PoolId {
         }
     }
 
+    /// The region the id was made in: the part before the `_`.
+    pub fn region(&self) -> &str {
+        self.0.split_once('_').map(|(r, _)| r).unwrap_or(&self.0)
+    }
+
     /// The pool's name as SRP uses it: the part after the `_`.
     pub fn short_name(&self) -> &str {
         self.0.split_once('_').map(|(_, n)| n).unwrap_or(&self.0)

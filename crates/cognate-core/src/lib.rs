@@ -8,6 +8,8 @@ pub mod credentials;
 pub mod crypto;
 pub mod error;
 pub mod filter;
+pub mod iam;
+pub mod identity;
 pub mod ids;
 pub mod model;
 pub mod service;

@@ -112,6 +112,12 @@ fn uri_encode(input: &str, keep_slash: bool) -> String {
 }
 
 /// Decodes `%XX` escapes; in a query `+` is a space, in a path it is itself.
+/// RFC 3986 percent-encoding of everything but the unreserved characters, `/` included: the
+/// form IAM returns policy documents in.
+pub fn percent_encode(input: &str) -> String {
+    uri_encode(input, false)
+}
+
 pub fn percent_decode(input: &str, plus_is_space: bool) -> String {
     fn hex_digit(b: u8) -> Option<u8> {
         (b as char).to_digit(16).map(|d| d as u8)

@@ -5,7 +5,9 @@ pub mod data_dir;
 pub mod smtp;
 
 mod admin_queries;
+mod authorize;
 mod aws_json;
+mod aws_query;
 mod forwarded;
 mod limits;
 mod listener;
@@ -24,7 +26,7 @@ use axum::http::{HeaderMap, HeaderName, Request};
 use axum::routing::{any, get, post};
 use axum::Router;
 use cognate_core::credentials::{CredentialSource, RootCredentials};
-use cognate_core::service::{Cognito, ServiceConfig};
+use cognate_core::service::{Cognito, Keys, ServiceConfig};
 use cognate_store::SqlStore;
 use tokio::sync::oneshot;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
@@ -67,7 +69,7 @@ pub fn router(state: AppState, request_timeout: Duration, max_concurrent_request
         ])
         .max_age(Duration::from_secs(600));
     let aws = Router::new()
-        .route("/", post(aws_json::handle))
+        .route("/", post(post_root))
         .route("/healthz", get(|| async { "ok" }))
         .route("/{pool}/.well-known/jwks.json", get(well_known::jwks))
         .route(
@@ -99,6 +101,27 @@ pub fn router(state: AppState, request_timeout: Duration, max_concurrent_request
             tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path(), target)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// `POST /` carries two dialects: AWS JSON 1.1 (`X-Amz-Target`) and the Query protocol
+/// (form-encoded `Action=`, IAM and STS).
+async fn post_root(
+    state: axum::extract::State<AppState>,
+    peer: axum::extract::ConnectInfo<SocketAddr>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    let form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if form && !headers.contains_key("x-amz-target") {
+        aws_query::handle(state, peer, method, uri, headers, body).await
+    } else {
+        aws_json::handle(state, peer, method, uri, headers, body).await
+    }
 }
 
 /// A started server.
@@ -210,7 +233,10 @@ pub async fn start(
     let services = open_services(&config, &public_url).await?;
     let state = AppState {
         cognito: services.clone(),
-        credentials: Arc::new(RootCredentials::new(&access_key_id, &secret_access_key)),
+        credentials: Arc::new(Keys::new(
+            RootCredentials::new(&access_key_id, &secret_access_key),
+            services.clone(),
+        )),
         rate_limits: Arc::new(rate_limit::RateLimits::new(
             config.rate_limit_per_ip,
             config.rate_limit_per_user,

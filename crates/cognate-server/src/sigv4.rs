@@ -67,6 +67,8 @@ pub struct Surface {
     /// Headers that decide what the request does, which the signature must cover: a captured
     /// request must not be replayed with them changed.
     pub signed_headers: &'static [&'static str],
+    /// Global services (IAM, STS) are signed for whichever region the client is set to.
+    pub any_region: bool,
 }
 
 /// Verifies `request` for `surface`, from `address`.
@@ -80,11 +82,12 @@ pub async fn verify(
         .header(axum::http::header::AUTHORIZATION.as_str())
         .ok_or_else(|| Error::MissingAuthenticationToken("Missing Authentication Token".into()))?;
     let authorization = Authorization::parse(header)?;
-    check_scope(
-        &authorization,
-        surface.services,
-        &state.cognito.config().region,
-    )?;
+    let region = if surface.any_region {
+        authorization.region.clone()
+    } else {
+        state.cognito.config().region.clone()
+    };
+    check_scope(&authorization, surface.services, &region)?;
     let session_token = request.session_token();
     let credential = state
         .credentials
@@ -116,7 +119,7 @@ pub async fn verify(
     )?;
     check_signed_headers(&authorization, surface.signed_headers, request)?;
     let principal = credential.principal;
-    tracing::debug!(principal = principal.audit_name(), "signature verified");
+    tracing::debug!(principal = %principal.audit_name(), "signature verified");
     Ok(Caller { principal, address })
 }
 

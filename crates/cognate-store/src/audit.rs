@@ -47,6 +47,10 @@ pub(crate) async fn audit_if(
 
 #[async_trait]
 impl AuditStore for SqlStore {
+    async fn record_audit(&self, record: &AuditRecord) -> Result<()> {
+        crate::tx::write_tx!(self, |tx| write_audit(&mut tx, Some(record)).await)
+    }
+
     async fn list_audit(
         &self,
         pool: Option<&PoolId>,

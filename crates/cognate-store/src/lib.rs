@@ -14,6 +14,8 @@ mod cache;
 mod clients;
 mod codes;
 mod groups;
+mod iam;
+mod identity;
 mod outbox;
 mod pools;
 mod rows;

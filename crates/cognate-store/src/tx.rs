@@ -35,3 +35,16 @@ pub(crate) async fn finish<T>(
         }
     }
 }
+
+/// One write: takes SQLite's write lock, runs `$body` (an expression of type `Result<T>` that
+/// uses `&mut *$tx`) in a transaction, and commits or rolls back with [`finish`].
+macro_rules! write_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let _write = $store.write_lock().await;
+        #[allow(unused_mut)]
+        let mut $tx = $store.pool.begin().await.map_err($crate::rows::db_error)?;
+        let result: cognate_core::Result<_> = async { $body }.await;
+        $crate::tx::finish($tx, result).await
+    }};
+}
+pub(crate) use write_tx;

@@ -3,10 +3,14 @@
 
 mod admin_queries;
 mod auth;
+mod authorize;
 mod backend;
 mod clients;
 mod groups;
+mod iam;
+mod identity;
 mod keys;
+mod keys_door;
 mod messages;
 mod pools;
 mod srp_auth;
@@ -20,10 +24,17 @@ use base64::Engine;
 
 pub use admin_queries::{AdminQueriesSettings, AdminQueryRefusal};
 pub use auth::{AuthOutcome, AuthParameters, Caller, Tokens};
+pub use authorize::{Explained, SourcedPolicy};
 pub use backend::{AppliedBackend, AuthBackend, Change};
 pub use clients::ClientSettings;
 pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
+pub use iam::{name_in_arn, NewAccessKey, NewRole, Simulated};
+pub use identity::{
+    user_pool_of_provider, TemporaryCredentials, COGNITO_IDENTITY, CREDENTIALS_LIFETIME_SECS,
+    IDENTITY_SESSION_NAME,
+};
 pub use keys::{KeyRotation, KEY_CACHE_LIFETIME, SUPERSEDED_KEY_LIFETIME};
+pub use keys_door::Keys;
 pub use messages::{CodeDelivery, MessageSender};
 pub use pools::{requirable_standard_attributes, PoolSettings, PASSWORD_MIN_LENGTH_RANGE};
 pub use srp_auth::parse_timestamp as parse_srp_timestamp;
@@ -55,6 +66,7 @@ pub struct Cognito {
     config: Arc<ServiceConfig>,
     keys: keys::KeyCache,
     verified: verified::VerifiedTokens,
+    policies: authorize::PolicyCache,
     sender: Option<Arc<dyn MessageSender>>,
     cpu: crate::cpu::CpuPool,
 }
@@ -68,6 +80,7 @@ impl Cognito {
             config: Arc::new(config),
             keys: keys::KeyCache::default(),
             verified: verified::VerifiedTokens::default(),
+            policies: authorize::PolicyCache::default(),
             sender: None,
             cpu: crate::cpu::CpuPool::new(
                 std::thread::available_parallelism()

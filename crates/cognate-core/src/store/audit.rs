@@ -1,5 +1,6 @@
 //! The audit log. Records are written by the other aggregates, in the transaction of the change
-//! they record; this trait only reads them.
+//! they record; this trait reads them, and records events that change nothing (a denied call)
+//! on their own.
 
 use async_trait::async_trait;
 
@@ -16,4 +17,6 @@ pub trait AuditStore: Send + Sync {
         limit: u32,
         before: Option<i64>,
     ) -> Result<Vec<AuditRecord>>;
+    /// Records an event that is not part of a change, such as a call the evaluator denied.
+    async fn record_audit(&self, record: &AuditRecord) -> Result<()>;
 }

@@ -12,6 +12,8 @@ mod backend;
 mod clients;
 mod codes;
 mod groups;
+mod iam;
+mod identity;
 mod outbox;
 mod pools;
 mod server;
@@ -24,6 +26,8 @@ pub use backend::{AuthBatch, BackendStore};
 pub use clients::ClientStore;
 pub use codes::{CodeStore, IssueLimit};
 pub use groups::GroupStore;
+pub use iam::IamStore;
+pub use identity::{Claim, IdentityStore};
 pub use outbox::OutboxStore;
 pub use pools::PoolStore;
 pub use server::ServerStore;
@@ -35,8 +39,8 @@ use crate::audit::AuditRecord;
 /// Every aggregate trait, for `use cognate_core::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        AdminQueriesStore, AuditStore, BackendStore, ClientStore, CodeStore, GroupStore,
-        OutboxStore, PoolStore, ServerStore, SessionStore, Store, UserStore,
+        AdminQueriesStore, AuditStore, BackendStore, ClientStore, CodeStore, GroupStore, IamStore,
+        IdentityStore, OutboxStore, PoolStore, ServerStore, SessionStore, Store, UserStore,
     };
 }
 
@@ -53,6 +57,8 @@ pub trait Store:
     + AuditStore
     + BackendStore
     + ServerStore
+    + IamStore
+    + IdentityStore
     + Send
     + Sync
     + 'static
@@ -71,6 +77,8 @@ impl<T> Store for T where
         + AuditStore
         + BackendStore
         + ServerStore
+        + IamStore
+        + IdentityStore
         + Send
         + Sync
         + 'static

@@ -2,7 +2,9 @@
 //! the signature where the operation needs one, turns the JSON into domain types, calls one
 //! service function and renders the result or the error in AWS's dialect. The same dialect
 //! carries cognate's own management API (`X-Amz-Target: CognateManagementService.<Operation>`,
-//! always signed), which the project toolchain uses.
+//! always signed), which the project toolchain uses, and Cognito identity pools
+//! (`AWSCognitoIdentityService.<Operation>`). Every signed call is decided by the one evaluator
+//! on the operation's IAM action (`cognito-idp:AdminGetUser`) and resource (the user pool's ARN).
 
 /// One table names every operation, its handler and how it is reached: `public` operations
 /// are called without AWS credentials (authorized by client id, token or session instead) and
@@ -38,6 +40,7 @@ macro_rules! operations {
 
 mod auth;
 mod groups;
+mod identity_pools;
 mod input;
 mod management;
 mod pools;
@@ -58,6 +61,7 @@ use input::Input;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const MANAGEMENT_PREFIX: &str = "CognateManagementService.";
+const IDENTITY_PREFIX: &str = "AWSCognitoIdentityService.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// How an operation is reached.
@@ -69,10 +73,11 @@ pub(crate) enum Access {
     Signed,
 }
 
-/// The two APIs this dialect carries, told apart by the `X-Amz-Target` prefix.
+/// The APIs this dialect carries, told apart by the `X-Amz-Target` prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Api {
     CognitoIdp,
+    CognitoIdentity,
     Management,
 }
 
@@ -83,6 +88,8 @@ impl Api {
             (Api::CognitoIdp, operation)
         } else if let Some(operation) = target.strip_prefix(MANAGEMENT_PREFIX) {
             (Api::Management, operation)
+        } else if let Some(operation) = target.strip_prefix(IDENTITY_PREFIX) {
+            (Api::CognitoIdentity, operation)
         } else {
             (Api::CognitoIdp, "")
         }
@@ -96,10 +103,17 @@ impl Api {
             Api::CognitoIdp => &sigv4::Surface {
                 services: &["cognito-idp"],
                 signed_headers: SIGNED,
+                any_region: false,
+            },
+            Api::CognitoIdentity => &sigv4::Surface {
+                services: &["cognito-identity"],
+                signed_headers: SIGNED,
+                any_region: false,
             },
             Api::Management => &sigv4::Surface {
                 services: &["cognate"],
                 signed_headers: SIGNED,
+                any_region: false,
             },
         }
     }
@@ -107,6 +121,7 @@ impl Api {
     fn access(self, operation: &str) -> Option<Access> {
         match self {
             Api::CognitoIdp => access(operation),
+            Api::CognitoIdentity => identity_pools::access(operation),
             Api::Management => management::access(operation),
         }
     }
@@ -114,7 +129,34 @@ impl Api {
     async fn dispatch(self, c: &Cognito, operation: &str, input: Input) -> Result<Value> {
         match self {
             Api::CognitoIdp => dispatch(c, operation, input).await,
+            Api::CognitoIdentity => identity_pools::dispatch(c, operation, input).await,
             Api::Management => management::dispatch(c, operation, input).await,
+        }
+    }
+
+    /// The IAM action and resource a signed call of `operation` is decided on.
+    fn authorization(self, c: &Cognito, operation: &str, input: &Input) -> (String, String) {
+        let config = c.config();
+        let named = |member: &str| input.opt_str(member).ok().flatten();
+        match self {
+            Api::CognitoIdp => (
+                format!("cognito-idp:{operation}"),
+                match named("UserPoolId").and_then(|id| cognate_core::ids::PoolId::parse(id).ok()) {
+                    Some(pool) => c.pool_arn(&pool),
+                    None => "*".into(),
+                },
+            ),
+            Api::CognitoIdentity => (
+                format!("cognito-identity:{operation}"),
+                match named("IdentityPoolId") {
+                    Some(pool) => format!(
+                        "arn:aws:cognito-identity:{}:{}:identitypool/{pool}",
+                        config.region, config.account_id
+                    ),
+                    None => "*".into(),
+                },
+            ),
+            Api::Management => (format!("cognate:{operation}"), "*".into()),
         }
     }
 }
@@ -145,9 +187,14 @@ pub async fn handle(
                     headers: &headers,
                     body: &body,
                 };
-                sigv4::verify(&state, api.surface(), &request, address)
-                    .await?
+                let caller = sigv4::verify(&state, api.surface(), &request, address).await?;
+                let input = Input::parse(&body)?;
+                let (action, resource) = api.authorization(&state.cognito, operation, &input);
+                caller
                     .actor()
+                    .scope(crate::authorize::check(&state, &caller, &action, &resource))
+                    .await?;
+                caller.actor()
             }
             Access::Public => {
                 state.rate_limits.check_address(address)?;

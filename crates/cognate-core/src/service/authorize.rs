@@ -1,0 +1,222 @@
+//! The one evaluator: every signed operation of every surface asks [`Cognito::authorize`]
+//! whether its caller may perform an action on a resource. Root may do everything; IAM users
+//! and role sessions what their policies allow, decided by `cognate-iam`. Parsed policies are
+//! cached by their text, so a request never parses a document again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cognate_iam::{evaluate, Context, Decision, Evaluation, Policy, PolicyKind, Request};
+use serde_json::json;
+
+use super::Cognito;
+use crate::audit::AuditRecord;
+use crate::credentials::Principal;
+use crate::error::{Error, Result};
+use crate::iam::{IamName, PolicyOwner};
+
+/// Enough for every policy of a large deployment; past it the cache starts over.
+const CAPACITY: usize = 4096;
+
+/// A document's kind and text.
+type PolicyKey = (u8, String);
+
+#[derive(Clone, Default)]
+pub(super) struct PolicyCache {
+    entries: Arc<Mutex<HashMap<PolicyKey, Arc<Policy>>>>,
+}
+
+fn kind_tag(kind: PolicyKind) -> u8 {
+    match kind {
+        PolicyKind::Identity => 0,
+        PolicyKind::Resource => 1,
+        PolicyKind::Trust => 2,
+    }
+}
+
+impl PolicyCache {
+    /// The parsed document. Stored documents were checked when written, so a failure here is
+    /// an internal error for the caller to report.
+    pub(super) fn parse(&self, document: &str, kind: PolicyKind) -> Result<Arc<Policy>> {
+        let key = (kind_tag(kind), document.to_owned());
+        if let Some(policy) = self.entries.lock().expect("policy cache").get(&key) {
+            return Ok(policy.clone());
+        }
+        let policy = Arc::new(
+            Policy::parse(document, kind)
+                .map_err(|e| Error::MalformedPolicyDocument(e.to_string()))?,
+        );
+        let mut entries = self.entries.lock().expect("policy cache");
+        if entries.len() >= CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key, policy.clone());
+        Ok(policy)
+    }
+}
+
+/// A policy and where it comes from (an inline policy's name, a managed policy's ARN).
+pub struct SourcedPolicy {
+    pub source: String,
+    pub policy: Arc<Policy>,
+}
+
+/// What a decision was about, for explanations.
+pub struct Explained {
+    pub evaluation: Evaluation,
+    pub policies: Vec<SourcedPolicy>,
+}
+
+impl Cognito {
+    /// Decides whether `principal` may perform `action` on `resource`. `context` holds the
+    /// request's own keys (`aws:SourceIp`, `s3:prefix` …); the principal's are added here.
+    /// A denial is audited and answered as AWS answers it.
+    pub async fn authorize(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &str,
+        mut context: Context,
+    ) -> Result<()> {
+        if *principal == Principal::Root {
+            return Ok(());
+        }
+        let policies = self.principal_policies(principal).await?;
+        self.add_principal_keys(principal, &mut context);
+        let refs: Vec<&Policy> = policies.iter().map(|p| &*p.policy).collect();
+        let request = Request {
+            action,
+            resource,
+            principal: None,
+            context: &context,
+        };
+        let decision = evaluate(&refs, &request).decision;
+        if decision == Decision::Allow {
+            return Ok(());
+        }
+        let caller = principal.arn(&self.config.account_id);
+        let explicit = if decision == Decision::ExplicitDeny {
+            " with an explicit deny"
+        } else {
+            ""
+        };
+        let record = AuditRecord::new(
+            "AccessDenied",
+            None,
+            format!("resource:{resource}"),
+            json!({"action": action, "principal": caller, "decision": decision.as_simulator_str()}),
+        );
+        if let Err(e) = self.store.record_audit(&record).await {
+            tracing::warn!(error = %e, "could not audit a denied call");
+        }
+        Err(Error::AccessDenied(format!(
+            "User: {caller} is not authorized to perform: {action} on resource: {resource}{explicit}"
+        )))
+    }
+
+    /// The identity policies that govern `principal`: a role's inline and attached policies,
+    /// a user's inline policies. Root has none (it is never evaluated).
+    pub async fn principal_policies(&self, principal: &Principal) -> Result<Vec<SourcedPolicy>> {
+        let documents = match principal {
+            Principal::Root => Vec::new(),
+            Principal::User { name, .. } => self
+                .store
+                .inline_documents(&PolicyOwner::User(name.clone()))
+                .await?
+                .into_iter()
+                .map(|(name, document)| (name.to_string(), document))
+                .collect(),
+            Principal::Role(session) => match self.store.role_policies(&session.role).await? {
+                // A deleted role's sessions may do nothing.
+                None => Vec::new(),
+                Some(role) => role
+                    .documents
+                    .into_iter()
+                    .map(|d| (d.source, d.document))
+                    .collect(),
+            },
+        };
+        documents
+            .into_iter()
+            .map(|(source, document)| {
+                Ok(SourcedPolicy {
+                    source,
+                    policy: self.policies.parse(&document, PolicyKind::Identity)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The keys AWS puts in every request's context for this principal.
+    pub fn add_principal_keys(&self, principal: &Principal, context: &mut Context) {
+        let account = &self.config.account_id;
+        context.insert("aws:PrincipalArn", principal.arn(account));
+        context.insert("aws:PrincipalAccount", account.as_str());
+        context.insert("aws:userid", principal.user_id(account));
+        let now = time::OffsetDateTime::now_utc();
+        context.insert("aws:EpochTime", now.unix_timestamp().to_string());
+        if let Ok(text) = now.format(&time::format_description::well_known::Rfc3339) {
+            context.insert("aws:CurrentTime", text);
+        }
+        match principal {
+            Principal::Root => {}
+            Principal::User { name, .. } => {
+                context.insert("aws:username", name.as_str());
+                context.insert("aws:PrincipalType", "User");
+            }
+            Principal::Role(session) => {
+                context.insert("aws:PrincipalType", "AssumedRole");
+                if let Some(identity) = &session.identity {
+                    context.insert(
+                        "cognito-identity.amazonaws.com:sub",
+                        identity.identity_id.as_str(),
+                    );
+                    context.insert(
+                        "cognito-identity.amazonaws.com:aud",
+                        identity.identity_pool_id.as_str(),
+                    );
+                    context
+                        .insert_multi("cognito-identity.amazonaws.com:amr", identity.amr.clone());
+                }
+            }
+        }
+    }
+
+    /// `cognate policy explain`: a role's decision on one request, with its policies so the
+    /// matched statements can be named.
+    pub async fn explain_role(
+        &self,
+        role: &IamName,
+        action: &str,
+        resource: &str,
+        context: Context,
+    ) -> Result<Explained> {
+        let found = self.store.role_policies(role).await?.ok_or_else(|| {
+            Error::NoSuchEntity(format!("The role with name {role} cannot be found."))
+        })?;
+        let policies = found
+            .documents
+            .into_iter()
+            .map(|d| {
+                Ok(SourcedPolicy {
+                    source: d.source,
+                    policy: self.policies.parse(&d.document, PolicyKind::Identity)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&Policy> = policies.iter().map(|p| &*p.policy).collect();
+        let evaluation = evaluate(
+            &refs,
+            &Request {
+                action,
+                resource,
+                principal: None,
+                context: &context,
+            },
+        );
+        Ok(Explained {
+            evaluation,
+            policies,
+        })
+    }
+}
