@@ -70,7 +70,18 @@ pub fn evaluate(policies: &[&Policy], request: &Request) -> Evaluation {
     let mut missing = BTreeSet::new();
     for (policy_index, policy) in policies.iter().enumerate() {
         for (statement_index, statement) in policy.statements.iter().enumerate() {
-            if !statement_matches_target(statement, request) {
+            if !statement_matches_action(statement, request) {
+                continue;
+            }
+            // A variable in Resource without a value makes the entry match nothing: say so.
+            if let Some(Listed::Is(entries) | Listed::Not(entries)) = &statement.resource {
+                for key in entries.iter().flat_map(|t| t.variable_keys()) {
+                    if request.context.single(key).is_none() {
+                        missing.insert(key.to_owned());
+                    }
+                }
+            }
+            if !statement_matches_resource(statement, request) {
                 continue;
             }
             for condition in &statement.conditions {
@@ -114,7 +125,7 @@ pub fn evaluate(policies: &[&Policy], request: &Request) -> Evaluation {
     }
 }
 
-fn statement_matches_target(statement: &Statement, request: &Request) -> bool {
+fn statement_matches_action(statement: &Statement, request: &Request) -> bool {
     let principal = match &statement.principal {
         None => true,
         Some(listed) => is_listed(listed, |entry| principal_matches(entry, request.principal)),
@@ -123,13 +134,16 @@ fn statement_matches_target(statement: &Statement, request: &Request) -> bool {
         && is_listed(&statement.action, |pattern| {
             glob_match(pattern, request.action, true)
         })
-        && statement.resource.as_ref().is_none_or(|listed| {
-            is_listed(listed, |template| {
-                template
-                    .resolve_pattern(request.context, false)
-                    .is_some_and(|pattern| arn_like(&pattern, request.resource))
-            })
+}
+
+fn statement_matches_resource(statement: &Statement, request: &Request) -> bool {
+    statement.resource.as_ref().is_none_or(|listed| {
+        is_listed(listed, |template| {
+            template
+                .resolve_pattern(request.context, false)
+                .is_some_and(|pattern| arn_like(&pattern, request.resource))
         })
+    })
 }
 
 fn is_listed<T>(listed: &Listed<T>, matches: impl Fn(&T) -> bool) -> bool {

@@ -5,6 +5,8 @@ mod admin_queries;
 mod audit;
 mod auth;
 mod groups;
+mod identity_pools;
+mod permissions;
 mod pools;
 mod refresh;
 mod reliability;

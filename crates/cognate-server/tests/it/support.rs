@@ -218,3 +218,52 @@ pub fn error<E: ProvideErrorMetadata, T: std::fmt::Debug>(
 }
 
 pub const PASSWORD: &str = "Correct-Horse-1";
+
+/// Temporary or long-term credentials for the SDK clients below.
+pub struct Keys<'a> {
+    pub id: &'a str,
+    pub secret: &'a str,
+    pub token: Option<&'a str>,
+}
+
+impl TestServer {
+    pub fn root_keys(&self) -> Keys<'_> {
+        Keys {
+            id: &self.server.root_access_key_id,
+            secret: &self.server.root_secret_access_key,
+            token: None,
+        }
+    }
+}
+
+/// The official IAM, STS, identity-pool and user-pool clients on one endpoint, as with one
+/// `AWS_ENDPOINT_URL`.
+macro_rules! sdk_client_for {
+    ($name:ident, $sdk:ident) => {
+        pub fn $name(url: &str, keys: &Keys) -> $sdk::Client {
+            let credentials = $sdk::config::Credentials::new(
+                keys.id,
+                keys.secret,
+                keys.token.map(str::to_owned),
+                None,
+                "test",
+            );
+            let config = $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new("us-east-1"))
+                .endpoint_url(url)
+                .credentials_provider(credentials)
+                .retry_config($sdk::config::retry::RetryConfig::disabled())
+                .build();
+            $sdk::Client::from_conf(config)
+        }
+    };
+}
+
+use aws_sdk_cognitoidentity as identity_sdk;
+use aws_sdk_iam as iam_sdk;
+use aws_sdk_sts as sts_sdk;
+sdk_client_for!(iam_client, iam_sdk);
+sdk_client_for!(sts_client, sts_sdk);
+sdk_client_for!(identity_client, identity_sdk);
+sdk_client_for!(user_pool_client, cognito);
