@@ -1,5 +1,6 @@
 //! `cognate`: the server (`serve`) and the operator's commands.
 
+mod explain;
 mod logging;
 mod project;
 
@@ -73,6 +74,21 @@ enum Command {
         /// One JSON object per line instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// IAM policies: why a role may or may not do something.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Print a role's decision on one request, the statements that decided it and the
+    /// context keys that were missing.
+    Explain {
+        #[command(flatten)]
+        server: DataArgs,
+        #[command(flatten)]
+        request: explain::ExplainArgs,
     },
 }
 
@@ -281,6 +297,14 @@ async fn main() {
             before,
             json,
         } => audit(server, pool, limit, before, json).await,
+        Command::Policy(PolicyCommand::Explain { server, request }) => {
+            match operator_services(server, None).await {
+                Ok((cognito, _)) => explain::explain(&cognito, &request)
+                    .await
+                    .map(|text| print!("{text}")),
+                Err(e) => Err(e),
+            }
+        }
         Command::Init(args) => {
             in_project(|dir| async move { project::init(&dir, args).await }).await
         }

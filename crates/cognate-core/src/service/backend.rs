@@ -10,6 +10,8 @@ use super::pools::PoolSettings;
 use super::{now, Cognito};
 use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
+use crate::iam::IamName;
+use crate::identity::{IdentityPool, IdentityPoolId};
 use crate::ids::{ClientId, GroupName, PoolId};
 use crate::model::{AdminQueriesApi, Group, PasswordPolicy, SchemaAttribute, UserPool};
 use crate::store::AuthBatch;
@@ -30,6 +32,19 @@ pub struct AuthBackend {
     /// None: no Admin Queries API. Some(empty): any signed-in user.
     pub admin_queries: Option<Vec<GroupName>>,
     pub admin_queries_api_id: Option<String>,
+    /// What Amplify's userPoolGroups stack makes beside the pool, if the project has an
+    /// identity pool.
+    pub identity_pool: Option<IdentityBackend>,
+}
+
+/// The identity pool of a project: its id from an earlier push, its name, whether guests may
+/// have identities, and the hand-written policies (`customPolicies`) of each group's role.
+#[derive(Debug, Clone)]
+pub struct IdentityBackend {
+    pub id: Option<IdentityPoolId>,
+    pub name: String,
+    pub allow_guests: bool,
+    pub group_policies: Vec<(GroupName, IamName, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +72,10 @@ pub enum Change {
         previous: Vec<GroupName>,
     },
     DeleteAdminQueries,
+    CreateIdentityPool,
+    UpdateIdentityPool {
+        allow_guests: bool,
+    },
 }
 
 impl Change {
@@ -99,6 +118,13 @@ impl Change {
                 who(groups)
             ),
             Change::DeleteAdminQueries => "Delete  Admin Queries API".into(),
+            Change::CreateIdentityPool => {
+                "Create  identity pool, its auth and unauth roles and one role per group".into()
+            }
+            Change::UpdateIdentityPool { allow_guests } => format!(
+                "Update  identity pool: guests {}",
+                if *allow_guests { "allowed" } else { "refused" }
+            ),
         }
     }
 }
@@ -109,6 +135,7 @@ pub struct AppliedBackend {
     pub pool_id: PoolId,
     pub client_id: ClientId,
     pub admin_queries: Option<AdminQueriesApi>,
+    pub identity_pool: Option<IdentityPoolId>,
     pub changes: Vec<Change>,
 }
 
@@ -118,6 +145,7 @@ struct Existing {
     client: Option<ClientId>,
     groups: Vec<Group>,
     admin_queries: Option<AdminQueriesApi>,
+    identity_pool: Option<IdentityPool>,
 }
 
 impl Cognito {
@@ -132,6 +160,7 @@ impl Cognito {
                 client: None,
                 groups: vec![],
                 admin_queries: None,
+                identity_pool: None,
             });
         };
         let client = match &backend.client_id {
@@ -164,11 +193,16 @@ impl Cognito {
                 .filter(|api| api.pool_id == pool_id),
             None => None,
         };
+        let identity_pool = match backend.identity_pool.as_ref().and_then(|i| i.id.as_ref()) {
+            Some(id) => self.store.get_identity_pool(id).await?,
+            None => None,
+        };
         Ok(Existing {
             pool,
             client,
             groups,
             admin_queries,
+            identity_pool,
         })
     }
 
@@ -210,6 +244,15 @@ impl Cognito {
                 })
             }
             (None, Some(_)) => changes.push(Change::DeleteAdminQueries),
+            _ => {}
+        }
+        match (&backend.identity_pool, &existing.identity_pool) {
+            (Some(_), None) => changes.push(Change::CreateIdentityPool),
+            (Some(wanted), Some(pool)) if wanted.allow_guests != pool.allow_unauthenticated => {
+                changes.push(Change::UpdateIdentityPool {
+                    allow_guests: wanted.allow_guests,
+                })
+            }
             _ => {}
         }
         for group in &existing.groups {
@@ -390,7 +433,11 @@ impl Cognito {
                     batch.delete_admin_queries =
                         existing.admin_queries.as_ref().map(|api| api.id.clone());
                 }
-                Change::CreatePool | Change::CreateClient | Change::UpdatePasswordPolicy => {}
+                Change::CreatePool
+                | Change::CreateClient
+                | Change::UpdatePasswordPolicy
+                | Change::CreateIdentityPool
+                | Change::UpdateIdentityPool { .. } => {}
             }
         }
         if !changes.is_empty() {
@@ -403,6 +450,21 @@ impl Cognito {
             self.store.apply_auth_batch(&batch).await?;
             tracing::info!(pool = %pool_id, changes = changes.len(), "applied a project's auth backend");
         }
+        // The identity side spans the IAM and identity-pool aggregates; each step is a
+        // make-it-so that a repeated push finishes if an earlier one stopped half way.
+        let identity_pool = match &backend.identity_pool {
+            Some(wanted) => Some(
+                self.apply_identity_backend(
+                    &pool_id,
+                    &client_id,
+                    &backend.groups,
+                    wanted,
+                    existing.identity_pool.as_ref(),
+                )
+                .await?,
+            ),
+            None => None,
+        };
         let admin_queries = match (&batch.put_admin_queries, &batch.delete_admin_queries) {
             (Some(api), _) => Some(api.clone()),
             (None, Some(_)) => None,
@@ -412,6 +474,7 @@ impl Cognito {
             pool_id,
             client_id,
             admin_queries,
+            identity_pool,
             changes,
         })
     }
@@ -438,6 +501,7 @@ mod tests {
             groups: groups.iter().map(|g| name(g)).collect(),
             admin_queries: admin_queries.map(|a| a.iter().map(|g| name(g)).collect()),
             admin_queries_api_id: None,
+            identity_pool: None,
         }
     }
 
@@ -483,7 +547,24 @@ mod tests {
                 created: Timestamp(0),
                 modified: Timestamp(0),
             }),
+            identity_pool: None,
         }
+    }
+
+    #[test]
+    fn a_backend_with_an_identity_pool_plans_it_once() {
+        let mut wanted = backend(&["admin"], None);
+        wanted.identity_pool = Some(IdentityBackend {
+            id: None,
+            name: "app".into(),
+            allow_guests: true,
+            group_policies: vec![],
+        });
+        let existing = existing(&[("admin", 1)], None);
+        assert_eq!(
+            Cognito::changes(&wanted, &existing),
+            vec![Change::CreateIdentityPool]
+        );
     }
 
     #[test]
@@ -493,6 +574,7 @@ mod tests {
             client: None,
             groups: vec![],
             admin_queries: None,
+            identity_pool: None,
         };
         assert_eq!(
             Cognito::changes(&backend(&["admin", "editors"], Some(&["admin"])), &none),

@@ -9,6 +9,7 @@ mod clients;
 mod groups;
 mod iam;
 mod identity;
+mod identity_backend;
 mod keys;
 mod keys_door;
 mod messages;
@@ -25,7 +26,7 @@ use base64::Engine;
 pub use admin_queries::{AdminQueriesSettings, AdminQueryRefusal};
 pub use auth::{AuthOutcome, AuthParameters, Caller, Tokens};
 pub use authorize::{Explained, SourcedPolicy};
-pub use backend::{AppliedBackend, AuthBackend, Change};
+pub use backend::{AppliedBackend, AuthBackend, Change, IdentityBackend};
 pub use clients::ClientSettings;
 pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
 pub use iam::{name_in_arn, NewAccessKey, NewRole, Simulated};
@@ -33,6 +34,7 @@ pub use identity::{
     user_pool_of_provider, TemporaryCredentials, COGNITO_IDENTITY, CREDENTIALS_LIFETIME_SECS,
     IDENTITY_SESSION_NAME,
 };
+pub use identity_backend::identity_pool_trust;
 pub use keys::{KeyRotation, KEY_CACHE_LIFETIME, SUPERSEDED_KEY_LIFETIME};
 pub use keys_door::Keys;
 pub use messages::{CodeDelivery, MessageSender};

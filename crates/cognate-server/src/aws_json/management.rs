@@ -1,9 +1,11 @@
 //! cognate's own management API, in the AWS JSON dialect and always signed: Admin Queries APIs
 //! today (`cognate push` and operators use it).
 
+use cognate_core::iam::IamName;
+use cognate_core::identity::IdentityPoolId;
 use cognate_core::ids::{ClientId, GroupName, PoolId};
 use cognate_core::model::{AdminQueriesApi, AdminRoute, PasswordPolicy};
-use cognate_core::service::{AdminQueriesSettings, AuthBackend, Change, Cognito};
+use cognate_core::service::{AdminQueriesSettings, AuthBackend, Change, Cognito, IdentityBackend};
 use cognate_core::{Error, Result};
 use serde_json::{json, Value};
 
@@ -142,6 +144,40 @@ fn auth_backend(input: &Input) -> Result<AuthBackend> {
         groups: groups(input.strings("Groups")?)?,
         admin_queries,
         admin_queries_api_id: input.opt_str("AdminQueriesApiId")?.map(str::to_owned),
+        identity_pool: input
+            .opt_object("IdentityPool")?
+            .map(|pool| identity_backend(&pool))
+            .transpose()?,
+    })
+}
+
+/// `{IdentityPoolId?, Name, AllowGuests, GroupPolicies: [{Group, PolicyName, PolicyDocument}]}`.
+fn identity_backend(input: &Input) -> Result<IdentityBackend> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct GroupPolicy {
+        group: String,
+        policy_name: String,
+        policy_document: String,
+    }
+    let policies: Vec<GroupPolicy> = input.opt_typed("GroupPolicies")?.unwrap_or_default();
+    Ok(IdentityBackend {
+        id: input
+            .opt_str("IdentityPoolId")?
+            .map(IdentityPoolId::parse)
+            .transpose()?,
+        name: input.str("Name")?.to_owned(),
+        allow_guests: input.opt_bool("AllowGuests")?.unwrap_or(false),
+        group_policies: policies
+            .into_iter()
+            .map(|p| {
+                Ok((
+                    GroupName::parse(&p.group)?,
+                    IamName::policy(&p.policy_name)?,
+                    p.policy_document,
+                ))
+            })
+            .collect::<Result<_>>()?,
     })
 }
 
@@ -161,6 +197,7 @@ async fn apply_auth_backend(c: &Cognito, input: Input) -> Result<Value> {
         "UserPoolId": applied.pool_id,
         "AppClientId": applied.client_id,
         "AdminQueriesApi": applied.admin_queries.as_ref().map(|api| render(c, api)),
+        "IdentityPoolId": applied.identity_pool,
         "Changes": describe(&applied.changes),
     }))
 }

@@ -222,7 +222,7 @@ pub fn add_auth(dir: &Path, args: AddAuthArgs) -> Result<(), ProjectError> {
             "userpoolClientSetAttributes": false,
             "sharedId": &uuid::Uuid::new_v4().simple().to_string()[..8],
             "resourceName": resource,
-            "authSelections": "userPoolOnly",
+            "authSelections": "identityPoolAndUserPool",
             "useDefault": if manual { "manual" } else { "default" },
             "usernameAttributes": if by_email { json!(["email"]) } else { json!([]) },
             "userPoolGroups": false,

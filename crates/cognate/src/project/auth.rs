@@ -115,6 +115,47 @@ impl Auth {
             .unwrap_or_default())
     }
 
+    /// The identity pool as the management API takes it, when the project has one (Amplify's
+    /// `authSelections: identityPoolAndUserPool`): its name, whether guests get identities, and
+    /// each group's `customPolicies` for its role. `id` is the one an earlier push made.
+    pub fn identity_pool(
+        &self,
+        layout: &Layout,
+        id: &Value,
+    ) -> Result<Option<Value>, ProjectError> {
+        let c = self.cognito();
+        if c["authSelections"] != json!("identityPoolAndUserPool") {
+            return Ok(None);
+        }
+        let mut policies = Vec::new();
+        if let Some(Value::Array(entries)) = files::read_json(&layout.group_precedence())? {
+            for entry in &entries {
+                for policy in entry["customPolicies"].as_array().into_iter().flatten() {
+                    let document = match &policy["PolicyDocument"] {
+                        Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    };
+                    policies.push(json!({
+                        "Group": entry["groupName"],
+                        "PolicyName": policy["PolicyName"],
+                        "PolicyDocument": document,
+                    }));
+                }
+            }
+        }
+        let name = c["identityPoolName"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{}_identitypool", self.resource));
+        Ok(Some(json!({
+            "IdentityPoolId": id,
+            // Identity pool names take letters, digits, spaces and underscores only.
+            "Name": name.replace(|c: char| !(c.is_alphanumeric() || c == '_' || c == ' '), "_"),
+            "AllowGuests": c["allowUnauthenticatedIdentities"] == json!(true),
+            "GroupPolicies": policies,
+        })))
+    }
+
     /// None: no Admin Queries API. Some(empty): any signed-in user. Otherwise the allowed groups
     /// (Amplify's `adminQueryGroup`, or cognate's `adminQueryGroups` for several).
     pub fn admin_queries(&self) -> Option<Vec<String>> {

@@ -123,6 +123,7 @@ fn backend_input(auth: &Auth, layout: &Layout, meta: &Value) -> Result<Value, Pr
         "Groups": groups,
         "AdminQueries": admin_queries.map(|allowed| json!({"AllowedGroups": allowed})),
         "AdminQueriesApiId": meta["api"]["AdminQueries"]["output"]["ApiId"],
+        "IdentityPool": auth.identity_pool(layout, &output["IdentityPoolId"])?,
     }))
 }
 
@@ -249,6 +250,17 @@ fn write_outputs(
         "output".into(),
         json!({"UserPoolId": pool_id, "UserPoolName": desired.pool_name(), "AppClientIDWeb": client_id, "AppClientID": client_id}),
     );
+    let identity_pool = applied["IdentityPoolId"].as_str().map(str::to_owned);
+    if let (Some(id), Some(output)) = (
+        &identity_pool,
+        auth.get_mut("output").and_then(Value::as_object_mut),
+    ) {
+        output.insert("IdentityPoolId".into(), json!(id));
+        output.insert(
+            "IdentityPoolName".into(),
+            desired.cognito()["identityPoolName"].clone(),
+        );
+    }
     auth.insert("lastPushTimeStamp".into(), json!(now));
     let auth_section = object_at(&mut meta, "auth");
     if desired.groups(layout)?.is_empty() {
@@ -299,6 +311,12 @@ fn write_outputs(
         &client_id,
         by_email,
         admin_queries.as_ref(),
+        identity_pool.as_deref().map(|id| {
+            (
+                id,
+                desired.cognito()["allowUnauthenticatedIdentities"] == json!(true),
+            )
+        }),
     );
     let pretty = serde_json::to_string_pretty(&config).expect("JSON");
     changes.text(
@@ -338,6 +356,7 @@ fn client_config(
     client_id: &str,
     by_email: bool,
     admin_queries: Option<&(String, String)>,
+    identity_pool: Option<(&str, bool)>,
 ) -> Value {
     let mut config = json!({
         "Auth": {
@@ -353,6 +372,14 @@ fn client_config(
             "endpoint": profile.endpoint,
         },
     });
+    // v6 reads the identity pool's endpoint beside the user pool's. v5 has no key for one: given
+    // the pool id it would fetch credentials from AWS, so v5 apps get none from this file.
+    if let Some((id, allow_guests)) = identity_pool {
+        let cognito = &mut config["Auth"]["Cognito"];
+        cognito["identityPoolId"] = json!(id);
+        cognito["identityPoolEndpoint"] = json!(profile.endpoint);
+        cognito["allowGuestAccess"] = json!(allow_guests);
+    }
     if let Some((_, endpoint)) = admin_queries {
         config["API"] = json!({
             "REST": {"AdminQueries": {"endpoint": endpoint, "region": profile.region}},

@@ -435,6 +435,59 @@ async fn an_amplify_project_pushes_unchanged() {
     );
     assert_eq!(env.admin_queries_status("boss", &["admin"]).await, 200);
     assert_eq!(env.admin_queries_status("writer", &["editors"]).await, 403);
+    // What Amplify's userPoolGroups stack makes: the identity pool, its roles, one role per
+    // group (the group's RoleArn, carrying its customPolicies), the Token role mapping.
+    let services = env.server.services();
+    let pool = env.pool_id();
+    let meta = env.json("amplify/backend/amplify-meta.json");
+    let identity_pool = meta["auth"]["groupsdemo7c2d1a9e"]["output"]["IdentityPoolId"]
+        .as_str()
+        .expect("the identity pool id in amplify-meta.json")
+        .to_owned();
+    let identity_pool = cognate_core::identity::IdentityPoolId::parse(&identity_pool).unwrap();
+    let described = services.identity_pool(&identity_pool).await.unwrap();
+    assert_eq!(
+        described.roles["authenticated"],
+        format!("arn:aws:iam::000000000000:role/{pool}-authRole")
+    );
+    assert_eq!(described.role_mappings.len(), 1);
+    let editors_role =
+        cognate_core::iam::IamName::role(&format!("{pool}-editorsGroupRole")).unwrap();
+    let editors = services
+        .get_group(
+            &cognate_core::ids::PoolId::parse(&pool).unwrap(),
+            &cognate_core::ids::GroupName::parse("editors").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        editors.role_arn.as_deref(),
+        Some(format!("arn:aws:iam::000000000000:role/{pool}-editorsGroupRole").as_str())
+    );
+    let (_, document) = services
+        .get_inline_policy(
+            &cognate_core::iam::PolicyOwner::Role(editors_role),
+            &cognate_core::iam::IamName::policy("editors-read-uploads").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(document.contains("arn:aws:s3:::groupsdemo-uploads/*"));
+    let config = env.json("src/amplifyconfiguration.json");
+    assert_eq!(
+        config["Auth"]["Cognito"]["identityPoolId"],
+        identity_pool.as_str()
+    );
+    assert_eq!(
+        config["Auth"]["Cognito"]["identityPoolEndpoint"],
+        env.server.public_url.as_str()
+    );
+    // A second push changes nothing and keeps the identity pool.
+    env.ok(&["push", "--yes"]);
+    let meta = env.json("amplify/backend/amplify-meta.json");
+    assert_eq!(
+        meta["auth"]["groupsdemo7c2d1a9e"]["output"]["IdentityPoolId"],
+        identity_pool.as_str()
+    );
     // Fields cognate does not know survive, customPolicies included.
     let inputs = env.json("amplify/backend/auth/groupsdemo7c2d1a9e/cli-inputs.json");
     assert_eq!(
@@ -1101,5 +1154,77 @@ async fn log_lines_cannot_be_forged() {
     assert!(
         !log.lines().any(|l| l.starts_with("ERROR forged")),
         "a forged line: {log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_explain_names_the_deciding_statement_and_the_missing_keys() {
+    use cognate_core::iam::{IamName, PolicyOwner};
+    let env = Env::start().await;
+    let services = env.server.services();
+    services
+        .create_role(cognate_core::service::NewRole {
+            name: IamName::role("editors").unwrap(),
+            path: None,
+            trust_policy: r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}}"#.into(),
+            description: None,
+            max_session_duration: None,
+            tags: vec![],
+        })
+        .await
+        .unwrap();
+    services
+        .put_inline_policy(
+            PolicyOwner::Role(IamName::role("editors").unwrap()),
+            IamName::policy("office-only").unwrap(),
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Sid":"Office","Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#.into(),
+        )
+        .await
+        .unwrap();
+    let data_dir = env._data.path().to_str().unwrap().to_owned();
+    let explain = |extra: &[&str]| {
+        let mut args = vec![
+            "policy",
+            "explain",
+            "--data-dir",
+            &data_dir,
+            "--role",
+            "editors",
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::photos/a.jpg",
+        ];
+        args.extend_from_slice(extra);
+        env.ok(&args)
+    };
+    let denied = explain(&[]);
+    assert!(denied.starts_with("DENIED (explicit deny)"), "{denied}");
+    assert!(
+        denied.contains("denied by office-only, statement 2 Sid Office"),
+        "{denied}"
+    );
+    assert!(denied.contains("did not give: aws:sourceip"), "{denied}");
+    let allowed = explain(&["--context", "aws:SourceIp=10.1.2.3"]);
+    assert!(allowed.starts_with("ALLOWED"), "{allowed}");
+    assert!(
+        allowed.contains("allowed by office-only, statement 1 Sid Read"),
+        "{allowed}"
+    );
+    let unknown = env.fails(&[
+        "policy",
+        "explain",
+        "--data-dir",
+        &data_dir,
+        "--role",
+        "nobody",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "*",
+    ]);
+    assert!(
+        unknown.contains("The role with name nobody cannot be found."),
+        "{unknown}"
     );
 }
