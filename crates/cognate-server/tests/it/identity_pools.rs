@@ -857,3 +857,56 @@ async fn two_servers_on_one_postgresql_accept_each_others_temporary_credentials(
     a.shutdown().await;
     b.shutdown().await;
 }
+
+/// Credentials past their expiration answer ExpiredToken (aws-amplify and the SDKs refresh on
+/// it). The session is resealed with the server's own master key, an hour in the past.
+#[tokio::test]
+async fn expired_temporary_credentials_answer_expired_token() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let p = Project::new().await;
+    let guest = p.id_of(None).await;
+    let credentials = p
+        .credentials(&guest, None, None)
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let secrets = cognate_server::data_dir::master_key(p.t.data_dir.path(), None).unwrap();
+    let sealed = URL_SAFE_NO_PAD
+        .decode(credentials.session_token().unwrap())
+        .unwrap();
+    let mut session: serde_json::Value =
+        serde_json::from_slice(&secrets.open(&sealed).unwrap()).unwrap();
+    let an_hour_ago = session["expires"].as_i64().unwrap() - 2 * 3600 * 1000;
+    session["expires"] = serde_json::json!(an_hour_ago);
+    let expired = URL_SAFE_NO_PAD.encode(secrets.seal(session.to_string().as_bytes()));
+    let keys = Keys {
+        id: credentials.access_key_id().unwrap(),
+        secret: credentials.secret_key().unwrap(),
+        token: Some(&expired),
+    };
+    assert_eq!(
+        error(
+            user_pool_client(p.t.url(), &keys)
+                .list_user_pools()
+                .max_results(5)
+                .send()
+                .await
+        ),
+        (
+            "ExpiredTokenException".to_owned(),
+            "The security token included in the request is expired".to_owned()
+        )
+    );
+    assert_eq!(
+        error(
+            sts_client(p.t.url(), &keys)
+                .get_caller_identity()
+                .send()
+                .await
+        )
+        .0,
+        "ExpiredToken"
+    );
+}
