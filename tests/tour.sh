@@ -87,4 +87,17 @@ import json, sys, urllib.request
 keys = json.load(urllib.request.urlopen(sys.argv[1]))["keys"]
 assert len(keys) == 4, keys  # the new keys beside the old, which still verify tokens already out
 PY
+echo "== group permissions (the README's second block)"
+permissions=$(awk '/^## Group permissions/ { section = 1 } section && /^```sh/ { block = 1; next } block && /^```/ { exit } block { print }' "$readme")
+[ -n "$permissions" ] || fail "no group permissions block in $readme"
+permissions=${permissions//127.0.0.1:9230/127.0.0.1:$port}
+eval "$permissions" >permissions.out 2>&1 || { cat permissions.out; fail "a command of the group permissions block failed"; }
+cat permissions.out
+grep -q "assumed-role/$POOL-adminGroupRole/CognitoIdentityCredentials$" permissions.out || fail "alice did not get the admin group's role"
+grep -q "assumed-role/$POOL-unauthRole/CognitoIdentityCredentials$" permissions.out || fail "the guest did not get the unauth role"
+grep -q "not authorized to perform: cognito-idp:AdminDeleteUser on resource: arn:aws:cognito-idp:us-east-1:000000000000:userpool/$POOL" permissions.out ||
+  fail "the admin role was allowed to delete a user"
+grep -q "DENIED (no statement allows it) for role $POOL-adminGroupRole" permissions.out || fail "policy explain did not explain the denial"
+grep -qP "cognito-idp:AdminGetUser\tallowed" permissions.out || fail "the simulator did not allow AdminGetUser"
+grep -qP "cognito-idp:AdminDeleteUser\timplicitDeny" permissions.out || fail "the simulator did not deny AdminDeleteUser"
 echo "tour: ok"

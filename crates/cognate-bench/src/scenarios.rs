@@ -31,6 +31,12 @@ pub enum Scenario {
     GroupsToken,
     /// USER_SRP_AUTH and PASSWORD_VERIFIER, the client's side computed here too.
     SrpSignIn,
+    /// A guest's GetId and GetCredentialsForIdentity: the identity pool's enhanced flow (the
+    /// role's trust policy evaluated, credentials sealed).
+    Credentials,
+    /// AdminGetUser signed with identity-pool temporary credentials: admin-get-user plus the
+    /// session token opened, the identity checked and the role's policy evaluated.
+    TempCredsAdminGetUser,
     /// Wrong passwords for one user from every connection at once: an attack, not a workload.
     /// Every answer must be NotAuthorized, and no more guesses checked than Cognito's lockout
     /// allows in the time elapsed (five, then one more each time the doubling wait runs out);
@@ -69,6 +75,9 @@ pub struct Prepared {
     /// Wrong passwords the server checked (rather than refused as locked out), and since when.
     checked: AtomicUsize,
     started: std::time::Instant,
+    identity_pool: String,
+    /// A client signing with temporary credentials (temp-creds-admin-get-user).
+    session: Option<Client>,
 }
 
 fn field(value: &Value, pointer: &str) -> Result<String, CallError> {
@@ -141,6 +150,62 @@ fn lockout_allows(secs: u64) -> usize {
     allowed
 }
 
+/// An identity pool for guests whose unauth role may call AdminGetUser; its id.
+async fn guest_identity_pool(c: &Client) -> Result<String, CallError> {
+    let pool = field(
+        &c.identity(
+            "CreateIdentityPool",
+            &json!({"IdentityPoolName": "bench", "AllowUnauthenticatedIdentities": true}),
+            true,
+        )
+        .await?,
+        "/IdentityPoolId",
+    )?;
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Federated": "cognito-identity.amazonaws.com"}, "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": pool},
+                      "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "unauthenticated"}}}]})
+    .to_string();
+    let role = format!("bench-guest-{}", std::process::id());
+    let created = c
+        .iam(
+            "CreateRole",
+            &[("RoleName", &role), ("AssumeRolePolicyDocument", &trust)],
+        )
+        .await?;
+    let arn = created
+        .split_once("<Arn>")
+        .and_then(|(_, rest)| rest.split_once("</Arn>"))
+        .map(|(arn, _)| arn.to_owned())
+        .ok_or_else(|| CallError::Transport(format!("CreateRole answered no Arn: {created}")))?;
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "cognito-idp:AdminGetUser", "Resource": "*"}]})
+    .to_string();
+    c.iam(
+        "PutRolePolicy",
+        &[("RoleName", &role), ("PolicyName", "admin-get-user"), ("PolicyDocument", &policy)],
+    )
+    .await?;
+    c.identity(
+        "SetIdentityPoolRoles",
+        &json!({"IdentityPoolId": pool, "Roles": {"unauthenticated": arn}}),
+        true,
+    )
+    .await?;
+    Ok(pool)
+}
+
+/// A guest's temporary credentials: GetId, then GetCredentialsForIdentity.
+async fn guest_credentials(c: &Client, identity_pool: &str) -> Result<Value, CallError> {
+    let id = field(
+        &c.identity("GetId", &json!({"IdentityPoolId": identity_pool, "Logins": {}}), false)
+            .await?,
+        "/IdentityId",
+    )?;
+    c.identity("GetCredentialsForIdentity", &json!({"IdentityId": id}), false)
+        .await
+}
+
 /// Creates what `scenario` needs.
 pub async fn prepare(
     c: &Client,
@@ -188,6 +253,22 @@ pub async fn prepare(
         }
         _ => {}
     }
+    let (mut identity_pool, mut session) = (String::new(), None);
+    if matches!(scenario, Scenario::Credentials | Scenario::TempCredsAdminGetUser) {
+        identity_pool = guest_identity_pool(c).await?;
+    }
+    if scenario == Scenario::TempCredsAdminGetUser {
+        let issued = guest_credentials(c, &identity_pool).await?;
+        session = Some(
+            Client::with_session(
+                c.endpoint(),
+                &field(&issued, "/Credentials/AccessKeyId")?,
+                &field(&issued, "/Credentials/SecretKey")?,
+                Some(&field(&issued, "/Credentials/SessionToken")?),
+            )
+            .in_region(c.region()),
+        );
+    }
     Ok(Prepared {
         scenario,
         pool,
@@ -199,6 +280,8 @@ pub async fn prepare(
         next: AtomicUsize::new(0),
         checked: AtomicUsize::new(0),
         started: std::time::Instant::now(),
+        identity_pool,
+        session,
     })
 }
 
@@ -225,6 +308,19 @@ pub async fn run_once(
                 &json!({"ClientId": p.client_id, "AuthFlow": "REFRESH_TOKEN_AUTH", "AuthParameters": {"REFRESH_TOKEN": p.refresh_token}}),
             )
             .await?;
+        }
+        Scenario::Credentials => {
+            let issued = guest_credentials(c, &p.identity_pool).await?;
+            field(&issued, "/Credentials/SessionToken")?;
+        }
+        Scenario::TempCredsAdminGetUser => {
+            let session = p.session.as_ref().expect("prepared with a session");
+            session
+                .admin(
+                    "AdminGetUser",
+                    &json!({"UserPoolId": p.pool, "Username": p.usernames[0]}),
+                )
+                .await?;
         }
         Scenario::AdminGetUser => {
             c.admin(

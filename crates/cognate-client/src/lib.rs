@@ -1,6 +1,7 @@
-//! A thin client for the Cognito JSON 1.1 API and cognate's management API: reqwest with
-//! keep-alive, SigV4 by the AWS signer for administrative calls. The load tool uses it because it
-//! costs little CPU per request; the project toolchain because it needs both APIs.
+//! A thin client for the Cognito JSON 1.1 APIs (user pools, identity pools), cognate's
+//! management API and IAM's Query protocol: reqwest with keep-alive, SigV4 by the AWS signer
+//! (with a session token for temporary credentials). The load tool uses it because it costs
+//! little CPU per request; the project toolchain because it needs these APIs.
 
 use std::time::SystemTime;
 
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 const COGNITO: &str = "AWSCognitoIdentityProviderService.";
 const MANAGEMENT: &str = "CognateManagementService.";
+const IDENTITY: &str = "AWSCognitoIdentityService.";
 
 #[derive(Clone)]
 pub struct Client {
@@ -52,10 +54,20 @@ impl std::error::Error for CallError {}
 
 impl Client {
     pub fn new(endpoint: &str, access_key_id: &str, secret_access_key: &str) -> Self {
+        Self::with_session(endpoint, access_key_id, secret_access_key, None)
+    }
+
+    /// A client signing with temporary credentials and their session token.
+    pub fn with_session(
+        endpoint: &str,
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<&str>,
+    ) -> Self {
         let identity = aws_credential_types::Credentials::new(
             access_key_id,
             secret_access_key,
-            None,
+            session_token.map(str::to_owned),
             None,
             "bench",
         )
@@ -70,6 +82,16 @@ impl Client {
             region: "us-east-1".into(),
             identity,
         }
+    }
+
+    /// The endpoint, with its trailing slash.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The region this client signs for.
+    pub fn region(&self) -> &str {
+        &self.region
     }
 
     /// Signs for `region` (the server's; us-east-1 unless it was configured otherwise).
@@ -92,6 +114,45 @@ impl Client {
     pub async fn manage(&self, operation: &str, input: &Value) -> Result<Value, CallError> {
         self.send(&format!("{MANAGEMENT}{operation}"), input, true)
             .await
+    }
+
+    /// A call to the identity-pool API (`AWSCognitoIdentityService`), signed or not.
+    pub async fn identity(
+        &self,
+        operation: &str,
+        input: &Value,
+        signed: bool,
+    ) -> Result<Value, CallError> {
+        self.send(&format!("{IDENTITY}{operation}"), input, signed)
+            .await
+    }
+
+    /// A signed IAM call on the Query protocol (`Action=…&Version=2010-05-08&…`): the XML
+    /// answer, or the error's code and message.
+    pub async fn iam(&self, action: &str, params: &[(&str, &str)]) -> Result<String, CallError> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("Action", action)
+            .append_pair("Version", "2010-05-08")
+            .extend_pairs(params)
+            .finish();
+        let headers = vec![(
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+        )];
+        let (status, text) = self.post(body, headers, Some("iam")).await?;
+        if (200..300).contains(&status) {
+            return Ok(text);
+        }
+        let between = |open: &str, close: &str| {
+            text.split_once(open)
+                .and_then(|(_, rest)| rest.split_once(close))
+                .map(|(inner, _)| inner.to_owned())
+                .unwrap_or_default()
+        };
+        Err(CallError::Service {
+            name: between("<Code>", "</Code>"),
+            message: between("<Message>", "</Message>"),
+        })
     }
 
     /// A call to the management API that answers the HTTP status and body whatever they are,
@@ -130,17 +191,34 @@ impl Client {
         input: &Value,
         signed: bool,
     ) -> Result<(u16, Value), CallError> {
-        let body = input.to_string();
         let (target, service) = if operation.starts_with(MANAGEMENT) {
             (operation.to_owned(), "cognate")
+        } else if operation.starts_with(IDENTITY) {
+            (operation.to_owned(), "cognito-identity")
         } else {
             (format!("{COGNITO}{operation}"), "cognito-idp")
         };
-        let mut headers: Vec<(String, String)> = vec![
+        let headers: Vec<(String, String)> = vec![
             ("content-type".into(), "application/x-amz-json-1.1".into()),
             ("x-amz-target".into(), target),
         ];
-        if signed {
+        let (status, text) = self
+            .post(input.to_string(), headers, signed.then_some(service))
+            .await?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
+            CallError::Transport(format!("{} did not answer JSON: {e}", self.endpoint))
+        })?;
+        Ok((status, value))
+    }
+
+    /// POSTs `body` to the endpoint, signed for `service` when given; the status and the text.
+    async fn post(
+        &self,
+        body: String,
+        mut headers: Vec<(String, String)>,
+        service: Option<&str>,
+    ) -> Result<(u16, String), CallError> {
+        if let Some(service) = service {
             let params = v4::SigningParams::builder()
                 .identity(&self.identity)
                 .region(&self.region)
@@ -175,9 +253,10 @@ impl Client {
             .await
             .map_err(|e| CallError::Transport(format!("cannot reach {}: {e}", self.endpoint)))?;
         let status = response.status().as_u16();
-        let value: Value = response.json().await.map_err(|e| {
-            CallError::Transport(format!("{} did not answer JSON: {e}", self.endpoint))
-        })?;
-        Ok((status, value))
+        let text = response
+            .text()
+            .await
+            .map_err(|e| CallError::Transport(format!("{} answered no body: {e}", self.endpoint)))?;
+        Ok((status, text))
     }
 }
