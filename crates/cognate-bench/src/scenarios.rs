@@ -183,7 +183,11 @@ async fn guest_identity_pool(c: &Client) -> Result<String, CallError> {
     .to_string();
     c.iam(
         "PutRolePolicy",
-        &[("RoleName", &role), ("PolicyName", "admin-get-user"), ("PolicyDocument", &policy)],
+        &[
+            ("RoleName", &role),
+            ("PolicyName", "admin-get-user"),
+            ("PolicyDocument", &policy),
+        ],
     )
     .await?;
     c.identity(
@@ -198,12 +202,20 @@ async fn guest_identity_pool(c: &Client) -> Result<String, CallError> {
 /// A guest's temporary credentials: GetId, then GetCredentialsForIdentity.
 async fn guest_credentials(c: &Client, identity_pool: &str) -> Result<Value, CallError> {
     let id = field(
-        &c.identity("GetId", &json!({"IdentityPoolId": identity_pool, "Logins": {}}), false)
-            .await?,
+        &c.identity(
+            "GetId",
+            &json!({"IdentityPoolId": identity_pool, "Logins": {}}),
+            false,
+        )
+        .await?,
         "/IdentityId",
     )?;
-    c.identity("GetCredentialsForIdentity", &json!({"IdentityId": id}), false)
-        .await
+    c.identity(
+        "GetCredentialsForIdentity",
+        &json!({"IdentityId": id}),
+        false,
+    )
+    .await
 }
 
 /// Creates what `scenario` needs.
@@ -254,7 +266,10 @@ pub async fn prepare(
         _ => {}
     }
     let (mut identity_pool, mut session) = (String::new(), None);
-    if matches!(scenario, Scenario::Credentials | Scenario::TempCredsAdminGetUser) {
+    if matches!(
+        scenario,
+        Scenario::Credentials | Scenario::TempCredsAdminGetUser
+    ) {
         identity_pool = guest_identity_pool(c).await?;
     }
     if scenario == Scenario::TempCredsAdminGetUser {

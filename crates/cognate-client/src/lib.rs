@@ -253,10 +253,9 @@ impl Client {
             .await
             .map_err(|e| CallError::Transport(format!("cannot reach {}: {e}", self.endpoint)))?;
         let status = response.status().as_u16();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| CallError::Transport(format!("{} answered no body: {e}", self.endpoint)))?;
+        let text = response.text().await.map_err(|e| {
+            CallError::Transport(format!("{} answered no body: {e}", self.endpoint))
+        })?;
         Ok((status, text))
     }
 }

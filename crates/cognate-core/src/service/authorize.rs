@@ -126,15 +126,10 @@ impl Cognito {
                 .into_iter()
                 .map(|(name, document)| (name.to_string(), document))
                 .collect(),
-            Principal::Role(session) => match self.store.role_policies(&session.role).await? {
-                // A deleted role's sessions may do nothing.
-                None => Vec::new(),
-                Some(role) => role
-                    .documents
-                    .into_iter()
-                    .map(|d| (d.source, d.document))
-                    .collect(),
-            },
+            // A deleted role's sessions may do nothing.
+            Principal::Role(session) => {
+                return Ok(self.role_policies(&session.role).await?.unwrap_or_default())
+            }
         };
         documents
             .into_iter()
@@ -145,6 +140,25 @@ impl Cognito {
                 })
             })
             .collect()
+    }
+
+    /// A role's inline and attached policies, parsed (from the cache), by source; `None` when
+    /// there is no such role.
+    pub(super) async fn role_policies(&self, role: &IamName) -> Result<Option<Vec<SourcedPolicy>>> {
+        let Some(found) = self.store.role_policies(role).await? else {
+            return Ok(None);
+        };
+        found
+            .documents
+            .into_iter()
+            .map(|d| {
+                Ok(SourcedPolicy {
+                    policy: self.policies.parse(&d.document, PolicyKind::Identity)?,
+                    source: d.source,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 
     /// The keys AWS puts in every request's context for this principal.
@@ -191,19 +205,9 @@ impl Cognito {
         resource: &str,
         context: Context,
     ) -> Result<Explained> {
-        let found = self.store.role_policies(role).await?.ok_or_else(|| {
+        let policies = self.role_policies(role).await?.ok_or_else(|| {
             Error::NoSuchEntity(format!("The role with name {role} cannot be found."))
         })?;
-        let policies = found
-            .documents
-            .into_iter()
-            .map(|d| {
-                Ok(SourcedPolicy {
-                    source: d.source,
-                    policy: self.policies.parse(&d.document, PolicyKind::Identity)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
         let refs: Vec<&Policy> = policies.iter().map(|p| &*p.policy).collect();
         let evaluation = evaluate(
             &refs,

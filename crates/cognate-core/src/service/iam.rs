@@ -530,21 +530,17 @@ impl Cognito {
         if let Some(name) = name_in_arn(source_arn, "role") {
             let role = IamName::role(name)?;
             let found = self
-                .store
                 .role_policies(&role)
                 .await?
                 .ok_or_else(|| no_such_role(&role))?;
-            for document in found.documents {
-                let kind = if document.source.starts_with("arn:") {
+            for sourced in found {
+                let kind = if sourced.source.starts_with("arn:") {
                     "user-managed"
                 } else {
                     "role"
                 };
-                policies.push(
-                    self.policies
-                        .parse(&document.document, PolicyKind::Identity)?,
-                );
-                sources.push((document.source, kind));
+                policies.push(sourced.policy);
+                sources.push((sourced.source, kind));
             }
         } else if let Some(name) = name_in_arn(source_arn, "user") {
             let user = IamName::user(name)?;
