@@ -196,8 +196,10 @@ impl IdentityStore for SqlStore {
             } else {
                 Self::insert_identity_row(&mut tx, identity).await?;
             }
+            // Two first sign-ins at once (PostgreSQL runs them side by side): the second
+            // insert waits for the first, does nothing, and reads the winner below.
             sqlx::query(
-                "INSERT INTO identity_logins (pool_id, provider, subject, identity_id) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO identity_logins (pool_id, provider, subject, identity_id) VALUES ($1, $2, $3, $4) ON CONFLICT (pool_id, provider, subject) DO NOTHING",
             )
             .bind(identity.pool_id.as_str())
             .bind(&login.provider)
@@ -206,7 +208,29 @@ impl IdentityStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-            Ok(Claim::Linked)
+            let owner: String = get(
+                &sqlx::query(
+                    "SELECT identity_id FROM identity_logins WHERE pool_id = $1 AND provider = $2 AND subject = $3",
+                )
+                .bind(identity.pool_id.as_str())
+                .bind(&login.provider)
+                .bind(&login.subject)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?,
+                "identity_id",
+            )?;
+            if owner == identity.id.as_str() {
+                return Ok(Claim::Linked);
+            }
+            if !exists {
+                sqlx::query("DELETE FROM identities WHERE id = $1")
+                    .bind(identity.id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+            }
+            Ok(Claim::Already(IdentityId::parse(&owner)?))
         })
     }
 

@@ -11,7 +11,7 @@ use cognate_core::model::{
     TokenUse, TokenValidityUnits, User, UserPool, UserStatus, VerificationCode,
 };
 use cognate_core::store::prelude::*;
-use cognate_core::store::IssueLimit;
+use cognate_core::store::{Claim, IssueLimit};
 use cognate_core::Error;
 use cognate_store::SqlStore;
 
@@ -1168,6 +1168,160 @@ async fn sign_in_names_are_unique_in_a_pool() {
         s.insert_user(&second, None)
             .await
             .expect("the same email is fine where it is no sign-in name");
+    })
+    .await;
+}
+
+fn role(name: &str) -> cognate_core::iam::Role {
+    cognate_core::iam::Role {
+        name: cognate_core::iam::IamName::role(name).unwrap(),
+        id: format!("AROA{name}"),
+        path: "/".into(),
+        arn: format!("arn:aws:iam::000000000000:role/{name}"),
+        trust_policy: "{}".into(),
+        description: None,
+        max_session_duration: 3600,
+        tags: vec![],
+        created: Timestamp(1),
+    }
+}
+
+#[tokio::test]
+async fn iam_names_ignore_case_and_entities_with_policies_are_not_deleted() {
+    use cognate_core::iam::{IamName, ManagedPolicy, PolicyOwner};
+    on_every_backend(|s| async move {
+        s.insert_role(&role("Admins"), None).await.unwrap();
+        assert!(matches!(
+            s.insert_role(&role("admins"), None).await,
+            Err(Error::EntityAlreadyExists(_))
+        ));
+        let name = IamName::role("ADMINS").unwrap();
+        assert_eq!(
+            s.get_role(&name).await.unwrap().unwrap().name.as_str(),
+            "Admins"
+        );
+        let owner = PolicyOwner::Role(name.clone());
+        s.put_inline_policy(&owner, &IamName::policy("read").unwrap(), "{\"a\":1}", None)
+            .await
+            .unwrap();
+        // Put again replaces.
+        s.put_inline_policy(&owner, &IamName::policy("READ").unwrap(), "{\"a\":2}", None)
+            .await
+            .unwrap();
+        let policy = ManagedPolicy {
+            name: IamName::policy("shared").unwrap(),
+            id: "ANPA1".into(),
+            path: "/".into(),
+            arn: "arn:aws:iam::000000000000:policy/shared".into(),
+            description: None,
+            document: "{\"m\":1}".into(),
+            attachment_count: 0,
+            created: Timestamp(1),
+        };
+        s.insert_managed_policy(&policy, None).await.unwrap();
+        s.attach_role_policy(&name, &policy.arn, None)
+            .await
+            .unwrap();
+        s.attach_role_policy(&name, &policy.arn, None)
+            .await
+            .unwrap();
+        let governing = s.role_policies(&name).await.unwrap().unwrap();
+        let documents: Vec<(&str, &str)> = governing
+            .documents
+            .iter()
+            .map(|d| (d.source.as_str(), d.document.as_str()))
+            .collect();
+        assert_eq!(
+            documents,
+            [("READ", "{\"a\":2}"), (policy.arn.as_str(), "{\"m\":1}")]
+        );
+        assert_eq!(
+            s.get_managed_policy(&policy.arn)
+                .await
+                .unwrap()
+                .unwrap()
+                .attachment_count,
+            1
+        );
+        assert!(matches!(
+            s.delete_role(&name, None).await,
+            Err(Error::DeleteConflict(_))
+        ));
+        assert!(matches!(
+            s.delete_managed_policy(&policy.arn, None).await,
+            Err(Error::DeleteConflict(_))
+        ));
+        assert!(s
+            .detach_role_policy(&name, &policy.arn, None)
+            .await
+            .unwrap());
+        assert!(s
+            .delete_inline_policy(&owner, &IamName::policy("read").unwrap(), None)
+            .await
+            .unwrap());
+        assert!(s.delete_role(&name, None).await.unwrap());
+        assert!(s.delete_managed_policy(&policy.arn, None).await.unwrap());
+        assert!(s.role_policies(&name).await.unwrap().is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_first_sign_ins_of_one_user_end_with_one_identity() {
+    use cognate_core::identity::{Identity, IdentityId, IdentityPool, IdentityPoolId, Login};
+    on_every_backend(|s| async move {
+        let pool_id = IdentityPoolId::generate("us-east-1");
+        let pool = IdentityPool {
+            id: pool_id.clone(),
+            name: "p".into(),
+            allow_unauthenticated: true,
+            allow_classic_flow: false,
+            cognito_providers: vec![],
+            supported_login_providers: Default::default(),
+            developer_provider_name: None,
+            open_id_connect_provider_arns: vec![],
+            saml_provider_arns: vec![],
+            tags: Default::default(),
+            roles: Default::default(),
+            role_mappings: Default::default(),
+            created: Timestamp(1),
+        };
+        s.insert_identity_pool(&pool, None).await.unwrap();
+        let login = Login {
+            provider: "cognito-idp.us-east-1.amazonaws.com/us-east-1_x".into(),
+            subject: "sub-1".into(),
+        };
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (s, login) = (s.clone(), login.clone());
+                let identity = Identity {
+                    id: IdentityId::generate("us-east-1"),
+                    pool_id: pool_id.clone(),
+                    logins: vec![],
+                    created: Timestamp(1),
+                    modified: Timestamp(1),
+                };
+                tokio::spawn(async move {
+                    let claim = s.claim_login(&identity, &login).await.unwrap();
+                    match claim {
+                        Claim::Linked => identity.id,
+                        Claim::Already(owner) => owner,
+                    }
+                })
+            })
+            .collect();
+        let mut owners = Vec::new();
+        for task in tasks {
+            owners.push(task.await.unwrap());
+        }
+        owners.dedup();
+        assert_eq!(owners.len(), 1, "{owners:?}");
+        let page = s.list_identities(&pool_id, 60, None).await.unwrap();
+        assert_eq!(page.items.len(), 1, "the losers' identities are gone");
+        assert_eq!(page.items[0].logins, [login.clone()]);
+        assert!(s.unlink_login(&owners[0], &login).await.unwrap());
+        assert!(s.delete_identity_pool(&pool_id, None).await.unwrap());
+        assert!(s.get_identity(&owners[0]).await.unwrap().is_none());
     })
     .await;
 }
