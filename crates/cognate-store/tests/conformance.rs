@@ -1318,7 +1318,7 @@ async fn concurrent_first_sign_ins_of_one_user_end_with_one_identity() {
         assert_eq!(owners.len(), 1, "{owners:?}");
         let page = s.list_identities(&pool_id, 60, None).await.unwrap();
         assert_eq!(page.items.len(), 1, "the losers' identities are gone");
-        assert_eq!(page.items[0].logins, [login.clone()]);
+        assert_eq!(page.items[0].logins, std::slice::from_ref(&login));
         assert!(s.unlink_login(&owners[0], &login).await.unwrap());
         assert!(s.delete_identity_pool(&pool_id, None).await.unwrap());
         assert!(s.get_identity(&owners[0]).await.unwrap().is_none());
