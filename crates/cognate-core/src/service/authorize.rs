@@ -116,7 +116,10 @@ impl Cognito {
 
     /// The identity policies that govern `principal`: a role's inline and attached policies,
     /// a user's inline policies. Root has none (it is never evaluated).
-    pub async fn principal_policies(&self, principal: &Principal) -> Result<Vec<SourcedPolicy>> {
+    pub async fn principal_policies(
+        &self,
+        principal: &Principal,
+    ) -> Result<Arc<Vec<SourcedPolicy>>> {
         let documents = match principal {
             Principal::Root => Vec::new(),
             Principal::User { name, .. } => self
@@ -128,7 +131,16 @@ impl Cognito {
                 .collect(),
             // A deleted role's sessions may do nothing.
             Principal::Role(session) => {
-                return Ok(self.role_policies(&session.role).await?.unwrap_or_default())
+                let key = session.role.key();
+                let policies = match self.decisions.role(&key) {
+                    Some(cached) => cached,
+                    None => {
+                        let read = self.role_policies(&session.role).await?.map(Arc::new);
+                        self.decisions.saw_role(key, read.clone());
+                        read
+                    }
+                };
+                return Ok(policies.unwrap_or_default());
             }
         };
         documents
@@ -139,7 +151,8 @@ impl Cognito {
                     policy: self.policies.parse(&document, PolicyKind::Identity)?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()
+            .map(Arc::new)
     }
 
     /// A role's inline and attached policies, parsed (from the cache), by source; `None` when

@@ -128,6 +128,7 @@ impl Cognito {
             json!({"arn": role.arn}),
         );
         self.store.insert_role(&role, Some(&record)).await?;
+        self.decisions.forget_roles();
         tracing::info!(role = %role.name, "created role");
         Ok(role)
     }
@@ -178,6 +179,7 @@ impl Cognito {
     pub async fn delete_role(&self, name: &IamName) -> Result<()> {
         let record = change("DeleteRole", format!("role:{name}"), json!({}));
         if self.store.delete_role(name, Some(&record)).await? {
+            self.decisions.forget_roles();
             Ok(())
         } else {
             Err(no_such_role(name))
@@ -223,7 +225,9 @@ impl Cognito {
         );
         self.store
             .put_inline_policy(&owner, &name, &document, Some(&record))
-            .await
+            .await?;
+        self.decisions.forget_roles();
+        Ok(())
     }
 
     pub async fn get_inline_policy(
@@ -275,6 +279,7 @@ impl Cognito {
             .delete_inline_policy(owner, name, Some(&record))
             .await?
         {
+            self.decisions.forget_roles();
             Ok(())
         } else {
             Err(Error::NoSuchEntity(format!(
@@ -370,7 +375,9 @@ impl Cognito {
         );
         self.store
             .attach_role_policy(role, arn, Some(&record))
-            .await
+            .await?;
+        self.decisions.forget_roles();
+        Ok(())
     }
 
     pub async fn detach_role_policy(&self, role: &IamName, arn: &str) -> Result<()> {
@@ -385,6 +392,7 @@ impl Cognito {
             .detach_role_policy(role, arn, Some(&record))
             .await?
         {
+            self.decisions.forget_roles();
             Ok(())
         } else {
             Err(Error::NoSuchEntity(format!("Policy {arn} was not found.")))

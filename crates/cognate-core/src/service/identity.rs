@@ -179,7 +179,9 @@ impl Cognito {
             format!("identity-pool:{id}"),
             json!({}),
         );
-        if self.store.delete_identity_pool(id, Some(&record)).await? {
+        let deleted = self.store.delete_identity_pool(id, Some(&record)).await?;
+        self.decisions.forget_identities();
+        if deleted {
             Ok(())
         } else {
             Err(not_found(id))
@@ -334,6 +336,7 @@ impl Cognito {
                     self.store
                         .delete_identities(std::slice::from_ref(&identity.id))
                         .await?;
+                    self.decisions.forget_identities();
                     owner = existing;
                 }
                 Claim::Already(_) => return Err(mismatch()),
@@ -492,8 +495,11 @@ impl Cognito {
             None => None,
             Some((identity_id, pool_id, amr)) => {
                 let identity_id = IdentityId::parse(&identity_id)?;
-                if self.store.get_identity(&identity_id).await?.is_none() {
-                    return Ok(None);
+                if !self.decisions.identity_exists(&identity_id) {
+                    if self.store.get_identity(&identity_id).await?.is_none() {
+                        return Ok(None);
+                    }
+                    self.decisions.saw_identity(&identity_id);
                 }
                 Some(WebIdentity {
                     identity_id,
@@ -629,7 +635,9 @@ impl Cognito {
     }
 
     pub async fn delete_identities(&self, ids: &[IdentityId]) -> Result<()> {
-        self.store.delete_identities(ids).await.map(drop)
+        self.store.delete_identities(ids).await?;
+        self.decisions.forget_identities();
+        Ok(())
     }
 
     /// UnlinkIdentity: the caller proves the identity with `logins`, then `remove` (provider

@@ -6,6 +6,7 @@ mod auth;
 mod authorize;
 mod backend;
 mod clients;
+mod decision_cache;
 mod groups;
 mod iam;
 mod identity;
@@ -28,6 +29,7 @@ pub use auth::{AuthOutcome, AuthParameters, Caller, Tokens};
 pub use authorize::{Explained, SourcedPolicy};
 pub use backend::{AppliedBackend, AuthBackend, Change, IdentityBackend};
 pub use clients::ClientSettings;
+pub use decision_cache::DECISION_INPUTS_LIFETIME;
 pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
 pub use iam::{name_in_arn, NewAccessKey, NewRole, Simulated};
 pub use identity::{
@@ -69,6 +71,7 @@ pub struct Cognito {
     keys: keys::KeyCache,
     verified: verified::VerifiedTokens,
     policies: authorize::PolicyCache,
+    decisions: decision_cache::DecisionCache,
     sender: Option<Arc<dyn MessageSender>>,
     cpu: crate::cpu::CpuPool,
 }
@@ -83,6 +86,7 @@ impl Cognito {
             keys: keys::KeyCache::default(),
             verified: verified::VerifiedTokens::default(),
             policies: authorize::PolicyCache::default(),
+            decisions: decision_cache::DecisionCache::default(),
             sender: None,
             cpu: crate::cpu::CpuPool::new(
                 std::thread::available_parallelism()

@@ -1,0 +1,75 @@
+//! What every call signed with temporary credentials reads besides its own data: whether the
+//! session's identity still exists, and the policies of its role. Both are kept for
+//! [`DECISION_INPUTS_LIFETIME`]: reading them for every call halved the throughput of
+//! AdminGetUser (BENCHMARKS.md, temp-creds-admin-get-user). A change made through this server
+//! (an IAM policy write, a deleted identity) forgets them at once; one made through another
+//! server that shares the database takes effect here within the lifetime, as IAM changes on
+//! AWS take a moment to propagate.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::authorize::SourcedPolicy;
+use crate::identity::IdentityId;
+
+pub const DECISION_INPUTS_LIFETIME: Duration = Duration::from_secs(2);
+/// Past this many entries a map starts over.
+const CAPACITY: usize = 10_000;
+
+type RolePolicies = Arc<Vec<SourcedPolicy>>;
+
+#[derive(Clone, Default)]
+pub(super) struct DecisionCache {
+    identities: Arc<Mutex<HashMap<IdentityId, Instant>>>,
+    roles: Arc<Mutex<HashMap<String, (Instant, Option<RolePolicies>)>>>,
+}
+
+fn fresh(at: Instant) -> bool {
+    at.elapsed() < DECISION_INPUTS_LIFETIME
+}
+
+impl DecisionCache {
+    /// Whether the identity was seen to exist within the lifetime.
+    pub fn identity_exists(&self, id: &IdentityId) -> bool {
+        self.identities
+            .lock()
+            .expect("decision cache")
+            .get(id)
+            .is_some_and(|at| fresh(*at))
+    }
+
+    pub fn saw_identity(&self, id: &IdentityId) {
+        let mut identities = self.identities.lock().expect("decision cache");
+        if identities.len() >= CAPACITY {
+            identities.clear();
+        }
+        identities.insert(id.clone(), Instant::now());
+    }
+
+    pub fn forget_identities(&self) {
+        self.identities.lock().expect("decision cache").clear();
+    }
+
+    /// A role's policies (`Some(None)`: no such role) if read within the lifetime.
+    pub fn role(&self, key: &str) -> Option<Option<RolePolicies>> {
+        self.roles
+            .lock()
+            .expect("decision cache")
+            .get(key)
+            .filter(|(at, _)| fresh(*at))
+            .map(|(_, policies)| policies.clone())
+    }
+
+    pub fn saw_role(&self, key: String, policies: Option<RolePolicies>) {
+        let mut roles = self.roles.lock().expect("decision cache");
+        if roles.len() >= CAPACITY {
+            roles.clear();
+        }
+        roles.insert(key, (Instant::now(), policies));
+    }
+
+    pub fn forget_roles(&self) {
+        self.roles.lock().expect("decision cache").clear();
+    }
+}
