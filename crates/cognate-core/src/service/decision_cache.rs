@@ -18,11 +18,13 @@ pub const DECISION_INPUTS_LIFETIME: Duration = Duration::from_secs(2);
 const CAPACITY: usize = 10_000;
 
 type RolePolicies = Arc<Vec<SourcedPolicy>>;
+/// When a role's policies were read, and what they were (`None`: no such role).
+type RoleEntry = (Instant, Option<RolePolicies>);
 
 #[derive(Clone, Default)]
 pub(super) struct DecisionCache {
     identities: Arc<Mutex<HashMap<IdentityId, Instant>>>,
-    roles: Arc<Mutex<HashMap<String, (Instant, Option<RolePolicies>)>>>,
+    roles: Arc<Mutex<HashMap<String, RoleEntry>>>,
 }
 
 fn fresh(at: Instant) -> bool {
