@@ -53,7 +53,7 @@ declare -A endpoint=([cognate]=http://127.0.0.1:19410 [moto]=http://127.0.0.1:19
 declare -A akid=([cognate]=$(key aws_access_key_id) [moto]=bench [cognito-local]=bench)
 declare -A secret=([cognate]=$(key aws_secret_access_key) [moto]=bench [cognito-local]=bench)
 targets=(cognate cognito-local moto)
-scenarios=(get-user sign-in refresh admin-get-user list-users-filter groups-token srp-sign-in)
+scenarios=(get-user sign-in refresh admin-get-user temp-creds-admin-get-user credentials list-users-filter groups-token srp-sign-in)
 
 # The ceilings of cognate's sign-ins, measured right before and right after the sign-in they
 # judge (report.py takes the mean): the machine's speed drifts over a run of several minutes.

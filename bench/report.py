@@ -23,7 +23,7 @@ baselines = {name: {**runs_of[0], "rate": sum(x["rate"] for x in runs_of) / len(
              for name, runs_of in baselines.items()}
 large = next((r for r in rows if "idle_rss_mb" in r), {})
 targets = ["cognate", "cognito-local", "moto"]
-scenarios = ["get-user", "sign-in", "refresh", "admin-get-user", "list-users-filter", "groups-token", "srp-sign-in"]
+scenarios = ["get-user", "sign-in", "refresh", "admin-get-user", "temp-creds-admin-get-user", "credentials", "list-users-filter", "groups-token", "srp-sign-in"]
 
 
 def cell(r):
@@ -73,6 +73,10 @@ if srp and srp_run and "rate" in srp_run:
     print(f'- srp-sign-in: {srp_run["rate"]:.1f}/s against {srp["rate"]:.1f}/s (mean of before and after) for the server\'s three 3072-bit modular '
           f'exponentiations alone ({srp["threads"]} threads): {100 * srp_run["rate"] / srp["rate"]:.0f}% '
           f'(the load tool computes the client\'s side, two more exponentiations, on the same cores).')
+root, temporary = runs.get(("cognate", "admin-get-user")), runs.get(("cognate", "temp-creds-admin-get-user"))
+if root and temporary and root.get("rate") and temporary.get("rate"):
+    print(f'- temp-creds-admin-get-user: {temporary["rate"]:.0f}/s against root-signed admin-get-user\'s {root["rate"]:.0f}/s: '
+          f'**{100 * temporary["rate"] / root["rate"]:.0f}%** (target: at least 80%).')
 big = runs.get(("cognate-large", "list-users-filter"))
 if big and large:
     print(f'- list-users-filter on a pool of {large["users"]:,} users: {big["rate"]:.0f}/s, **p50 {big["p50_ms"]:.1f} ms**, '

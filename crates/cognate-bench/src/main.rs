@@ -31,7 +31,9 @@ enum Command {
     /// Scenarios: get-user (GetUser with one access token), sign-in (USER_PASSWORD_AUTH over
     /// many users), refresh (REFRESH_TOKEN_AUTH), admin-get-user (SigV4-signed AdminGetUser),
     /// list-users-filter (ListUsers with `username ^=` on a large pool), groups-token (sign-in of
-    /// a user in 100 groups), srp-sign-in (USER_SRP_AUTH + PASSWORD_VERIFIER).
+    /// a user in 100 groups), srp-sign-in (USER_SRP_AUTH + PASSWORD_VERIFIER), credentials
+    /// (a guest's GetId + GetCredentialsForIdentity), temp-creds-admin-get-user (AdminGetUser
+    /// signed with identity-pool credentials), wrong-password (the parallel-guess attack).
     Run {
         /// The endpoint, e.g. http://127.0.0.1:9230
         #[arg(long)]

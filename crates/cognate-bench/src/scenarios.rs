@@ -190,12 +190,18 @@ async fn guest_identity_pool(c: &Client) -> Result<String, CallError> {
         ],
     )
     .await?;
-    c.identity(
-        "SetIdentityPoolRoles",
-        &json!({"IdentityPoolId": pool, "Roles": {"unauthenticated": arn}}),
-        true,
-    )
-    .await?;
+    // moto has no SetIdentityPoolRoles (and hands out constant credentials without roles): the
+    // scenario still runs its two calls there, for the comparison.
+    if let Err(e) = c
+        .identity(
+            "SetIdentityPoolRoles",
+            &json!({"IdentityPoolId": pool, "Roles": {"unauthenticated": arn}}),
+            true,
+        )
+        .await
+    {
+        eprintln!("SetIdentityPoolRoles failed ({e}); running without roles");
+    }
     Ok(pool)
 }
 
