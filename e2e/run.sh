@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end tests with clients cognate did not write: amazon-cognito-identity-js and aws-amplify
-# (Node) and pycognito (Python), against a freshly started server.
+# End-to-end tests with clients cognate did not write: amazon-cognito-identity-js, aws-amplify
+# and @aws-sdk/client-sts (Node), pycognito and boto3 (Python), against a freshly started server.
 # Usage: e2e/run.sh [path/to/cognate]   (default: target/debug/cognate)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

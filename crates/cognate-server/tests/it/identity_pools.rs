@@ -910,3 +910,80 @@ async fn expired_temporary_credentials_answer_expired_token() {
         "ExpiredToken"
     );
 }
+
+#[tokio::test]
+async fn rules_mappings_pick_the_first_matching_rule_and_deny_when_none_matches() {
+    use aws_sdk_cognitoidentity::types::{
+        MappingRule, MappingRuleMatchType, RulesConfigurationType,
+    };
+    let p = Project::new().await;
+    let issuer = format!("cognito-idp.us-east-1.amazonaws.com/{}", p.user_pool);
+    let rule = |claim: &str, match_type, value: &str, role: &str| {
+        MappingRule::builder()
+            .claim(claim)
+            .match_type(match_type)
+            .value(value)
+            .role_arn(role_arn(role))
+            .build()
+            .unwrap()
+    };
+    p.identity
+        .set_identity_pool_roles()
+        .identity_pool_id(&p.identity_pool)
+        .roles("authenticated", role_arn("auth"))
+        .role_mappings(
+            format!("{issuer}:{}", p.client),
+            RoleMapping::builder()
+                .r#type(RoleMappingType::Rules)
+                .ambiguous_role_resolution(AmbiguousRoleResolutionType::Deny)
+                .rules_configuration(
+                    RulesConfigurationType::builder()
+                        .rules(rule(
+                            "email",
+                            MappingRuleMatchType::StartsWith,
+                            "boss",
+                            &format!("{}-adminGroupRole", p.user_pool),
+                        ))
+                        .rules(rule(
+                            "cognito:groups",
+                            MappingRuleMatchType::Contains,
+                            "editors",
+                            &format!("{}-editorsGroupRole", p.user_pool),
+                        ))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arn_for = |username: &'static str, groups: &'static [&'static str]| {
+        let p = &p;
+        async move {
+            let token = p.member(username, groups).await;
+            let id = p.id_of(Some(p.logins(&token))).await;
+            match p.credentials(&id, Some(p.logins(&token)), None).await {
+                Ok(issued) => Ok(p.caller_arn(&issued.credentials.unwrap()).await),
+                Err(e) => Err(error::<_, ()>(Err(e))),
+            }
+        }
+    };
+    // bossa's email starts with "boss" (the first rule), though she is an editor too.
+    assert_eq!(
+        arn_for("bossa", &["editors"]).await.unwrap(),
+        assumed(&format!("{}-adminGroupRole", p.user_pool))
+    );
+    assert_eq!(
+        arn_for("eddie", &["editors"]).await.unwrap(),
+        assumed(&format!("{}-editorsGroupRole", p.user_pool))
+    );
+    assert_eq!(
+        arn_for("nobody", &[]).await.unwrap_err(),
+        (
+            "NotAuthorizedException".to_owned(),
+            "The ambiguous role mapping rules denied this request.".to_owned()
+        )
+    );
+}
