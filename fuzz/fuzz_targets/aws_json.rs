@@ -1,9 +1,11 @@
-//! The Cognito JSON endpoint as a client reaches it, over HTTP: any operation name and any body
-//! gets an answer, never a 500 and never a panic (a panic anywhere aborts the run).
+//! The Cognito JSON endpoints as a client reaches them, over HTTP: any unsigned user-pool or
+//! identity-pool operation and any body gets an answer, never a 500 and never a panic (a panic
+//! anywhere aborts the run).
 //!
-//! One server runs for the whole run, on SQLite in a temporary directory, with a pool and an
-//! app client; bodies that are JSON objects without a `ClientId` or `UserPoolId` get the real
-//! ones, so that the fuzzer reaches past "does not exist".
+//! One server runs for the whole run, on SQLite in a temporary directory, with a pool, an app
+//! client and an identity pool for guests; bodies that are JSON objects without a `ClientId`,
+//! `UserPoolId` or `IdentityPoolId` get the real ones, so that the fuzzer reaches past "does not
+//! exist".
 #![no_main]
 
 use std::sync::OnceLock;
@@ -21,6 +23,7 @@ struct Target {
     url: String,
     pool: String,
     client: String,
+    identity_pool: String,
     _data: tempfile::TempDir,
 }
 
@@ -33,7 +36,7 @@ fn target() -> &'static Target {
         }));
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let data = tempfile::tempdir().expect("temp dir");
-        let (url, pool, client) = runtime.block_on(async {
+        let (url, pool, client, identity_pool) = runtime.block_on(async {
             let mut config = cognate_server::Config::ephemeral(data.path());
             config.rate_limit_per_ip = 0;
             config.rate_limit_per_user = 0;
@@ -63,9 +66,31 @@ fn target() -> &'static Target {
                 )
                 .await
                 .expect("client");
+            let identity_pool = services
+                .create_identity_pool(cognate_core::identity::IdentityPool {
+                    id: cognate_core::identity::IdentityPoolId::generate("unassigned"),
+                    name: "fuzz".into(),
+                    allow_unauthenticated: true,
+                    allow_classic_flow: true,
+                    cognito_providers: vec![cognate_core::identity::CognitoProvider {
+                        provider_name: format!("cognito-idp.us-east-1.amazonaws.com/{}", pool.id),
+                        client_id: client.id.to_string(),
+                        server_side_token_check: true,
+                    }],
+                    supported_login_providers: Default::default(),
+                    developer_provider_name: None,
+                    open_id_connect_provider_arns: vec![],
+                    saml_provider_arns: vec![],
+                    tags: Default::default(),
+                    roles: Default::default(),
+                    role_mappings: Default::default(),
+                    created: cognate_core::ids::Timestamp(0),
+                })
+                .await
+                .expect("identity pool");
             let url = server.public_url.clone();
             tokio::spawn(server.wait());
-            (url, pool.id.to_string(), client.id.to_string())
+            (url, pool.id.to_string(), client.id.to_string(), identity_pool.id.to_string())
         });
         Target {
             runtime,
@@ -73,6 +98,7 @@ fn target() -> &'static Target {
             url,
             pool,
             client,
+            identity_pool,
             _data: data,
         }
     })
@@ -83,15 +109,22 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let t = target();
-    let unsigned = cognate_server::UNSIGNED_OPERATIONS;
-    let which = usize::from(which) % (unsigned.len() + SIGNED.len());
-    let operation = unsigned
-        .get(which)
-        .unwrap_or_else(|| &SIGNED[which - unsigned.len()]);
+    let operations: Vec<(&str, &str)> = cognate_server::UNSIGNED_OPERATIONS
+        .iter()
+        .chain(SIGNED)
+        .map(|op| ("AWSCognitoIdentityProviderService", *op))
+        .chain(
+            cognate_server::UNSIGNED_IDENTITY_OPERATIONS
+                .iter()
+                .map(|op| ("AWSCognitoIdentityService", *op)),
+        )
+        .collect();
+    let (service, operation) = operations[usize::from(which) % operations.len()];
     let body = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(mut fields)) => {
             fields.entry("ClientId").or_insert(json!(t.client));
             fields.entry("UserPoolId").or_insert(json!(t.pool));
+            fields.entry("IdentityPoolId").or_insert(json!(t.identity_pool));
             Value::Object(fields).to_string().into_bytes()
         }
         _ => body.to_vec(),
@@ -102,7 +135,7 @@ fuzz_target!(|data: &[u8]| {
             .header("content-type", "application/x-amz-json-1.1")
             .header(
                 "x-amz-target",
-                format!("AWSCognitoIdentityProviderService.{operation}"),
+                format!("{service}.{operation}"),
             )
             .body(body)
             .send()

@@ -34,6 +34,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use aws_json::PUBLIC as UNSIGNED_OPERATIONS;
+pub use aws_json::UNSIGNED_IDENTITY_OPERATIONS;
 pub use config::{Config, DataArgs, ServeArgs};
 
 /// Requests larger than this are refused before they are read.

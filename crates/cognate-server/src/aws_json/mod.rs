@@ -59,6 +59,9 @@ use std::net::SocketAddr;
 use crate::{client_address, sigv4, AppState};
 use input::Input;
 
+/// The identity-pool operations called without a signature (GetId, GetCredentialsForIdentity …).
+pub use identity_pools::PUBLIC as UNSIGNED_IDENTITY_OPERATIONS;
+
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const MANAGEMENT_PREFIX: &str = "CognateManagementService.";
 const IDENTITY_PREFIX: &str = "AWSCognitoIdentityService.";
