@@ -10,9 +10,9 @@ use cognate_iam::Context;
 use super::{unknown_action, Query, Xml};
 use crate::render::Dates;
 
-/// The resource an action is decided on: the role, user or policy it names, else `*`. Roles and
-/// users are named without their path, which policies written for cognate's paths (`/`) match.
-pub fn resource(c: &Cognito, action: &str, query: &Query) -> String {
+/// The resource an action is decided on: the role, user or policy it names (an existing role or
+/// user by its ARN, path included), else `*`.
+pub async fn resource(c: &Cognito, action: &str, query: &Query) -> String {
     let account = &c.config().account_id;
     if action == "SimulatePrincipalPolicy" {
         if let Some(arn) = query.opt("PolicySourceArn") {
@@ -20,10 +20,18 @@ pub fn resource(c: &Cognito, action: &str, query: &Query) -> String {
         }
     }
     if let Some(role) = query.opt("RoleName") {
-        return format!("arn:aws:iam::{account}:role/{role}");
+        let stored = match IamName::role(role) {
+            Ok(name) => c.get_role(&name).await.ok().map(|r| r.arn),
+            Err(_) => None,
+        };
+        return stored.unwrap_or_else(|| format!("arn:aws:iam::{account}:role/{role}"));
     }
     if let Some(user) = query.opt("UserName") {
-        return format!("arn:aws:iam::{account}:user/{user}");
+        let stored = match IamName::user(user) {
+            Ok(name) => c.get_iam_user(&name).await.ok().map(|u| u.arn),
+            Err(_) => None,
+        };
+        return stored.unwrap_or_else(|| format!("arn:aws:iam::{account}:user/{user}"));
     }
     if let Some(policy) = query.opt("PolicyArn") {
         return policy.to_owned();

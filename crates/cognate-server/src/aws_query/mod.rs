@@ -105,7 +105,7 @@ pub async fn handle(
                             sts::dispatch_signed(&state.cognito, &caller, &action, &mut out)
                         }
                         Service::Iam => {
-                            let resource = iam::resource(&state.cognito, &action, &query);
+                            let resource = iam::resource(&state.cognito, &action, &query).await;
                             crate::authorize::check(
                                 &state,
                                 &caller,

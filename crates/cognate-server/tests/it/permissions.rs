@@ -535,3 +535,58 @@ async fn get_caller_identity_names_root() {
     assert_eq!(who.arn(), Some("arn:aws:iam::000000000000:root"));
     assert_eq!(who.account(), Some("000000000000"));
 }
+
+#[tokio::test]
+async fn iam_calls_are_decided_on_the_roles_arn_path_included() {
+    let t = TestServer::start().await;
+    let iam = iam_client(t.url(), &t.root_keys());
+    for (name, path) in [("web", "/app/"), ("billing", "/")] {
+        iam.create_role()
+            .role_name(name)
+            .path(path)
+            .assume_role_policy_document(TRUST)
+            .send()
+            .await
+            .unwrap();
+    }
+    iam.create_user().user_name("ops").send().await.unwrap();
+    iam.put_user_policy()
+        .user_name("ops")
+        .policy_name("app-roles")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"arn:aws:iam::000000000000:role/app/*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("ops")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    let ops = iam_client(
+        t.url(),
+        &Keys {
+            id: &key.access_key_id,
+            secret: &key.secret_access_key,
+            token: None,
+        },
+    );
+    let web = ops
+        .get_role()
+        .role_name("web")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+    assert_eq!(web.arn, "arn:aws:iam::000000000000:role/app/web");
+    assert_eq!(
+        error(ops.get_role().role_name("billing").send().await),
+        (
+            "AccessDenied".to_owned(),
+            "User: arn:aws:iam::000000000000:user/ops is not authorized to perform: iam:GetRole on resource: arn:aws:iam::000000000000:role/billing".to_owned()
+        )
+    );
+}
