@@ -40,7 +40,7 @@ wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; slee
 
 echo "== starting the three servers"
 # Rate limits off: the load comes from one address, far faster than the defaults allow.
-"$bin/cognate" serve --listen 127.0.0.1:19410 --data-dir "$work/cognate" --rate-limit-per-ip 0 --rate-limit-per-user 0 --max-connections-per-address 0 >"$work/cognate.log" 2>&1 &
+"$bin/cognate" serve --listen 127.0.0.1:19410 --https-listen off --data-dir "$work/cognate" --rate-limit-per-ip 0 --rate-limit-per-user 0 --max-connections-per-address 0 >"$work/cognate.log" 2>&1 &
 pids+=($!)
 "$work/moto/bin/moto_server" -p 19411 >"$work/moto.log" 2>&1 &
 pids+=($!)
@@ -95,7 +95,7 @@ seed_seconds=$(python3 -c "import time; print(round(time.time() - $seed_started,
 echo "== start-up time and idle memory with $large_users users"
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 start=$(date +%s.%N)
-"$bin/cognate" serve --listen 127.0.0.1:19410 --data-dir "$work/cognate" --rate-limit-per-ip 0 --rate-limit-per-user 0 --max-connections-per-address 0 >"$work/cognate2.log" 2>&1 &
+"$bin/cognate" serve --listen 127.0.0.1:19410 --https-listen off --data-dir "$work/cognate" --rate-limit-per-ip 0 --rate-limit-per-user 0 --max-connections-per-address 0 >"$work/cognate2.log" 2>&1 &
 pids[0]=$!
 until curl -s -o /dev/null http://127.0.0.1:19410/healthz; do sleep 0.005; done
 startup=$(python3 -c "import time; print(round(time.time() - $start, 3))")

@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 cargo build --release -q -p cognate -p cognate-bench
 bin=${CARGO_TARGET_DIR:-target}/release
-"$bin/cognate" serve --listen 127.0.0.1:19420 --data-dir "$work" --rate-limit-per-ip 0 --rate-limit-per-user 0 --max-connections-per-address 0 >"$work/cognate.log" 2>&1 &
+"$bin/cognate" serve --listen 127.0.0.1:19420 --https-listen off --data-dir "$work" --rate-limit-per-ip 0 --rate-limit-per-user 0 --max-connections-per-address 0 >"$work/cognate.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:19420/healthz && break; sleep 0.1; done
 key() { awk -F' = ' "/$1/ {print \$2}" "$work/credentials"; }

@@ -16,10 +16,13 @@ venv=${E2E_VENV:-$HOME/.cache/cognate-e2e-venv}
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/requirements.txt"
 
 echo "== starting cognate on port $port"
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/serve.out" 2>"$work/serve.log" &
+"$bin" serve --listen "127.0.0.1:$port" --https-listen "127.0.0.1:$((port + 1))" --data-dir "$work/data" >"$work/serve.out" 2>"$work/serve.log" &
 server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 export COGNATE_ENDPOINT="http://127.0.0.1:$port"
+# The HTTPS listener, trusted through the development CA in the data directory, as a developer
+# would trust it in Node.
+export COGNATE_HTTPS_ENDPOINT="https://localhost:$((port + 1))" NODE_EXTRA_CA_CERTS="$work/data/tls/ca.pem"
 export AWS_ACCESS_KEY_ID=$(awk -F' = ' '/aws_access_key_id/ {print $2}' "$work/data/credentials")
 export AWS_SECRET_ACCESS_KEY=$(awk -F' = ' '/aws_secret_access_key/ {print $2}' "$work/data/credentials")
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1

@@ -20,7 +20,7 @@ fail() {
 
 # A port nobody listens on, so that the tour cannot talk to some other server.
 port=${TOUR_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
-"$bin" serve --listen "127.0.0.1:$port" >serve.out 2>serve.log &
+"$bin" serve --listen "127.0.0.1:$port" --https-listen 127.0.0.1:0 >serve.out 2>serve.log &
 server=$!
 for _ in $(seq 100); do
   grep -q "cognate is listening on http://127.0.0.1:$port" serve.out 2>/dev/null && break

@@ -17,6 +17,16 @@ pub struct ServeArgs {
     /// Address and port to listen on [default: 127.0.0.1:9230]
     #[arg(long, env = "COGNATE_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Address and port of the HTTPS listener, which serves everything the HTTP one does;
+    /// `off` for none [default: the --listen address, port + 1]
+    #[arg(long, env = "COGNATE_HTTPS_LISTEN")]
+    pub https_listen: Option<String>,
+    /// The HTTPS listener's certificate chain (PEM) [default: one from a development CA in the data directory]
+    #[arg(long, env = "COGNATE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert
+    #[arg(long, env = "COGNATE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Directory for the SQLite database, the master key and the root credentials [default: ./cognate-data]
     #[arg(long, env = "COGNATE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -103,6 +113,9 @@ impl DataArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<SocketAddr>,
+    https_listen: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     public_url: Option<String>,
@@ -131,6 +144,10 @@ pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: u32 = 64;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// None: no HTTPS listener.
+    pub https_listen: Option<SocketAddr>,
+    /// The operator's certificate chain and key; None: the development CA's.
+    pub tls_files: Option<(PathBuf, PathBuf)>,
     pub data_dir: PathBuf,
     /// None: SQLite in the data directory.
     pub database_url: Option<String>,
@@ -168,6 +185,8 @@ impl Config {
     pub fn ephemeral(data_dir: &Path) -> Self {
         Config {
             listen: "127.0.0.1:0".parse().expect("valid address"),
+            https_listen: Some("127.0.0.1:0".parse().expect("valid address")),
+            tls_files: None,
             data_dir: data_dir.to_path_buf(),
             database_url: None,
             public_url: None,
@@ -221,11 +240,33 @@ impl ServeArgs {
         if account_id.len() != 12 || !account_id.chars().all(|c| c.is_ascii_digit()) {
             return Err(format!("account id must be 12 digits: {account_id:?}"));
         }
+        let listen = self
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+        let https_listen = match self.https_listen.or(file.https_listen).as_deref() {
+            Some("off") => None,
+            Some(address) => Some(address.parse::<SocketAddr>().map_err(|_| {
+                format!("--https-listen must be an address and port such as 127.0.0.1:9231, or off: {address:?}")
+            })?),
+            // Port 0 (tests) stays 0: the system picks a free one.
+            None => Some(SocketAddr::new(
+                listen.ip(),
+                if listen.port() == 0 { 0 } else { listen.port().saturating_add(1) },
+            )),
+        };
+        let tls_files = match (
+            self.tls_cert.or(file.tls_cert),
+            self.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => return Err("give both tls_cert and tls_key, or neither".into()),
+        };
         Ok(Config {
-            listen: self
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
+            listen,
+            https_listen,
+            tls_files,
             data_dir: self
                 .data_dir
                 .or(file.data_dir)

@@ -15,7 +15,7 @@ pub const CREDENTIALS_FILE: &str = "credentials";
 /// The profile name in the credentials file, for `AWS_PROFILE`.
 pub const CREDENTIALS_PROFILE: &str = "cognate";
 
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -14,6 +14,7 @@ mod listener;
 mod rate_limit;
 mod render;
 mod sigv4;
+mod tls;
 mod well_known;
 
 use std::net::{IpAddr, SocketAddr};
@@ -125,9 +126,42 @@ async fn post_root(
     }
 }
 
+/// The names the development certificate is for: the loopback names, the listener's own
+/// address, and the public URL's host.
+fn certificate_names(public_url: &str, https: SocketAddr) -> Vec<String> {
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    let mut add = |name: String| {
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    };
+    if !https.ip().is_unspecified() {
+        add(https.ip().to_string());
+    }
+    if let Some(host) = public_url
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or(""))
+    {
+        let host = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or("").to_owned(),
+            None => host.rsplit_once(':').map_or(host, |(h, _)| h).to_owned(),
+        };
+        add(host);
+    }
+    names
+}
+
 /// A started server.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// The HTTPS listener's address, if there is one.
+    pub https_addr: Option<SocketAddr>,
+    /// The development CA that signs the HTTPS certificate (none with the operator's own).
+    pub ca_file: Option<PathBuf>,
     pub public_url: String,
     /// Where the generated root credentials are, when they live in a file.
     pub credentials_file: Option<PathBuf>,
@@ -262,23 +296,74 @@ pub async fn start(
             0
         },
     };
+    let https = match config.https_listen {
+        None => None,
+        Some(address) => {
+            let https_listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+                format!("cannot listen for HTTPS on {address}: {e} (--https-listen off for none)")
+            })?;
+            let bound = https_listener.local_addr().map_err(|e| e.to_string())?;
+            let tls = tls::load(
+                &config.data_dir,
+                config
+                    .tls_files
+                    .as_ref()
+                    .map(|(c, k)| (c.as_path(), k.as_path())),
+                &certificate_names(&public_url, bound),
+            )?;
+            Some((https_listener, bound, tls))
+        }
+    };
+    let https_addr = https.as_ref().map(|(_, bound, _)| *bound);
+    let ca_file = https.as_ref().and_then(|(_, _, tls)| tls.ca_file.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(
         state,
         config.request_timeout,
         config.max_concurrent_requests,
     );
+    // One stop for both listeners.
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = rx => {},
+            _ = stop => {},
+        }
+        let _ = stopping.send(true);
+    });
+    let signal = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }
+    };
+    let https_task = https.map(|(https_listener, _, tls)| {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+        tokio::spawn(listener::serve(
+            https_listener,
+            app.clone(),
+            connection_limits,
+            Some(acceptor),
+            signal(),
+        ))
+    });
+    let http_task = tokio::spawn(listener::serve(
+        listener,
+        app,
+        connection_limits,
+        None,
+        signal(),
+    ));
     let task = tokio::spawn(async move {
-        let signal = async move {
-            tokio::select! {
-                _ = rx => {},
-                _ = stop => {},
-            }
-        };
-        listener::serve(listener, app, connection_limits, signal).await;
+        let _ = http_task.await;
+        if let Some(https_task) = https_task {
+            let _ = https_task.await;
+        }
     });
     Ok(RunningServer {
         addr,
+        https_addr,
+        ca_file,
         public_url,
         credentials_file,
         root_access_key_id: access_key_id,

@@ -2,7 +2,8 @@
 //! client that sends its headers slowly, or nothing, or leaves a keep-alive connection idle, is
 //! cut off after the header timeout; one address holds at most so many connections at once; and
 //! when the process runs out of file descriptors the server waits a moment and keeps accepting
-//! instead of spinning or stopping.
+//! instead of spinning or stopping. The HTTPS listener is the same loop with a TLS handshake
+//! (held to the header timeout) before HTTP.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -65,11 +66,13 @@ impl Drop for Slot {
     }
 }
 
-/// Serves `app` on `listener` until `stop` resolves, then lets requests in flight finish.
+/// Serves `app` on `listener` (over TLS with `tls`) until `stop` resolves, then lets requests
+/// in flight finish.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     stop: impl std::future::Future<Output = ()>,
 ) {
     let open = Arc::new(OpenConnections::default());
@@ -113,6 +116,7 @@ pub async fn serve(
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let header_timeout = limits.header_timeout;
+        let tls = tls.clone();
         tokio::spawn(async move {
             // hyper reads the first bytes to tell HTTP/1 from HTTP/2 without a timeout of its
             // own; a client that sends nothing is closed here.
@@ -124,11 +128,30 @@ pub async fn serve(
                 drop(slot);
                 return;
             }
-            let connection = builder.serve_connection_with_upgrades(
-                TokioIo::new(stream),
-                TowerToHyperService::new(service),
-            );
-            if let Err(e) = watcher.watch(connection.into_owned()).await {
+            let service = TowerToHyperService::new(service);
+            let ended = match tls {
+                None => {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+                // The handshake is held to the header timeout too.
+                Some(acceptor) => {
+                    match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            let connection = builder
+                                .serve_connection_with_upgrades(TokioIo::new(stream), service);
+                            watcher.watch(connection.into_owned()).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_) => Ok(()),
+                    }
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             drop(slot);

@@ -130,6 +130,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let config = args.resolve()?;
     let server = cognate_server::start(config, shutdown_signal()).await?;
     println!("cognate is listening on {}", server.public_url);
+    if let Some(https) = server.https_addr {
+        match &server.ca_file {
+            Some(ca) => println!(
+                "and on https://{https} with a certificate from the development CA {} (trust it: NODE_EXTRA_CA_CERTS={}, or import it in the browser)",
+                ca.display(),
+                ca.display()
+            ),
+            None => println!("and on https://{https} with the configured certificate"),
+        }
+    }
     match &server.credentials_file {
         Some(path) => println!(
             "root credentials: {} (profile {}); use AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE={}",

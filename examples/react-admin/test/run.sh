@@ -21,7 +21,7 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$wo
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== cognate on $port"
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/serve.log" 2>&1 &
+"$bin" serve --listen "127.0.0.1:$port" --https-listen 127.0.0.1:0 --data-dir "$work/data" >"$work/serve.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 

@@ -5,6 +5,7 @@ mod admin_queries;
 mod audit;
 mod auth;
 mod groups;
+mod https;
 mod identity_pools;
 mod permissions;
 mod pools;

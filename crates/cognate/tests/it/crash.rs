@@ -34,6 +34,8 @@ async fn serve(data: &std::path::Path, database_url: Option<&str>, port: u16) ->
             "serve",
             "--listen",
             &format!("127.0.0.1:{port}"),
+            "--https-listen",
+            "127.0.0.1:0",
             "--data-dir",
             data.to_str().unwrap(),
         ])

@@ -1081,7 +1081,14 @@ async fn log_lines_cannot_be_forged() {
     use std::io::{BufRead, BufReader};
     let data = tempfile::tempdir().unwrap();
     let mut server = Command::new(env!("CARGO_BIN_EXE_cognate"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--https-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(data.path())
         .env("COGNATE_LOG", "info")
         .stdout(Stdio::piped())
