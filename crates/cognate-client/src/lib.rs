@@ -84,6 +84,12 @@ impl Client {
         }
     }
 
+    /// Sends through `http` (one that trusts a particular CA, say) instead of the default.
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
     /// The endpoint, with its trailing slash.
     pub fn endpoint(&self) -> &str {
         &self.endpoint

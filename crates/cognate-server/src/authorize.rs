@@ -15,7 +15,7 @@ pub async fn check(state: &AppState, caller: &Caller, action: &str, resource: &s
         "aws:RequestedRegion",
         state.cognito.config().region.as_str(),
     );
-    context.insert("aws:SecureTransport", "false");
+    context.insert("aws:SecureTransport", caller.secure.to_string());
     state
         .cognito
         .authorize(&caller.principal, action, resource, context)

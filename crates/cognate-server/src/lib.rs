@@ -112,17 +112,19 @@ async fn post_root(
     peer: axum::extract::ConnectInfo<SocketAddr>,
     method: axum::http::Method,
     uri: axum::http::Uri,
+    transport: Option<axum::Extension<listener::Transport>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> axum::response::Response {
+    let secure = transport.is_some_and(|t| t.secure);
     let form = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if form && !headers.contains_key("x-amz-target") {
-        aws_query::handle(state, peer, method, uri, headers, body).await
+        aws_query::handle(state, peer, method, uri, secure, headers, body).await
     } else {
-        aws_json::handle(state, peer, method, uri, headers, body).await
+        aws_json::handle(state, peer, method, uri, secure, headers, body).await
     }
 }
 

@@ -19,6 +19,12 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+/// How a request arrived: over TLS or not (`aws:SecureTransport` in policies).
+#[derive(Debug, Clone, Copy)]
+pub struct Transport {
+    pub secure: bool,
+}
+
 /// The limits on connections.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
@@ -105,11 +111,12 @@ pub async fn serve(
             tracing::info!(address = %peer.ip(), "connection refused: too many from one address");
             continue;
         };
+        let secure = tls.is_some();
         let service = app.clone().map_request(
             move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(ConnectInfo::<SocketAddr>(peer));
+                let extensions = request.extensions_mut();
+                extensions.insert(ConnectInfo::<SocketAddr>(peer));
+                extensions.insert(Transport { secure });
                 request
             },
         );

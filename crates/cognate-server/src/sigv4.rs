@@ -18,6 +18,8 @@ use crate::AppState;
 pub struct Caller {
     pub principal: Principal,
     pub address: IpAddr,
+    /// Whether the request came over TLS.
+    pub secure: bool,
 }
 
 impl Caller {
@@ -33,6 +35,8 @@ pub struct Request<'a> {
     pub uri: &'a Uri,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
+    /// Whether it came over TLS.
+    pub secure: bool,
 }
 
 impl Request<'_> {
@@ -120,7 +124,11 @@ pub async fn verify(
     check_signed_headers(&authorization, surface.signed_headers, request)?;
     let principal = credential.principal;
     tracing::debug!(principal = %principal.audit_name(), "signature verified");
-    Ok(Caller { principal, address })
+    Ok(Caller {
+        principal,
+        address,
+        secure: request.secure,
+    })
 }
 
 /// The credential scope must name this surface's service and this server's region, in AWS's

@@ -169,6 +169,7 @@ pub async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
+    secure: bool,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -189,6 +190,7 @@ pub async fn handle(
                     uri: &uri,
                     headers: &headers,
                     body: &body,
+                    secure,
                 };
                 let caller = sigv4::verify(&state, api.surface(), &request, address).await?;
                 let input = Input::parse(&body)?;

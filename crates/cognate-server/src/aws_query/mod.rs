@@ -66,6 +66,7 @@ pub async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
+    secure: bool,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -80,6 +81,7 @@ pub async fn handle(
             uri: &uri,
             headers: &headers,
             body: &body,
+            secure,
         };
         let mut out = Xml::new();
         match service {

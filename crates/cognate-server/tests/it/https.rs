@@ -115,3 +115,44 @@ async fn the_https_listener_can_be_turned_off() {
     assert!(server.https_addr.is_none() && server.ca_file.is_none());
     server.shutdown().await;
 }
+
+/// `aws:SecureTransport` is true on the HTTPS listener only: a policy can require TLS.
+#[tokio::test]
+async fn a_policy_can_require_tls_through_aws_secure_transport() {
+    use crate::support::{iam_client, TestServer};
+    let t = TestServer::start().await;
+    let iam = iam_client(t.url(), &t.root_keys());
+    iam.create_user()
+        .user_name("tls-only")
+        .send()
+        .await
+        .unwrap();
+    iam.put_user_policy()
+        .user_name("tls-only")
+        .policy_name("tls")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cognito-idp:ListUserPools","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("tls-only")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    let list = serde_json::json!({"MaxResults": 5});
+    let plain = cognate_client::Client::new(t.url(), &key.access_key_id, &key.secret_access_key);
+    let refused = plain.admin("ListUserPools", &list).await.unwrap_err();
+    assert_eq!(refused.name(), Some("AccessDeniedException"));
+    assert!(
+        refused.to_string().ends_with("with an explicit deny"),
+        "{refused}"
+    );
+    let ca = std::fs::read(t.server.ca_file.clone().unwrap()).unwrap();
+    let https = format!("https://localhost:{}", t.server.https_addr.unwrap().port());
+    let secure = cognate_client::Client::new(&https, &key.access_key_id, &key.secret_access_key)
+        .with_http_client(client_trusting(&ca));
+    secure.admin("ListUserPools", &list).await.unwrap();
+}
