@@ -147,12 +147,34 @@ impl Cognito {
         limit: u32,
         marker: Option<&str>,
     ) -> Result<Page<Role>> {
-        let after = self.page_after("iam-roles", marker)?;
-        let mut page = self.store.list_roles(limit, after.as_deref()).await?;
-        if let Some(prefix) = path_prefix {
-            page.items.retain(|role| role.path.starts_with(prefix));
+        let mut after = self.page_after("iam-roles", marker)?;
+        let prefix = path_prefix.unwrap_or("/");
+        // Reads on past roles of other paths until the page is full or the roles run out, so
+        // that a page is short only when it is the last.
+        let mut items = Vec::new();
+        loop {
+            let page = self.store.list_roles(limit, after.as_deref()).await?;
+            let read = page.items.len();
+            let mut taken = 0;
+            for role in page.items {
+                if items.len() == limit as usize {
+                    break;
+                }
+                taken += 1;
+                after = Some(role.name.key());
+                if role.path.starts_with(prefix) {
+                    items.push(role);
+                }
+            }
+            let more = taken < read || page.next.is_some();
+            if items.len() == limit as usize || !more {
+                let next = match (more, after) {
+                    (true, Some(key)) => Some(self.page_token("iam-roles", &key)),
+                    _ => None,
+                };
+                return Ok(Page { items, next });
+            }
         }
-        Ok(self.client_page("iam-roles", page))
     }
 
     async fn save_role(&self, role: &Role, action: &str) -> Result<()> {

@@ -590,3 +590,46 @@ async fn iam_calls_are_decided_on_the_roles_arn_path_included() {
         )
     );
 }
+
+#[tokio::test]
+async fn list_roles_by_path_prefix_fills_its_pages() {
+    let t = TestServer::start().await;
+    let iam = iam_client(t.url(), &t.root_keys());
+    for (name, path) in [
+        ("a", "/x/"),
+        ("b", "/"),
+        ("c", "/"),
+        ("d", "/x/"),
+        ("e", "/"),
+        ("f", "/x/"),
+    ] {
+        iam.create_role()
+            .role_name(name)
+            .path(path)
+            .assume_role_policy_document(TRUST)
+            .send()
+            .await
+            .unwrap();
+    }
+    let first = iam
+        .list_roles()
+        .path_prefix("/x/")
+        .max_items(2)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = first.roles.iter().map(|r| r.role_name.as_str()).collect();
+    assert_eq!(names, ["a", "d"]);
+    assert!(first.is_truncated);
+    let rest = iam
+        .list_roles()
+        .path_prefix("/x/")
+        .max_items(2)
+        .marker(first.marker.unwrap())
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = rest.roles.iter().map(|r| r.role_name.as_str()).collect();
+    assert_eq!(names, ["f"]);
+    assert!(!rest.is_truncated);
+}
