@@ -50,6 +50,22 @@ pub struct WebIdentity {
     pub amr: Vec<String>,
 }
 
+impl WebIdentity {
+    /// The keys Cognito's identity service sets, in trust policies and in the session's own
+    /// requests alike: `cognito-identity.amazonaws.com:aud`, `:sub`, `:amr`.
+    pub fn add_keys(&self, context: &mut cognate_iam::Context) {
+        context.insert(
+            "cognito-identity.amazonaws.com:aud",
+            self.identity_pool_id.as_str(),
+        );
+        context.insert(
+            "cognito-identity.amazonaws.com:sub",
+            self.identity_id.as_str(),
+        );
+        context.insert_multi("cognito-identity.amazonaws.com:amr", self.amr.clone());
+    }
+}
+
 impl RoleSession {
     /// `arn:aws:sts::<account>:assumed-role/<RoleName>/<session>`.
     pub fn arn(&self) -> String {

@@ -55,6 +55,24 @@ impl std::fmt::Display for IamName {
     }
 }
 
+/// IAM's answer for a role that does not exist.
+pub fn no_such_role(name: &IamName) -> Error {
+    Error::NoSuchEntity(format!("The role with name {name} cannot be found."))
+}
+
+/// IAM's answer for a user that does not exist.
+pub fn no_such_user(name: &IamName) -> Error {
+    Error::NoSuchEntity(format!("The user with name {name} cannot be found."))
+}
+
+/// IAM's answer for an inline policy that does not exist.
+pub fn no_such_inline_policy(owner: &PolicyOwner, name: &IamName) -> Error {
+    Error::NoSuchEntity(format!(
+        "The {} policy with name {name} cannot be found.",
+        owner.kind()
+    ))
+}
+
 /// An IAM path: `/` or `/…/`, at most 512 characters.
 pub fn parse_path(raw: Option<&str>) -> Result<String> {
     let path = raw.unwrap_or("/");

@@ -51,7 +51,7 @@ pub fn load(
             (chain, key, Some(ca_file))
         }
     };
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
@@ -59,7 +59,6 @@ pub fn load(
     .with_no_client_auth()
     .with_single_cert(chain, key)
     .map_err(|e| format!("the certificate and key do not make a TLS identity: {e}"))?;
-    let mut config = config;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Tls {
         config: Arc::new(config),

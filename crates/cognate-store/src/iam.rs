@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use cognate_core::iam::{
-    AccessKey, IamName, IamUser, ManagedPolicy, NamedDocument, PolicyOwner, Role, RolePolicies,
+    no_such_role, no_such_user, AccessKey, IamName, IamUser, ManagedPolicy, NamedDocument,
+    PolicyOwner, Role, RolePolicies,
 };
 use cognate_core::ids::Timestamp;
 use cognate_core::store::{Audit, IamStore, Page};
@@ -14,14 +15,6 @@ use crate::audit::{audit_if, write_audit};
 use crate::rows::{db_error, from_json, get, is_unique_violation, page, to_json};
 use crate::tx::write_tx;
 use crate::SqlStore;
-
-fn no_such_role(name: &IamName) -> Error {
-    Error::NoSuchEntity(format!("The role with name {name} cannot be found."))
-}
-
-fn no_such_user(name: &IamName) -> Error {
-    Error::NoSuchEntity(format!("The user with name {name} cannot be found."))
-}
 
 fn no_such_policy(arn: &str) -> Error {
     Error::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
@@ -35,6 +28,13 @@ fn access_key_from_row(row: &AnyRow) -> Result<AccessKey> {
         active: get::<i64>(row, "active")? != 0,
         created: Timestamp(get(row, "created_at")?),
     })
+}
+
+/// A managed policy's document with its attachment count (the `attached` column).
+fn managed_policy_from_row(row: &AnyRow) -> Result<ManagedPolicy> {
+    let mut policy: ManagedPolicy = from_json(&get::<String>(row, "document")?)?;
+    policy.attachment_count = get(row, "attached")?;
+    Ok(policy)
 }
 
 impl SqlStore {
@@ -413,12 +413,7 @@ impl IamStore for SqlStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        row.map(|r| {
-            let mut policy: ManagedPolicy = from_json(&get::<String>(&r, "document")?)?;
-            policy.attachment_count = get(&r, "attached")?;
-            Ok(policy)
-        })
-        .transpose()
+        row.as_ref().map(managed_policy_from_row).transpose()
     }
 
     async fn list_managed_policies(
@@ -436,11 +431,7 @@ impl IamStore for SqlStore {
         .map_err(db_error)?;
         let mut policies = rows
             .iter()
-            .map(|r| {
-                let mut policy: ManagedPolicy = from_json(&get::<String>(r, "document")?)?;
-                policy.attachment_count = get(r, "attached")?;
-                Ok(policy)
-            })
+            .map(managed_policy_from_row)
             .collect::<Result<Vec<_>>>()?;
         Ok(page(&mut policies, limit, |p| p.arn.clone()))
     }

@@ -121,16 +121,7 @@ impl IdentityStore for SqlStore {
 
     async fn delete_identity_pool(&self, id: &IdentityPoolId, audit: Audit<'_>) -> Result<bool> {
         write_tx!(self, |tx| {
-            sqlx::query("DELETE FROM identity_logins WHERE pool_id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            sqlx::query("DELETE FROM identities WHERE pool_id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
+            // Its identities and their logins go with it (ON DELETE CASCADE).
             let deleted = sqlx::query("DELETE FROM identity_pools WHERE id = $1")
                 .bind(id.as_str())
                 .execute(&mut *tx)
@@ -273,26 +264,17 @@ impl IdentityStore for SqlStore {
         Ok(page(&mut identities, limit, |i| i.id.to_string()))
     }
 
-    async fn delete_identities(&self, ids: &[IdentityId]) -> Result<Vec<IdentityId>> {
+    async fn delete_identities(&self, ids: &[IdentityId]) -> Result<()> {
         write_tx!(self, |tx| {
-            let mut missing = Vec::new();
+            // Their logins go with them (ON DELETE CASCADE).
             for id in ids {
-                sqlx::query("DELETE FROM identity_logins WHERE identity_id = $1")
+                sqlx::query("DELETE FROM identities WHERE id = $1")
                     .bind(id.as_str())
                     .execute(&mut *tx)
                     .await
                     .map_err(db_error)?;
-                let deleted = sqlx::query("DELETE FROM identities WHERE id = $1")
-                    .bind(id.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_error)?
-                    .rows_affected();
-                if deleted == 0 {
-                    missing.push(id.clone());
-                }
             }
-            Ok(missing)
+            Ok(())
         })
     }
 }

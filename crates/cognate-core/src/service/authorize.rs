@@ -13,7 +13,7 @@ use super::Cognito;
 use crate::audit::AuditRecord;
 use crate::credentials::Principal;
 use crate::error::{Error, Result};
-use crate::iam::{IamName, PolicyOwner};
+use crate::iam::{no_such_role, IamName, PolicyOwner};
 
 /// Enough for every policy of a large deployment; past it the cache starts over.
 const CAPACITY: usize = 4096;
@@ -42,10 +42,7 @@ impl PolicyCache {
         if let Some(policy) = self.entries.lock().expect("policy cache").get(&key) {
             return Ok(policy.clone());
         }
-        let policy = Arc::new(
-            Policy::parse(document, kind)
-                .map_err(|e| Error::MalformedPolicyDocument(e.to_string()))?,
-        );
+        let policy = Arc::new(super::iam::parse_document(document, kind)?);
         let mut entries = self.entries.lock().expect("policy cache");
         if entries.len() >= CAPACITY {
             entries.clear();
@@ -194,16 +191,7 @@ impl Cognito {
             Principal::Role(session) => {
                 context.insert("aws:PrincipalType", "AssumedRole");
                 if let Some(identity) = &session.identity {
-                    context.insert(
-                        "cognito-identity.amazonaws.com:sub",
-                        identity.identity_id.as_str(),
-                    );
-                    context.insert(
-                        "cognito-identity.amazonaws.com:aud",
-                        identity.identity_pool_id.as_str(),
-                    );
-                    context
-                        .insert_multi("cognito-identity.amazonaws.com:amr", identity.amr.clone());
+                    identity.add_keys(context);
                 }
             }
         }
@@ -218,9 +206,10 @@ impl Cognito {
         resource: &str,
         context: Context,
     ) -> Result<Explained> {
-        let policies = self.role_policies(role).await?.ok_or_else(|| {
-            Error::NoSuchEntity(format!("The role with name {role} cannot be found."))
-        })?;
+        let policies = self
+            .role_policies(role)
+            .await?
+            .ok_or_else(|| no_such_role(role))?;
         let refs: Vec<&Policy> = policies.iter().map(|p| &*p.policy).collect();
         let evaluation = evaluate(
             &refs,

@@ -10,7 +10,10 @@ use serde_json::json;
 use super::Cognito;
 use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
-use crate::iam::{parse_path, AccessKey, IamName, IamUser, ManagedPolicy, PolicyOwner, Role, Tag};
+use crate::iam::{
+    no_such_inline_policy, no_such_role, no_such_user, parse_path, AccessKey, IamName, IamUser,
+    ManagedPolicy, PolicyOwner, Role, Tag,
+};
 use crate::ids::Timestamp;
 use crate::store::Page;
 
@@ -66,17 +69,12 @@ fn checked(document: &str, kind: PolicyKind, limit: usize, quota: &str) -> Resul
             "Cannot exceed quota for {quota}: {limit}"
         )));
     }
-    Policy::parse(document, kind)
-        .map(drop)
-        .map_err(|e| Error::MalformedPolicyDocument(e.to_string()))
+    parse_document(document, kind).map(drop)
 }
 
-fn no_such_role(name: &IamName) -> Error {
-    Error::NoSuchEntity(format!("The role with name {name} cannot be found."))
-}
-
-fn no_such_user(name: &IamName) -> Error {
-    Error::NoSuchEntity(format!("The user with name {name} cannot be found."))
+/// A document as a policy, or MalformedPolicyDocument saying where it is wrong.
+pub(super) fn parse_document(document: &str, kind: PolicyKind) -> Result<Policy> {
+    Policy::parse(document, kind).map_err(|e| Error::MalformedPolicyDocument(e.to_string()))
 }
 
 fn change(action: &str, target: String, details: serde_json::Value) -> AuditRecord {
@@ -261,12 +259,7 @@ impl Cognito {
         self.store
             .get_inline_policy(owner, name)
             .await?
-            .ok_or_else(|| {
-                Error::NoSuchEntity(format!(
-                    "The {} policy with name {name} cannot be found.",
-                    owner.kind()
-                ))
-            })
+            .ok_or_else(|| no_such_inline_policy(owner, name))
     }
 
     pub async fn list_inline_policies(
@@ -304,10 +297,7 @@ impl Cognito {
             self.decisions.forget_roles();
             Ok(())
         } else {
-            Err(Error::NoSuchEntity(format!(
-                "The {} policy with name {name} cannot be found.",
-                owner.kind()
-            )))
+            Err(no_such_inline_policy(owner, name))
         }
     }
 
@@ -530,15 +520,13 @@ impl Cognito {
     ) -> Result<Vec<Simulated>> {
         let policies = documents
             .iter()
-            .map(|d| {
-                Policy::parse(d, PolicyKind::Identity)
-                    .map_err(|e| Error::MalformedPolicyDocument(e.to_string()))
-            })
+            .map(|d| parse_document(d, PolicyKind::Identity))
             .collect::<Result<Vec<_>>>()?;
         let sources = (1..=policies.len())
             .map(|i| (format!("PolicyInputList.{i}"), "none"))
             .collect::<Vec<_>>();
-        Ok(simulate(&policies, &sources, actions, resources, context))
+        let refs: Vec<&Policy> = policies.iter().collect();
+        Ok(simulate(&refs, &sources, actions, resources, context))
     }
 
     /// SimulatePrincipalPolicy: a role's or user's own policies plus any given documents.
@@ -587,24 +575,24 @@ impl Cognito {
             return Err(invalid());
         }
         for (i, document) in extra.iter().enumerate() {
-            let policy = Policy::parse(document, PolicyKind::Identity)
-                .map_err(|e| Error::MalformedPolicyDocument(e.to_string()))?;
-            policies.push(std::sync::Arc::new(policy));
+            policies.push(std::sync::Arc::new(parse_document(
+                document,
+                PolicyKind::Identity,
+            )?));
             sources.push((format!("PolicyInputList.{}", i + 1), "none"));
         }
-        let owned: Vec<Policy> = policies.iter().map(|p| (**p).clone()).collect();
-        Ok(simulate(&owned, &sources, actions, resources, context))
+        let refs: Vec<&Policy> = policies.iter().map(|p| &**p).collect();
+        Ok(simulate(&refs, &sources, actions, resources, context))
     }
 }
 
 fn simulate(
-    policies: &[Policy],
+    policies: &[&Policy],
     sources: &[(String, &'static str)],
     actions: &[String],
     resources: &[String],
     context: &Context,
 ) -> Vec<Simulated> {
-    let refs: Vec<&Policy> = policies.iter().collect();
     let every = ["*".to_owned()];
     let resources = if resources.is_empty() {
         &every[..]
@@ -615,7 +603,7 @@ fn simulate(
     for action in actions {
         for resource in resources {
             let evaluation = evaluate(
-                &refs,
+                policies,
                 &Request {
                     action,
                     resource,

@@ -101,6 +101,14 @@ fn bad_configuration() -> Error {
     )
 }
 
+/// Cognito's answer when the logins given do not reach the identity named.
+fn logins_mismatch() -> Error {
+    Error::NotAuthorized(
+        "Logins don't match. Please include at least one valid login for this identity or identity pool."
+            .into(),
+    )
+}
+
 fn unsupported_provider() -> Error {
     Error::NotAuthorized("Token is not from a supported provider of this identity pool.".into())
 }
@@ -308,17 +316,11 @@ impl Cognito {
         identity: &Identity,
         verified: &[VerifiedLogin],
     ) -> Result<IdentityId> {
-        let mismatch = || {
-            Error::NotAuthorized(
-                "Logins don't match. Please include at least one valid login for this identity or identity pool."
-                    .into(),
-            )
-        };
         // An identity with logins is only reached through one of them.
         if identity.is_authenticated()
             && !verified.iter().any(|v| identity.logins.contains(&v.login))
         {
-            return Err(mismatch());
+            return Err(logins_mismatch());
         }
         let mut owner = identity.id.clone();
         for login in verified {
@@ -339,7 +341,7 @@ impl Cognito {
                     self.decisions.forget_identities();
                     owner = existing;
                 }
-                Claim::Already(_) => return Err(mismatch()),
+                Claim::Already(_) => return Err(logins_mismatch()),
             }
         }
         Ok(owner)
@@ -386,19 +388,8 @@ impl Cognito {
             return Ok(None);
         }
         let trust = self.policies.parse(&role.trust_policy, PolicyKind::Trust)?;
-        let context = Context::new()
-            .with(
-                "cognito-identity.amazonaws.com:aud",
-                web.identity_pool_id.as_str(),
-            )
-            .with(
-                "cognito-identity.amazonaws.com:sub",
-                web.identity_id.as_str(),
-            )
-            .with_multi(
-                "cognito-identity.amazonaws.com:amr",
-                &web.amr.iter().map(String::as_str).collect::<Vec<_>>(),
-            );
+        let mut context = Context::new();
+        web.add_keys(&mut context);
         let principal = RequestPrincipal {
             kind: "Federated".into(),
             ids: vec![COGNITO_IDENTITY.into()],
@@ -652,10 +643,7 @@ impl Cognito {
         let pool = self.identity_pool(&identity.pool_id).await?;
         let verified = self.verify_logins(&pool, logins).await?;
         if !verified.iter().any(|v| identity.logins.contains(&v.login)) {
-            return Err(Error::NotAuthorized(
-                "Logins don't match. Please include at least one valid login for this identity or identity pool."
-                    .into(),
-            ));
+            return Err(logins_mismatch());
         }
         for provider in remove {
             let key = user_pool_of_provider(provider)

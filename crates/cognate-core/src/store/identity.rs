@@ -42,6 +42,6 @@ pub trait IdentityStore: Send + Sync {
         limit: u32,
         after: Option<&str>,
     ) -> Result<Page<Identity>>;
-    /// Deletes the identities that exist; returns those that did not.
-    async fn delete_identities(&self, ids: &[IdentityId]) -> Result<Vec<IdentityId>>;
+    /// Deletes the identities that exist, with their logins.
+    async fn delete_identities(&self, ids: &[IdentityId]) -> Result<()>;
 }

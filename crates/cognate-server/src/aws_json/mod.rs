@@ -183,7 +183,7 @@ pub async fn handle(
             .access(operation)
             .ok_or_else(|| unknown_operation(operation))?;
         let address = client_address(&state, peer, &headers);
-        let actor = match access {
+        let (actor, input) = match access {
             Access::Signed => {
                 let request = sigv4::Request {
                     method: &method,
@@ -195,18 +195,19 @@ pub async fn handle(
                 let caller = sigv4::verify(&state, api.surface(), &request, address).await?;
                 let input = Input::parse(&body)?;
                 let (action, resource) = api.authorization(&state.cognito, operation, &input);
-                caller
-                    .actor()
+                let actor = caller.actor();
+                actor
+                    .clone()
                     .scope(crate::authorize::check(&state, &caller, &action, &resource))
                     .await?;
-                caller.actor()
+                (actor, input)
             }
             Access::Public => {
                 state.rate_limits.check_address(address)?;
-                Actor::new("anonymous", address.to_string())
+                let input = Input::parse(&body)?;
+                (Actor::new("anonymous", address.to_string()), input)
             }
         };
-        let input = Input::parse(&body)?;
         if access == Access::Public {
             if let (Some(client), Some(username)) =
                 (input.opt_str("ClientId")?, input.username_hint())
