@@ -100,4 +100,16 @@ grep -q "not authorized to perform: cognito-idp:AdminDeleteUser on resource: arn
 grep -q "DENIED (no statement allows it) for role $POOL-adminGroupRole" permissions.out || fail "policy explain did not explain the denial"
 grep -qP "cognito-idp:AdminGetUser\tallowed" permissions.out || fail "the simulator did not allow AdminGetUser"
 grep -qP "cognito-idp:AdminDeleteUser\timplicitDeny" permissions.out || fail "the simulator did not deny AdminDeleteUser"
+
+echo "== storage (the README's third block)"
+storage=$(awk '/^## Storage: S3/ { section = 1 } section && /^```sh/ { block = 1; next } block && /^```/ { exit } block { print }' "$readme")
+[ -n "$storage" ] || fail "no storage block in $readme"
+storage=${storage//127.0.0.1:9230/127.0.0.1:$port}
+eval "$storage" >storage.out 2>&1 || { cat storage.out; fail "a command of the storage block failed"; }
+cat storage.out
+grep -q "upload: ./hello.txt to s3://demo-files/public/hello.txt" storage.out || fail "alice could not upload"
+grep -q "hello.txt" storage.out || fail "the listing does not show the file"
+[ "$(grep -c '^hello from alice$' storage.out)" = 2 ] || fail "the download and the presigned URL did not both return the file"
+grep -q "(403) when calling the HeadObject operation: Forbidden" storage.out || fail "the guest was not denied"
+grep -q "delete: s3://demo-files/public/hello.txt" storage.out || fail "alice could not delete"
 echo "tour: ok"

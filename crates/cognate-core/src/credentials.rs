@@ -124,6 +124,16 @@ pub trait CredentialSource: Send + Sync + 'static {
         access_key_id: &str,
         session_token: Option<&str>,
     ) -> Result<Option<Credential>>;
+
+    /// The secret an access key signs with, from the key alone: S3's signature check comes
+    /// before the session token is read. For temporary credentials this says nothing about
+    /// the session; `lookup` with the token still decides who the caller is.
+    async fn secret_of(&self, access_key_id: &str) -> Result<Option<Zeroizing<String>>> {
+        Ok(self
+            .lookup(access_key_id, None)
+            .await?
+            .map(|c| c.secret_access_key))
+    }
 }
 
 /// The answer AWS gives for an access key or session token it does not know.

@@ -48,6 +48,8 @@ pub enum Error {
     ExpiredToken(String),
     /// STS: a web identity token that is not valid.
     InvalidIdentityToken(String),
+    /// Storage (S3): the code S3 answers with.
+    Storage(crate::storage::StorageCode, String),
     /// Details go to the log only; clients see a generic message.
     Internal(Internal),
 }
@@ -121,6 +123,7 @@ impl Error {
             InvalidIdentityPoolConfiguration(_) => "InvalidIdentityPoolConfigurationException",
             ExpiredToken(_) => "ExpiredTokenException",
             InvalidIdentityToken(_) => "InvalidIdentityTokenException",
+            Storage(code, _) => code.as_str(),
             Internal(_) => "InternalErrorException",
         }
     }
@@ -160,7 +163,8 @@ impl Error {
             | ResourceConflict(m)
             | InvalidIdentityPoolConfiguration(m)
             | ExpiredToken(m)
-            | InvalidIdentityToken(m) => m,
+            | InvalidIdentityToken(m)
+            | Storage(_, m) => m,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod model;
 pub mod service;
 pub mod sigv4;
 pub mod srp;
+pub mod storage;
 pub mod store;
 pub mod tokens;
 

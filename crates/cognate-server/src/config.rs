@@ -77,6 +77,18 @@ pub struct ServeArgs {
     /// The same as --trusted-proxies 1
     #[arg(long, env = "COGNATE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// Storage's virtual-hosted domain: `<bucket>.<domain>` addresses a bucket
+    /// [default: the host of --public-url, e.g. localhost]
+    #[arg(long, env = "COGNATE_S3_DOMAIN")]
+    pub s3_domain: Option<String>,
+    /// Where objects' bytes live: a directory, or an object store URL (s3://bucket/prefix
+    /// with AWS_ENDPOINT etc. for MinIO, Ceph, Garage; gs://; az://) [default: <data-dir>/blobs]
+    #[arg(long, env = "COGNATE_BLOB_STORE")]
+    pub blob_store: Option<String>,
+    /// The largest object, in bytes, a PUT or a completed multipart upload may make
+    /// [default: 5497558138880 (5 TiB, S3's)]
+    #[arg(long, env = "COGNATE_MAX_OBJECT_SIZE")]
+    pub max_object_size: Option<u64>,
     /// Configuration file [default: ./cognate.toml if it exists]
     #[arg(long, env = "COGNATE_CONFIG")]
     pub config: Option<PathBuf>,
@@ -131,7 +143,13 @@ struct FileConfig {
     max_concurrent_requests: Option<u32>,
     header_timeout: Option<u64>,
     max_connections_per_address: Option<u32>,
+    s3_domain: Option<String>,
+    blob_store: Option<String>,
+    max_object_size: Option<u64>,
 }
+
+/// S3's own limit on an object's size.
+pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024 * 1024;
 
 pub const DEFAULT_RATE_LIMIT_PER_IP: u32 = 100;
 pub const DEFAULT_RATE_LIMIT_PER_USER: u32 = 20;
@@ -175,6 +193,11 @@ pub struct Config {
     pub header_timeout: std::time::Duration,
     /// Open connections per client address; 0: no limit.
     pub max_connections_per_address: u32,
+    /// None: the public URL's host.
+    pub s3_domain: Option<String>,
+    /// None: `{data_dir}/blobs`.
+    pub blob_store: Option<String>,
+    pub max_object_size: u64,
 }
 
 pub const DEFAULT_SMTP_FROM: &str = "cognate <no-reply@localhost>";
@@ -203,6 +226,9 @@ impl Config {
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             header_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+            s3_domain: None,
+            blob_store: None,
+            max_object_size: DEFAULT_MAX_OBJECT_SIZE,
         }
     }
 }
@@ -320,6 +346,15 @@ impl ServeArgs {
                 .max_connections_per_address
                 .or(file.max_connections_per_address)
                 .unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+            s3_domain: self
+                .s3_domain
+                .or(file.s3_domain)
+                .map(|d| d.trim_matches('.').to_ascii_lowercase()),
+            blob_store: self.blob_store.or(file.blob_store),
+            max_object_size: self
+                .max_object_size
+                .or(file.max_object_size)
+                .unwrap_or(DEFAULT_MAX_OBJECT_SIZE),
         })
     }
 }

@@ -13,6 +13,7 @@ mod limits;
 mod listener;
 mod rate_limit;
 mod render;
+mod s3;
 mod sigv4;
 mod tls;
 mod well_known;
@@ -27,7 +28,7 @@ use axum::http::{HeaderMap, HeaderName, Request};
 use axum::routing::{any, get, post};
 use axum::Router;
 use cognate_core::credentials::{CredentialSource, RootCredentials};
-use cognate_core::service::{Cognito, Keys, ServiceConfig};
+use cognate_core::service::{Cognito, Keys, ServiceConfig, Storage};
 use cognate_store::SqlStore;
 use tokio::sync::oneshot;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
@@ -58,7 +59,36 @@ pub(crate) fn client_address(state: &AppState, peer: SocketAddr, headers: &Heade
     forwarded::client(state.trusted_proxies, peer, headers)
 }
 
-pub fn router(state: AppState, request_timeout: Duration, max_concurrent_requests: u32) -> Router {
+/// Storage requests go to the S3 surface before cognate's routes, its request timeout and its
+/// body limit: objects stream in and out for as long as they take.
+async fn dispatch(
+    axum::extract::State(s3): axum::extract::State<s3::S3Surface>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    // HTTP/2 carries the host as `:authority`, which clients sign as `host`: every verifier
+    // and the virtual-hosted buckets read it from the Host header.
+    if !request.headers().contains_key(axum::http::header::HOST) {
+        let authority = request.uri().authority().map(|a| a.as_str().to_owned());
+        if let Some(value) = authority.and_then(|a| axum::http::HeaderValue::from_str(&a).ok()) {
+            request
+                .headers_mut()
+                .insert(axum::http::header::HOST, value);
+        }
+    }
+    if s3.claims(&request) {
+        s3.handle(request).await
+    } else {
+        next.run(request).await
+    }
+}
+
+fn router(
+    state: AppState,
+    s3: s3::S3Surface,
+    request_timeout: Duration,
+    max_concurrent_requests: u32,
+) -> Router {
     let request_id = HeaderName::from_static("x-amzn-requestid");
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -92,6 +122,7 @@ pub fn router(state: AppState, request_timeout: Duration, max_concurrent_request
             limits::enforce,
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
+        .layer(axum::middleware::from_fn_with_state(s3, dispatch))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request
@@ -129,8 +160,8 @@ async fn post_root(
 }
 
 /// The names the development certificate is for: the loopback names, the listener's own
-/// address, and the public URL's host.
-fn certificate_names(public_url: &str, https: SocketAddr) -> Vec<String> {
+/// address, the public URL's host, and storage's virtual-hosted buckets.
+fn certificate_names(public_url: &str, https: SocketAddr, s3_domain: &str) -> Vec<String> {
     let mut names = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
@@ -154,6 +185,7 @@ fn certificate_names(public_url: &str, https: SocketAddr) -> Vec<String> {
         };
         add(host);
     }
+    add(format!("*.{s3_domain}"));
     names
 }
 
@@ -267,6 +299,10 @@ pub async fn start(
              so tokens minted here fail on the other servers (\"Invalid Access Token\"); set --public-url to the address clients use"
         );
     }
+    let s3_domain = config
+        .s3_domain
+        .clone()
+        .unwrap_or_else(|| s3::default_domain(&public_url));
     let services = open_services(&config, &public_url).await?;
     let state = AppState {
         cognito: services.clone(),
@@ -311,7 +347,7 @@ pub async fn start(
                     .tls_files
                     .as_ref()
                     .map(|(c, k)| (c.as_path(), k.as_path())),
-                &certificate_names(&public_url, bound),
+                &certificate_names(&public_url, bound, &s3_domain),
             )?;
             Some((https_listener, bound, tls))
         }
@@ -319,8 +355,33 @@ pub async fn start(
     let https_addr = https.as_ref().map(|(_, bound, _)| *bound);
     let ca_file = https.as_ref().and_then(|(_, _, tls)| tls.ca_file.clone());
     let (tx, rx) = oneshot::channel::<()>();
+    let blobs = match &config.blob_store {
+        Some(location) if location.contains("://") => cognate_store::Blobs::from_url(location),
+        Some(dir) => cognate_store::Blobs::local(std::path::Path::new(dir)),
+        None => cognate_store::Blobs::local(&config.data_dir.join("blobs")),
+    }
+    .map_err(|e| format!("cannot open the blob store: {}", e.message()))?;
+    tracing::info!(blobs = blobs.describe(), "storage blobs");
+    let storage = Storage::new(services.clone(), Arc::new(blobs), config.max_object_size);
+    let collector = storage.clone();
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            match collector
+                .collect_orphans(cognate_core::service::ORPHAN_AGE)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(blobs = n, "collected orphaned blobs"),
+                Err(e) => tracing::warn!(error = %e, "could not collect orphaned blobs"),
+            }
+        }
+    });
+    let s3 = s3::S3Surface::new(state.clone(), storage, s3_domain);
     let app = router(
         state,
+        s3,
         config.request_timeout,
         config.max_concurrent_requests,
     );

@@ -10,6 +10,8 @@
 mod admin_queries;
 mod audit;
 mod backend;
+mod blobs;
+mod buckets;
 mod cache;
 mod clients;
 mod codes;
@@ -32,6 +34,7 @@ use cognate_core::ids::{ClientId, PoolId};
 use cognate_core::model::{AppClient, UserPool};
 use cognate_core::{Error, Result};
 
+pub use blobs::{body_of, Blobs};
 use cache::DocumentCache;
 pub use cache::DOCUMENT_TTL;
 use rows::db_error;

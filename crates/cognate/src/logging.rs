@@ -7,8 +7,11 @@ use std::io::{self, Write};
 use tracing_subscriber::fmt::MakeWriter;
 
 pub fn init() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COGNATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // s3s logs every refused storage request (a 404, an AccessDenied) as an error; the S3
+    // surface logs its internal errors itself.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COGNATE_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info,s3s=off")
+    });
     let ansi = io::IsTerminal::is_terminal(&io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)

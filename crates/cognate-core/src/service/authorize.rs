@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use cognate_iam::{evaluate, Context, Decision, Evaluation, Policy, PolicyKind, Request};
+use cognate_iam::{
+    evaluate, Context, Decision, Evaluation, Policy, PolicyKind, Request, RequestPrincipal,
+};
 use serde_json::json;
 
 use super::Cognito;
@@ -73,25 +75,61 @@ impl Cognito {
         principal: &Principal,
         action: &str,
         resource: &str,
-        mut context: Context,
+        context: Context,
     ) -> Result<()> {
-        if *principal == Principal::Root {
+        self.authorize_on(Some(principal), action, resource, context, None)
+            .await
+    }
+
+    /// [`Cognito::authorize`] for a caller that may be anonymous (`None`), on a resource that
+    /// may carry its own policy (a bucket policy). Within one account AWS allows what either
+    /// the identity's policies or the resource's policy allow, unless either denies; an
+    /// anonymous caller has only what the resource policy grants to `*`.
+    pub async fn authorize_on(
+        &self,
+        principal: Option<&Principal>,
+        action: &str,
+        resource: &str,
+        mut context: Context,
+        resource_policy: Option<&str>,
+    ) -> Result<()> {
+        if principal == Some(&Principal::Root) && resource_policy.is_none() {
             return Ok(());
         }
-        let policies = self.principal_policies(principal).await?;
-        self.add_principal_keys(principal, &mut context);
-        let refs: Vec<&Policy> = policies.iter().map(|p| &*p.policy).collect();
+        let resource_policy = resource_policy
+            .map(|text| self.policies.parse(text, PolicyKind::Resource))
+            .transpose()?;
+        // Root may do everything but what its own bucket's policy denies it explicitly.
+        let identity_policies = match principal {
+            None | Some(Principal::Root) => Arc::new(Vec::new()),
+            Some(principal) => self.principal_policies(principal).await?,
+        };
+        if let Some(principal) = principal {
+            self.add_principal_keys(principal, &mut context);
+        }
+        let mut refs: Vec<&Policy> = identity_policies.iter().map(|p| &*p.policy).collect();
+        if let Some(policy) = &resource_policy {
+            refs.push(policy);
+        }
+        let request_principal = principal.map(|p| self.request_principal(p));
         let request = Request {
             action,
             resource,
-            principal: None,
+            principal: request_principal.as_ref(),
             context: &context,
         };
         let decision = evaluate(&refs, &request).decision;
-        if decision == Decision::Allow {
+        let allowed = matches!(
+            (principal, decision),
+            (_, Decision::Allow) | (Some(Principal::Root), Decision::ImplicitDeny)
+        );
+        if allowed {
             return Ok(());
         }
-        let caller = principal.arn(&self.config.account_id);
+        let caller = principal.map_or_else(
+            || "anonymous".to_owned(),
+            |p| p.arn(&self.config.account_id),
+        );
         let explicit = if decision == Decision::ExplicitDeny {
             " with an explicit deny"
         } else {
@@ -109,6 +147,21 @@ impl Cognito {
         Err(Error::AccessDenied(format!(
             "User: {caller} is not authorized to perform: {action} on resource: {resource}{explicit}"
         )))
+    }
+
+    /// How a resource policy's `Principal` sees the caller: its ARNs (a role session's and
+    /// its role's) and its account.
+    fn request_principal(&self, principal: &Principal) -> RequestPrincipal {
+        let account = &self.config.account_id;
+        let mut ids = vec![principal.arn(account)];
+        if let Principal::Role(session) = principal {
+            ids.push(session.role_arn.clone());
+        }
+        RequestPrincipal {
+            kind: "AWS".to_owned(),
+            ids,
+            account: Some(account.clone()),
+        }
     }
 
     /// The identity policies that govern `principal`: a role's inline and attached policies,

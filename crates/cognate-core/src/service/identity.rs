@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use cognate_iam::{evaluate, Context, Decision, PolicyKind, Request, RequestPrincipal};
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,7 @@ use super::iam::{iam_id, name_in_arn};
 use super::{now, Cognito};
 use crate::audit::AuditRecord;
 use crate::credentials::{Credential, Principal, RoleSession, WebIdentity};
-use crate::crypto::{constant_time_eq, random_secret_key};
+use crate::crypto::constant_time_eq;
 use crate::error::{Error, Result};
 use crate::iam::IamName;
 use crate::identity::{
@@ -58,7 +58,6 @@ pub struct TemporaryCredentials {
 #[derive(Serialize, Deserialize)]
 struct SealedSession {
     key: String,
-    secret: String,
     role: String,
     role_arn: String,
     role_id: String,
@@ -416,8 +415,8 @@ impl Cognito {
         lifetime_secs: i64,
         identity: Option<WebIdentity>,
     ) -> Result<TemporaryCredentials> {
-        let access_key_id = iam_id("ASIA")[..20].to_owned();
-        let secret = Zeroizing::new(random_secret_key());
+        let access_key_id = iam_id(super::keys_door::TEMPORARY_KEY_PREFIX)[..20].to_owned();
+        let secret = self.temporary_secret(&access_key_id);
         let expiration = now().plus_secs(lifetime_secs);
         let session = RoleSession {
             role: role.name.clone(),
@@ -430,7 +429,6 @@ impl Cognito {
         };
         let sealed = SealedSession {
             key: access_key_id.clone(),
-            secret: secret.to_string(),
             role: role.name.to_string(),
             role_arn: role.arn,
             role_id: role.id,
@@ -456,6 +454,16 @@ impl Cognito {
         })
     }
 
+    /// The secret of temporary credentials: derived from their access key id under the master
+    /// key, so that a verifier that sees only the key id (S3's signature check runs before
+    /// the session token is read) finds it without a lookup, on every server.
+    pub fn temporary_secret(&self, access_key_id: &str) -> Zeroizing<String> {
+        let mut input = b"cognate temporary credential secret\0".to_vec();
+        input.extend_from_slice(access_key_id.as_bytes());
+        let mac = self.secrets.mac(&input);
+        Zeroizing::new(STANDARD.encode(&mac[..30]))
+    }
+
     /// The credential of temporary credentials, if `session_token` is one this deployment
     /// issued for `access_key_id`. Expired ones fail with ExpiredToken; those of a deleted
     /// identity are not known.
@@ -473,7 +481,7 @@ impl Cognito {
         let Ok(session) = serde_json::from_slice::<SealedSession>(&plain) else {
             return Ok(None);
         };
-        let secret = Zeroizing::new(session.secret);
+        let secret = self.temporary_secret(access_key_id);
         if !constant_time_eq(session.key.as_bytes(), access_key_id.as_bytes()) {
             return Ok(None);
         }

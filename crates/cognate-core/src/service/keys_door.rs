@@ -39,7 +39,24 @@ impl CredentialSource for Keys {
             None => self.cognito.access_key_credential(access_key_id).await,
         }
     }
+
+    async fn secret_of(&self, access_key_id: &str) -> Result<Option<Zeroizing<String>>> {
+        if let Some(root) = self.root.lookup(access_key_id, None).await? {
+            return Ok(Some(root.secret_access_key));
+        }
+        if access_key_id.starts_with(TEMPORARY_KEY_PREFIX) {
+            return Ok(Some(self.cognito.temporary_secret(access_key_id)));
+        }
+        Ok(self
+            .cognito
+            .access_key_credential(access_key_id)
+            .await?
+            .map(|c| c.secret_access_key))
+    }
 }
+
+/// Temporary credentials' access key ids start so (long-term keys with `AKIA`).
+pub(super) const TEMPORARY_KEY_PREFIX: &str = "ASIA";
 
 impl Cognito {
     /// An IAM user's active access key.

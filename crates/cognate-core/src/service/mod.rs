@@ -16,6 +16,7 @@ mod keys_door;
 mod messages;
 mod pools;
 mod srp_auth;
+mod storage;
 mod users;
 mod verified;
 
@@ -42,6 +43,9 @@ pub use keys_door::Keys;
 pub use messages::{CodeDelivery, MessageSender};
 pub use pools::{requirable_standard_attributes, PoolSettings, PASSWORD_MIN_LENGTH_RANGE};
 pub use srp_auth::parse_timestamp as parse_srp_timestamp;
+pub use storage::{
+    CopySource, Integrity, ListQuery, Listing, NewObject, Storage, MAX_LIST_KEYS, ORPHAN_AGE,
+};
 pub use users::NewUser;
 
 use crate::audit::AuditRecord;

@@ -9,11 +9,13 @@
 mod admin_queries;
 mod audit;
 mod backend;
+mod blobs;
 mod clients;
 mod codes;
 mod groups;
 mod iam;
 mod identity;
+mod objects;
 mod outbox;
 mod pools;
 mod server;
@@ -23,11 +25,13 @@ mod users;
 pub use admin_queries::AdminQueriesStore;
 pub use audit::AuditStore;
 pub use backend::{AuthBatch, BackendStore};
+pub use blobs::{BlobStore, ByteStream};
 pub use clients::ClientStore;
 pub use codes::{CodeStore, IssueLimit};
 pub use groups::GroupStore;
 pub use iam::IamStore;
 pub use identity::{Claim, IdentityStore};
+pub use objects::{BucketDeletion, BucketStore, ObjectWrite};
 pub use outbox::OutboxStore;
 pub use pools::PoolStore;
 pub use server::ServerStore;
@@ -39,8 +43,9 @@ use crate::audit::AuditRecord;
 /// Every aggregate trait, for `use cognate_core::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        AdminQueriesStore, AuditStore, BackendStore, ClientStore, CodeStore, GroupStore, IamStore,
-        IdentityStore, OutboxStore, PoolStore, ServerStore, SessionStore, Store, UserStore,
+        AdminQueriesStore, AuditStore, BackendStore, BucketStore, ClientStore, CodeStore,
+        GroupStore, IamStore, IdentityStore, OutboxStore, PoolStore, ServerStore, SessionStore,
+        Store, UserStore,
     };
 }
 
@@ -59,6 +64,7 @@ pub trait Store:
     + ServerStore
     + IamStore
     + IdentityStore
+    + BucketStore
     + Send
     + Sync
     + 'static
@@ -79,6 +85,7 @@ impl<T> Store for T where
         + ServerStore
         + IamStore
         + IdentityStore
+        + BucketStore
         + Send
         + Sync
         + 'static

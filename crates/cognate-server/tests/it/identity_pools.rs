@@ -15,11 +15,11 @@ use crate::support::{
 
 /// A user pool with groups `admin` (precedence 1) and `editors` (2), each with a role; an
 /// identity pool for its client, with auth, unauth and group roles trusting it.
-struct Project {
-    t: TestServer,
-    user_pool: String,
+pub(crate) struct Project {
+    pub t: TestServer,
+    pub user_pool: String,
     client: String,
-    identity_pool: String,
+    pub identity_pool: String,
     identity: aws_sdk_cognitoidentity::Client,
 }
 
@@ -29,12 +29,12 @@ fn trust(pool: &str, amr: &str) -> String {
     )
 }
 
-fn role_arn(name: &str) -> String {
+pub(crate) fn role_arn(name: &str) -> String {
     format!("arn:aws:iam::000000000000:role/{name}")
 }
 
 impl Project {
-    async fn new() -> Project {
+    pub async fn new() -> Project {
         Self::with(|b| b.allow_unauthenticated_identities(true)).await
     }
 
@@ -117,7 +117,7 @@ impl Project {
     }
 
     /// A user in `groups`, signed in: their ID token.
-    async fn member(&self, username: &str, groups: &[&str]) -> String {
+    pub async fn member(&self, username: &str, groups: &[&str]) -> String {
         self.t
             .create_user(&self.user_pool, username, PASSWORD)
             .await;
@@ -140,7 +140,7 @@ impl Project {
     }
 
     /// Logins keyed as aws-amplify keys them: the ID token's issuer without its scheme.
-    fn logins(&self, id_token: &str) -> HashMap<String, String> {
+    pub fn logins(&self, id_token: &str) -> HashMap<String, String> {
         let issuer = format!(
             "{}/{}",
             self.t.url().trim_start_matches("http://"),
@@ -149,7 +149,7 @@ impl Project {
         HashMap::from([(issuer, id_token.to_owned())])
     }
 
-    async fn credentials(
+    pub async fn credentials(
         &self,
         identity_id: &str,
         logins: Option<HashMap<String, String>>,
@@ -169,7 +169,7 @@ impl Project {
             .await
     }
 
-    async fn id_of(&self, logins: Option<HashMap<String, String>>) -> String {
+    pub async fn id_of(&self, logins: Option<HashMap<String, String>>) -> String {
         self.identity
             .get_id()
             .identity_pool_id(&self.identity_pool)

@@ -16,5 +16,6 @@ mod signing;
 mod signup;
 mod smtp;
 mod srp;
+mod storage;
 mod support;
 mod tokens;

@@ -1,0 +1,221 @@
+//! Objects' bytes, behind the `object_store` crate: a directory by default, or any backend it
+//! speaks by URL (`s3://bucket/prefix` for S3-compatible clusters such as MinIO, Ceph or
+//! Garage, `gs://`, `az://`), configured from the backend's usual environment variables
+//! (`AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`, `GOOGLE_SERVICE_ACCOUNT`, `AZURE_STORAGE_ACCOUNT_NAME` …).
+//! Blobs are named `blobs/<2 hex>/<id>`: by id, never by a user's key.
+
+use std::ops::Range;
+use std::path::Path as FsPath;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use cognate_core::storage::BlobId;
+use cognate_core::store::{BlobStore, ByteStream};
+use cognate_core::{Error, Result};
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
+
+/// Bodies up to this size are written in one request; larger ones as a multipart upload of
+/// parts this size (the backends' minimum part is 5 MiB).
+const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+/// Parts of one blob in flight to the backend at once.
+const PARTS_IN_FLIGHT: usize = 4;
+const ROOT: &str = "blobs";
+
+pub struct Blobs {
+    store: Arc<dyn ObjectStore>,
+    /// What `describe` says, without credentials.
+    location: String,
+}
+
+fn blob_error(context: &'static str) -> impl FnOnce(object_store::Error) -> Error {
+    Error::caused_by(context)
+}
+
+/// A body's own error (a client that went away, a size limit, a digest) is the request's
+/// answer; anything else is the blob store's fault.
+fn body_error(e: std::io::Error) -> Error {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+        Some(domain) => domain.clone(),
+        None => Error::caused_by("reading a request body")(e),
+    }
+}
+
+impl Blobs {
+    /// Blobs in a directory (created if missing).
+    pub fn local(dir: &FsPath) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(Error::caused_by("creating the blob directory"))?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(blob_error("opening the blob directory"))?
+            .with_automatic_cleanup(true);
+        Ok(Blobs {
+            store: Arc::new(store),
+            location: dir.display().to_string(),
+        })
+    }
+
+    /// Blobs in the backend `url` names: `s3://`, `gs://`, `az://` (or `abfs://`), or
+    /// `file:///dir`.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or_default();
+        let invalid = |e: object_store::Error| {
+            Error::invalid(format!("the blob store URL {url} cannot be used: {e}"))
+        };
+        let store: Arc<dyn ObjectStore> = match scheme {
+            "s3" | "s3a" => Arc::new(
+                object_store::aws::AmazonS3Builder::from_env()
+                    .with_url(url)
+                    .build()
+                    .map_err(invalid)?,
+            ),
+            "gs" => Arc::new(
+                object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(url)
+                    .build()
+                    .map_err(invalid)?,
+            ),
+            "az" | "abfs" | "abfss" | "azure" => Arc::new(
+                object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_url(url)
+                    .build()
+                    .map_err(invalid)?,
+            ),
+            "file" => return Self::local(FsPath::new(&url["file://".len()..])),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "the blob store URL {url} names no backend cognate knows: use s3://, gs://, az:// or file://"
+                )))
+            }
+        };
+        Ok(Blobs {
+            store,
+            location: url.to_owned(),
+        })
+    }
+
+    /// Where the blobs are, for the log.
+    pub fn describe(&self) -> &str {
+        &self.location
+    }
+
+    fn path(id: &BlobId) -> Path {
+        let id = id.as_str();
+        Path::from(format!("{ROOT}/{}/{id}", &id[..2]))
+    }
+}
+
+#[async_trait]
+impl BlobStore for Blobs {
+    async fn write(&self, id: &BlobId, mut body: ByteStream) -> Result<u64> {
+        let path = Self::path(id);
+        let mut size = 0u64;
+        let mut first = Vec::new();
+        let mut buffered = 0usize;
+        while buffered < CHUNK_BYTES {
+            match body.next().await {
+                Some(chunk) => {
+                    let chunk = chunk.map_err(body_error)?;
+                    buffered += chunk.len();
+                    first.push(chunk);
+                }
+                None => {
+                    self.store
+                        .put(&path, PutPayload::from_iter(first))
+                        .await
+                        .map_err(blob_error("writing a blob"))?;
+                    return Ok(buffered as u64);
+                }
+            }
+        }
+        // Larger than one chunk: a multipart upload, which the backend (or the local store's
+        // staging file and rename) makes visible only when complete.
+        let upload = self
+            .store
+            .put_multipart(&path)
+            .await
+            .map_err(blob_error("starting a blob upload"))?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK_BYTES);
+        for chunk in first {
+            size += chunk.len() as u64;
+            writer.put(chunk);
+        }
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(body_error(e));
+                }
+            };
+            size += chunk.len() as u64;
+            if let Err(e) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                return Err(blob_error("writing a blob")(e));
+            }
+            writer.put(chunk);
+        }
+        writer
+            .finish()
+            .await
+            .map_err(blob_error("finishing a blob"))?;
+        Ok(size)
+    }
+
+    async fn read(&self, id: &BlobId, range: Option<Range<u64>>) -> Result<ByteStream> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let result = self
+            .store
+            .get_opts(&Self::path(id), options)
+            .await
+            .map_err(blob_error("reading a blob"))?;
+        Ok(result.into_stream().map_err(std::io::Error::other).boxed())
+    }
+
+    async fn copy(&self, from: &BlobId, to: &BlobId) -> Result<()> {
+        self.store
+            .copy(&Self::path(from), &Self::path(to))
+            .await
+            .map_err(blob_error("copying a blob"))
+    }
+
+    async fn delete(&self, id: &BlobId) -> Result<()> {
+        match self.store.delete(&Self::path(id)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(blob_error("deleting a blob")(e)),
+        }
+    }
+
+    async fn older_than(&self, age: Duration) -> Result<Vec<BlobId>> {
+        let cutoff = chrono_cutoff(age);
+        let mut listing = self.store.list(Some(&Path::from(ROOT)));
+        let mut old = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(blob_error("listing blobs"))?;
+            if meta.last_modified.timestamp_millis() >= cutoff {
+                continue;
+            }
+            if let Some(id) = meta.location.filename().and_then(BlobId::parse) {
+                old.push(id);
+            }
+        }
+        Ok(old)
+    }
+}
+
+/// Milliseconds since the epoch, `age` ago.
+fn chrono_cutoff(age: Duration) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    now.saturating_sub(age).as_millis() as i64
+}
+
+/// A body from bytes in memory (tests, small copies).
+pub fn body_of(bytes: Bytes) -> ByteStream {
+    futures::stream::once(async move { Ok(bytes) }).boxed()
+}
