@@ -252,6 +252,7 @@ pub async fn open_services(config: &Config, public_url: &str) -> Result<Cognito,
             public_url: public_url.to_owned(),
             region: config.region.clone(),
             account_id: config.account_id.clone(),
+            storage_endpoint: None,
         },
     );
     let key_matches = cognito
@@ -303,7 +304,33 @@ pub async fn start(
         .s3_domain
         .clone()
         .unwrap_or_else(|| s3::default_domain(&public_url));
+    let https = match config.https_listen {
+        None => None,
+        Some(address) => {
+            let https_listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+                format!("cannot listen for HTTPS on {address}: {e} (--https-listen off for none)")
+            })?;
+            let bound = https_listener.local_addr().map_err(|e| e.to_string())?;
+            let tls = tls::load(
+                &config.data_dir,
+                config
+                    .tls_files
+                    .as_ref()
+                    .map(|(c, k)| (c.as_path(), k.as_path())),
+                &certificate_names(&public_url, bound, &s3_domain),
+            )?;
+            Some((https_listener, bound, tls))
+        }
+    };
     let services = open_services(&config, &public_url).await?;
+    // Where aws-amplify's Storage reaches the buckets: `customEndpoint` is a host and port on
+    // https, buckets virtual-hosted under it.
+    let services = match https.as_ref() {
+        Some((_, bound, _)) => {
+            services.with_storage_endpoint(format!("{s3_domain}:{}", bound.port()))
+        }
+        None => services,
+    };
     let state = AppState {
         cognito: services.clone(),
         credentials: Arc::new(Keys::new(
@@ -333,24 +360,6 @@ pub async fn start(
         } else {
             0
         },
-    };
-    let https = match config.https_listen {
-        None => None,
-        Some(address) => {
-            let https_listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
-                format!("cannot listen for HTTPS on {address}: {e} (--https-listen off for none)")
-            })?;
-            let bound = https_listener.local_addr().map_err(|e| e.to_string())?;
-            let tls = tls::load(
-                &config.data_dir,
-                config
-                    .tls_files
-                    .as_ref()
-                    .map(|(c, k)| (c.as_path(), k.as_path())),
-                &certificate_names(&public_url, bound, &s3_domain),
-            )?;
-            Some((https_listener, bound, tls))
-        }
     };
     let https_addr = https.as_ref().map(|(_, bound, _)| *bound);
     let ca_file = https.as_ref().and_then(|(_, _, tls)| tls.ca_file.clone());

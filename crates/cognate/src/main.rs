@@ -26,13 +26,16 @@ enum Command {
     /// Start a project in this directory (or connect an existing Amplify project to cognate):
     /// project name, environment, source and build directories, the server and its credentials.
     Init(project::InitArgs),
-    /// Add a category to the project: `cognate add auth`.
+    /// Add a category to the project: `cognate add auth`, `cognate add storage`.
     #[command(subcommand)]
     Add(AddCommand),
     /// Change a category of the project: `cognate update auth` (groups and their precedence,
-    /// the Admin Queries API).
+    /// the Admin Queries API), `cognate update storage` (who may do what).
     #[command(subcommand)]
     Update(UpdateCommand),
+    /// Take a category's resource out of the project: `cognate remove storage`.
+    #[command(subcommand)]
+    Remove(RemoveCommand),
     /// What `push` would create, update or delete, and the endpoints.
     Status,
     /// Build the project's backend on the server, then write the client config the app imports.
@@ -96,12 +99,22 @@ enum PolicyCommand {
 enum AddCommand {
     /// User sign-in: a user pool and an app client.
     Auth(project::AddAuthArgs),
+    /// File storage: an S3 bucket, with access by auth and guest users or by groups.
+    Storage(project::StorageArgs),
 }
 
 #[derive(Subcommand)]
 enum UpdateCommand {
     /// User pool groups (and their precedence) and the Admin Queries API.
     Auth(project::UpdateAuthArgs),
+    /// Who may create/update, read and delete files in the bucket.
+    Storage(project::StorageArgs),
+}
+
+#[derive(Subcommand)]
+enum RemoveCommand {
+    /// The storage resource (the next push takes its policies off the roles; the bucket stays).
+    Storage(project::RemoveStorageArgs),
 }
 
 async fn shutdown_signal() {
@@ -323,6 +336,15 @@ async fn main() {
         }
         Command::Update(UpdateCommand::Auth(args)) => {
             in_project(|dir| async move { project::update_auth(&dir, args) }).await
+        }
+        Command::Add(AddCommand::Storage(args)) => {
+            in_project(|dir| async move { project::add_storage(&dir, args) }).await
+        }
+        Command::Update(UpdateCommand::Storage(args)) => {
+            in_project(|dir| async move { project::update_storage(&dir, args) }).await
+        }
+        Command::Remove(RemoveCommand::Storage(args)) => {
+            in_project(|dir| async move { project::remove_storage(&dir, args) }).await
         }
         Command::Status => in_project(|dir| async move { project::status(&dir) }).await,
         Command::Push(args) => {

@@ -17,6 +17,7 @@ mod messages;
 mod pools;
 mod srp_auth;
 mod storage;
+mod storage_backend;
 mod users;
 mod verified;
 
@@ -46,6 +47,7 @@ pub use srp_auth::parse_timestamp as parse_srp_timestamp;
 pub use storage::{
     CopySource, Integrity, ListQuery, Listing, NewObject, Storage, MAX_LIST_KEYS, ORPHAN_AGE,
 };
+pub use storage_backend::{AppliedStorage, RolePolicy, StorageBackend};
 pub use users::NewUser;
 
 use crate::audit::AuditRecord;
@@ -63,6 +65,8 @@ pub struct ServiceConfig {
     pub public_url: String,
     pub region: String,
     pub account_id: String,
+    /// Storage's HTTPS `host:port` for aws-amplify's `customEndpoint`; none without HTTPS.
+    pub storage_endpoint: Option<String>,
 }
 
 /// The user-pool services. Cheap to clone.
@@ -106,6 +110,14 @@ impl Cognito {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {
         self.cpu.run(work).await
+    }
+
+    /// Names storage's HTTPS endpoint in the configuration the services hand out.
+    pub fn with_storage_endpoint(mut self, endpoint: String) -> Self {
+        let mut config = (*self.config).clone();
+        config.storage_endpoint = Some(endpoint);
+        self.config = Arc::new(config);
+        self
     }
 
     /// Also sends messages through `sender` (they always go to the outbox).

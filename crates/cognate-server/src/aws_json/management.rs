@@ -5,7 +5,10 @@ use cognate_core::iam::IamName;
 use cognate_core::identity::IdentityPoolId;
 use cognate_core::ids::{ClientId, GroupName, PoolId};
 use cognate_core::model::{AdminQueriesApi, AdminRoute, PasswordPolicy};
-use cognate_core::service::{AdminQueriesSettings, AuthBackend, Change, Cognito, IdentityBackend};
+use cognate_core::service::{
+    AdminQueriesSettings, AuthBackend, Change, Cognito, IdentityBackend, RolePolicy, StorageBackend,
+};
+use cognate_core::storage::{BucketName, CorsRule};
 use cognate_core::{Error, Result};
 use serde_json::{json, Value};
 
@@ -21,6 +24,7 @@ operations! {
         "DeleteAdminQueriesApi" => delete_admin_queries_api,
         "PlanAuthBackend" => plan_auth_backend,
         "ApplyAuthBackend" => apply_auth_backend,
+        "ApplyStorageBackend" => apply_storage_backend,
     }
 }
 
@@ -199,5 +203,80 @@ async fn apply_auth_backend(c: &Cognito, input: Input) -> Result<Value> {
         "AdminQueriesApi": applied.admin_queries.as_ref().map(|api| render(c, api)),
         "IdentityPoolId": applied.identity_pool,
         "Changes": describe(&applied.changes),
+    }))
+}
+
+/// A CORS rule as S3's JSON (`aws s3api put-bucket-cors`) writes it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CorsInput {
+    #[serde(rename = "ID")]
+    id: Option<String>,
+    #[serde(default)]
+    allowed_headers: Vec<String>,
+    allowed_methods: Vec<String>,
+    allowed_origins: Vec<String>,
+    #[serde(default)]
+    expose_headers: Vec<String>,
+    max_age_seconds: Option<i32>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyInput {
+    role_name: String,
+    policy_name: String,
+    #[serde(default)]
+    policy_document: String,
+}
+
+/// `cognate push` for a storage resource: the bucket, its CORS rules, the role policies.
+async fn apply_storage_backend(c: &Cognito, input: Input) -> Result<Value> {
+    let bucket = BucketName::parse(input.str("Bucket")?)?;
+    let cors = input
+        .opt_typed::<Vec<CorsInput>>("Cors")?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| CorsRule {
+            id: r.id,
+            allowed_headers: r.allowed_headers,
+            allowed_methods: r.allowed_methods,
+            allowed_origins: r.allowed_origins,
+            expose_headers: r.expose_headers,
+            max_age_seconds: r.max_age_seconds,
+        })
+        .collect();
+    let policy = |p: PolicyInput| -> Result<RolePolicy> {
+        Ok(RolePolicy {
+            role: IamName::role(&p.role_name)?,
+            name: IamName::policy(&p.policy_name)?,
+            document: p.policy_document,
+        })
+    };
+    let policies = input
+        .opt_typed::<Vec<PolicyInput>>("Policies")?
+        .unwrap_or_default()
+        .into_iter()
+        .map(policy)
+        .collect::<Result<Vec<_>>>()?;
+    let retired = input
+        .opt_typed::<Vec<PolicyInput>>("RetiredPolicies")?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| policy(p).map(|p| (p.role, p.name)))
+        .collect::<Result<Vec<_>>>()?;
+    let applied = c
+        .apply_storage_backend(&StorageBackend {
+            bucket: bucket.clone(),
+            cors,
+            policies,
+            retired,
+        })
+        .await?;
+    Ok(json!({
+        "Bucket": bucket,
+        "Region": c.config().region,
+        "Endpoint": c.config().storage_endpoint,
+        "Changes": applied.changes,
     }))
 }

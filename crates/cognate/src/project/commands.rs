@@ -20,7 +20,13 @@ const CATEGORIES: &[&str] = &[
 const VERBS: &[&str] = &["add", "update", "remove", "console", "import", "override"];
 
 /// The category commands cognate has.
-const BUILT: &[(&str, &str)] = &[("add", "auth"), ("update", "auth")];
+const BUILT: &[(&str, &str)] = &[
+    ("add", "auth"),
+    ("update", "auth"),
+    ("add", "storage"),
+    ("update", "storage"),
+    ("remove", "storage"),
+];
 
 /// What to run for `args` (the program name first): the arguments in `verb category` order, or
 /// the sentence for a command that is not built.
@@ -77,6 +83,10 @@ mod tests {
             args("cognate update auth")
         );
         assert_eq!(
+            normalize(args("cognate storage add --bucket-name b")).unwrap(),
+            args("cognate add storage --bucket-name b")
+        );
+        assert_eq!(
             normalize(args("cognate push --yes")).unwrap(),
             args("cognate push --yes")
         );
@@ -85,8 +95,8 @@ mod tests {
     #[test]
     fn commands_not_built_get_a_sentence() {
         for line in [
-            "cognate storage add",
-            "cognate add storage",
+            "cognate api add",
+            "cognate add function",
             "cognate auth console",
             "cognate console",
             "cognate remove auth",

@@ -63,6 +63,17 @@ impl Layout {
             "#current-cloud-backend/auth/{resource}/cli-inputs.json"
         ))
     }
+    pub fn storage_dir(&self, resource: &str) -> PathBuf {
+        self.amplify().join(format!("backend/storage/{resource}"))
+    }
+    pub fn storage_inputs(&self, resource: &str) -> PathBuf {
+        self.storage_dir(resource).join("cli-inputs.json")
+    }
+    pub fn current_storage_inputs(&self, resource: &str) -> PathBuf {
+        self.amplify().join(format!(
+            "#current-cloud-backend/storage/{resource}/cli-inputs.json"
+        ))
+    }
     pub fn current_group_precedence(&self) -> PathBuf {
         self.amplify()
             .join("#current-cloud-backend/auth/userPoolGroups/user-pool-group-precedence.json")

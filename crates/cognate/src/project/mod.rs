@@ -1,4 +1,5 @@
-//! The project toolchain: `cognate init`, `add auth`, `update auth`, `status` and `push`, with
+//! The project toolchain: `cognate init`, `add auth`, `update auth`, `add / update / remove
+//! storage`, `status` and `push`, with
 //! the Amplify CLI's questions and project files. Every question has a flag; a question whose
 //! flag is missing is asked on the terminal, and is an error without one.
 //!
@@ -7,6 +8,7 @@
 //! beside these.
 
 mod add_auth;
+mod add_storage;
 mod auth;
 pub mod commands;
 pub mod files;
@@ -16,9 +18,13 @@ pub mod profile;
 mod prompts;
 pub mod push;
 mod status;
+mod storage;
 mod update_auth;
 
 pub use add_auth::{add_auth, AddAuthArgs};
+pub use add_storage::{
+    add_storage, remove_storage, update_storage, RemoveStorageArgs, StorageArgs,
+};
 pub use auth::Auth;
 pub use init::{init, InitArgs};
 pub use push::push;

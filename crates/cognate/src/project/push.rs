@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::files::{object_at, read_json, read_object, Changes, Layout};
 use super::profile::{self, Profile};
+use super::storage::Storage;
 use super::{Auth, ProjectError};
 
 #[derive(clap::Args, Debug, Default)]
@@ -188,7 +189,12 @@ pub async fn push(dir: &Path, args: PushArgs) -> Result<(), ProjectError> {
     for change in change_list(&applied) {
         println!("✔ {change}");
     }
-    write_outputs(&layout, &profile, &auth, &applied, meta)?;
+    let pool_id = applied["UserPoolId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let buckets = push_storage(&layout, &client, &pool_id).await?;
+    write_outputs(&layout, &profile, &auth, &applied, &buckets, meta)?;
     if !plan.is_empty() {
         println!("✔ All resources are updated on the server");
     }
@@ -209,11 +215,95 @@ pub async fn push(dir: &Path, args: PushArgs) -> Result<(), ProjectError> {
     Ok(())
 }
 
+/// A pushed storage resource: its name and what ApplyStorageBackend answered.
+struct PushedStorage {
+    resource: String,
+    applied: Value,
+}
+
+/// Pushes each storage resource (after auth: its policies go on auth's roles), and takes the
+/// policies of removed ones off the roles; their buckets and files stay.
+async fn push_storage(
+    layout: &Layout,
+    client: &Client,
+    pool_id: &str,
+) -> Result<Vec<PushedStorage>, ProjectError> {
+    let wanted = Storage::all(layout)?;
+    let pushed = read_object(&layout.current_backend_config())?;
+    let mut removed = Vec::new();
+    for name in pushed
+        .get("storage")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|s| s.keys())
+    {
+        if !wanted.iter().any(|s| &s.resource == name) {
+            if let Some(previous) = Storage::read_pushed(layout, name)? {
+                removed.push(previous);
+            }
+        }
+    }
+    let policy_list = |policies: Vec<super::storage::RolePolicy>| -> Vec<Value> {
+        policies
+            .into_iter()
+            .map(|(role, name, document)| json!({"RoleName": role, "PolicyName": name, "PolicyDocument": document.to_string()}))
+            .collect()
+    };
+    let mut results = Vec::new();
+    for storage in wanted.iter().chain(&removed) {
+        let keep = wanted.iter().any(|s| s.resource == storage.resource);
+        let previous = Storage::read_pushed(layout, &storage.resource)?;
+        let retired = policy_list(
+            previous
+                .iter()
+                .chain(removed.iter().filter(|r| r.resource == storage.resource))
+                .flat_map(|p| p.policies(pool_id))
+                .collect(),
+        );
+        let input = json!({
+            "Bucket": storage.bucket,
+            "Cors": Storage::cors(),
+            "Policies": if keep { policy_list(storage.policies(pool_id)) } else { Vec::new() },
+            "RetiredPolicies": retired,
+        });
+        let applied = client
+            .manage("ApplyStorageBackend", &input)
+            .await
+            .map_err(|e| {
+                ProjectError::Server(format!(
+                    "pushing storage {} failed: {}",
+                    storage.resource,
+                    server_error(e)
+                ))
+            })?;
+        for change in applied["Changes"].as_array().into_iter().flatten() {
+            println!(
+                "✔ storage {}: {}",
+                storage.resource,
+                change.as_str().unwrap_or_default()
+            );
+        }
+        if keep {
+            results.push(PushedStorage {
+                resource: storage.resource.clone(),
+                applied,
+            });
+        } else {
+            println!(
+                "✔ storage {}: removed from the project; bucket {} kept with its files",
+                storage.resource, storage.bucket
+            );
+        }
+    }
+    Ok(results)
+}
+
 fn write_outputs(
     layout: &Layout,
     profile: &Profile,
     desired: &Auth,
     applied: &Value,
+    buckets: &[PushedStorage],
     mut meta: Map<String, Value>,
 ) -> Result<(), ProjectError> {
     let pool_id = applied["UserPoolId"]
@@ -288,6 +378,20 @@ fn write_outputs(
         }
     }
 
+    let storage_meta = object_at(&mut meta, "storage");
+    storage_meta.retain(|name, _| buckets.iter().any(|b| &b.resource == name));
+    for pushed in buckets {
+        storage_meta.insert(
+            pushed.resource.clone(),
+            json!({"service": "S3", "providerPlugin": "awscloudformation",
+                   "output": {"BucketName": pushed.applied["Bucket"], "Region": pushed.applied["Region"]},
+                   "lastPushTimeStamp": now}),
+        );
+    }
+    if storage_meta.is_empty() {
+        meta.remove("storage");
+    }
+
     let mut changes = Changes::default();
     changes.json(layout.amplify_meta(), Value::Object(meta));
     // The last-pushed copy, for `status`.
@@ -303,9 +407,14 @@ fn write_outputs(
             changes.json(to, value);
         }
     }
+    for pushed in buckets {
+        if let Some(value) = read_json(&layout.storage_inputs(&pushed.resource))? {
+            changes.json(layout.current_storage_inputs(&pushed.resource), value);
+        }
+    }
 
     let source = layout.root.join(source_dir(layout)?);
-    let config = client_config(
+    let mut config = client_config(
         profile,
         &pool_id,
         &client_id,
@@ -318,6 +427,9 @@ fn write_outputs(
             )
         }),
     );
+    if let Some(first) = buckets.first() {
+        add_storage_config(&mut config, &first.applied);
+    }
     let pretty = serde_json::to_string_pretty(&config).expect("JSON");
     changes.text(
         source.join("aws-exports.js"),
@@ -389,6 +501,17 @@ fn client_config(
     config
 }
 
+/// The bucket in the client config: v6 reads `Storage.S3`, v5 `Storage.AWSS3`. aws-amplify
+/// takes no storage endpoint from its config (each call passes `options.customEndpoint`), so
+/// cognate's is under a key of its own for the app to pass on.
+fn add_storage_config(config: &mut Value, applied: &Value) {
+    let bucket = json!({"bucket": applied["Bucket"], "region": applied["Region"]});
+    config["Storage"] = json!({"S3": bucket, "AWSS3": bucket});
+    if let Some(endpoint) = applied["Endpoint"].as_str() {
+        config["cognate"] = json!({"storageEndpoint": endpoint});
+    }
+}
+
 /// The rows of `cognate status`: every resource and what a push would do with it.
 pub fn status_rows(layout: &Layout) -> Result<Vec<[String; 4]>, ProjectError> {
     let backend = read_object(&layout.backend_config())?;
@@ -415,6 +538,15 @@ pub fn status_rows(layout: &Layout) -> Result<Vec<[String; 4]>, ProjectError> {
                     layout.current_auth_inputs(name)
                 } else {
                     layout.auth_inputs(name)
+                })?
+                .unwrap_or(Value::Null),
+            );
+        } else if category == "storage" {
+            parts.push(
+                read_json(&if current {
+                    layout.current_storage_inputs(name)
+                } else {
+                    layout.storage_inputs(name)
                 })?
                 .unwrap_or(Value::Null),
             );
@@ -451,6 +583,7 @@ pub fn status_rows(layout: &Layout) -> Result<Vec<[String; 4]>, ProjectError> {
         (category == "auth"
             && (name == "userPoolGroups" || backend["auth"][name]["service"] == "Cognito"))
             || (category == "api" && name == "AdminQueries")
+            || (category == "storage" && backend["storage"][name]["service"] == "S3")
     };
     for (category, name) in resources(&backend) {
         if !pushes(&category, &name) {

@@ -472,7 +472,32 @@ async fn an_amplify_project_pushes_unchanged() {
         .await
         .unwrap();
     assert!(document.contains("arn:aws:s3:::groupsdemo-uploads/*"));
+    // The storage resource `amplify add storage` made (Individual Groups): its bucket and
+    // one whole-bucket policy per group.
+    let bucket = cognate_core::storage::BucketName::parse("groupsdemo-files").unwrap();
+    let made = services
+        .find_bucket(&bucket)
+        .await
+        .unwrap()
+        .expect("push made the bucket");
+    assert_eq!(
+        made.cors.unwrap()[0]
+            .expose_headers
+            .last()
+            .map(String::as_str),
+        Some("ETag")
+    );
+    let admin_role = cognate_core::iam::IamName::role(&format!("{pool}-adminGroupRole")).unwrap();
+    let (_, admin_storage) = services
+        .get_inline_policy(
+            &cognate_core::iam::PolicyOwner::Role(admin_role),
+            &cognate_core::iam::IamName::policy("admin-group-s3-policy").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(admin_storage.contains("arn:aws:s3:::groupsdemo-files/*"));
     let config = env.json("src/amplifyconfiguration.json");
+    assert_eq!(config["Storage"]["S3"]["bucket"], "groupsdemo-files");
     assert_eq!(
         config["Auth"]["Cognito"]["identityPoolId"],
         identity_pool.as_str()
@@ -1033,8 +1058,8 @@ async fn the_blogs_word_order_works_and_missing_commands_say_so() {
         serde_json::json!(["admin", "editors"])
     );
     for missing in [
-        &["storage", "add"][..],
-        &["add", "storage"],
+        &["api", "add"][..],
+        &["add", "function"],
         &["auth", "console"],
     ] {
         let out = env.run(missing);
@@ -1234,4 +1259,197 @@ async fn policy_explain_names_the_deciding_statement_and_the_missing_keys() {
         unknown.contains("The role with name nobody cannot be found."),
         "{unknown}"
     );
+}
+
+/// The inline policy `name` of `role`, as pushed.
+async fn role_policy(env: &Env, role: &str, name: &str) -> Option<Value> {
+    use cognate_core::iam::{IamName, PolicyOwner};
+    let owner = PolicyOwner::Role(IamName::role(role).unwrap());
+    env.server
+        .services()
+        .get_inline_policy(&owner, &IamName::policy(name).unwrap())
+        .await
+        .ok()
+        .map(|(_, document)| serde_json::from_str(&document).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_storage_with_groups_pushes_the_bucket_and_amplifys_policies() {
+    let env = Env::start().await;
+    env.init();
+    env.ok(&["add", "auth", "--default", "--resource-name", "demoauth"]);
+    env.ok(&["update", "auth", "--groups", "admin,editors"]);
+    let refused = env.fails(&[
+        "add",
+        "storage",
+        "--service",
+        "content",
+        "--resource-name",
+        "files",
+        "--bucket-name",
+        "demo-files",
+        "--group-access",
+        "admin=read",
+        "--trigger",
+        "true",
+    ]);
+    assert!(refused.contains("runs no Lambda functions"), "{refused}");
+    assert!(env
+        .fails(&[
+            "add",
+            "storage",
+            "--service",
+            "content",
+            "--resource-name",
+            "files",
+            "--bucket-name",
+            "Demo_Files",
+            "--group-access",
+            "admin=read",
+            "--trigger",
+            "false"
+        ])
+        .contains("is not a valid bucket name"));
+    env.ok(&[
+        "add",
+        "storage",
+        "--service",
+        "content",
+        "--resource-name",
+        "files",
+        "--bucket-name",
+        "demo-files",
+        "--restrict-access-by",
+        "both",
+        "--access",
+        "auth-and-guest",
+        "--auth-access",
+        "create/update,read,delete",
+        "--guest-access",
+        "read",
+        "--group-access",
+        "admin=create/update,read,delete",
+        "--group-access",
+        "editors=read",
+        "--trigger",
+        "false",
+    ]);
+    let inputs = env.json("amplify/backend/storage/files/cli-inputs.json");
+    assert_eq!(inputs["bucketName"], "demo-files");
+    assert_eq!(inputs["storageAccess"], "authAndGuest");
+    assert_eq!(
+        inputs["groupAccess"],
+        serde_json::json!({"admin": ["CREATE_AND_UPDATE", "READ", "DELETE"], "editors": ["READ"]})
+    );
+    let backend = env.json("amplify/backend/backend-config.json");
+    assert_eq!(backend["storage"]["files"]["service"], "S3");
+    assert!(env.ok(&["status"]).contains("│ Storage  │ files"));
+
+    let pushed = env.ok(&["push", "--yes"]);
+    assert!(
+        pushed.contains("storage files: create bucket demo-files"),
+        "{pushed}"
+    );
+    let pool = env.pool_id();
+    let admin = role_policy(
+        &env,
+        &format!("{pool}-adminGroupRole"),
+        "admin-group-s3-policy",
+    )
+    .await
+    .expect("the admin group's policy");
+    assert_eq!(
+        admin["Statement"][0]["Action"],
+        serde_json::json!([
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:ListBucket",
+            "s3:DeleteObject"
+        ])
+    );
+    let uuid = inputs["policyUUID"].as_str().unwrap();
+    assert!(role_policy(
+        &env,
+        &format!("{pool}-authRole"),
+        &format!("Private_policy_{uuid}")
+    )
+    .await
+    .is_some());
+    assert!(role_policy(
+        &env,
+        &format!("{pool}-unauthRole"),
+        &format!("read_policy_{uuid}")
+    )
+    .await
+    .is_some());
+    let config = env.json("src/amplifyconfiguration.json");
+    assert_eq!(config["Storage"]["S3"]["bucket"], "demo-files");
+    assert_eq!(config["Storage"]["S3"]["region"], "us-east-1");
+    let https = env.server.https_addr.unwrap().port();
+    assert_eq!(
+        config["cognate"]["storageEndpoint"],
+        format!("localhost:{https}")
+    );
+    assert_eq!(
+        env.meta()["storage"]["files"]["output"]["BucketName"],
+        "demo-files"
+    );
+    assert!(env.ok(&["status"]).contains("No Change"));
+    let again = env.ok(&["push", "--yes"]);
+    assert!(!again.contains("storage files:"), "{again}");
+
+    // Editors lose read; the auth role loses delete.
+    env.ok(&[
+        "update",
+        "storage",
+        "--restrict-access-by",
+        "both",
+        "--access",
+        "auth",
+        "--auth-access",
+        "create/update,read",
+        "--group-access",
+        "admin=create/update,read,delete",
+        "--group-access",
+        "editors=read,delete",
+        "--trigger",
+        "false",
+    ]);
+    let updated = env.ok(&["push", "--yes"]);
+    assert!(
+        updated.contains("put policy editors-group-s3-policy"),
+        "{updated}"
+    );
+    assert!(
+        updated.contains(&format!(
+            "delete policy read_policy_{uuid} from role {pool}-unauthRole"
+        )),
+        "{updated}"
+    );
+    let editors = role_policy(
+        &env,
+        &format!("{pool}-editorsGroupRole"),
+        "editors-group-s3-policy",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        editors["Statement"][0]["Action"],
+        serde_json::json!(["s3:GetObject", "s3:ListBucket", "s3:DeleteObject"])
+    );
+
+    // Removing the storage takes its policies off; the bucket stays.
+    env.ok(&["remove", "storage", "--yes"]);
+    assert!(!env.dir().join("amplify/backend/storage/files").exists());
+    let removed = env.ok(&["push", "--yes"]);
+    assert!(removed.contains("bucket demo-files kept"), "{removed}");
+    assert!(role_policy(
+        &env,
+        &format!("{pool}-adminGroupRole"),
+        "admin-group-s3-policy"
+    )
+    .await
+    .is_none());
+    assert!(env.meta()["storage"].is_null());
+    assert!(env.json("src/amplifyconfiguration.json")["Storage"].is_null());
 }
