@@ -160,8 +160,8 @@ async fn post_root(
 }
 
 /// The names the development certificate is for: the loopback names, the listener's own
-/// address, the public URL's host, and storage's virtual-hosted buckets.
-fn certificate_names(public_url: &str, https: SocketAddr, s3_domain: &str) -> Vec<String> {
+/// address, and the public URL's host (buckets get theirs as they are asked for).
+fn certificate_names(public_url: &str, https: SocketAddr) -> Vec<String> {
     let mut names = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
@@ -185,7 +185,6 @@ fn certificate_names(public_url: &str, https: SocketAddr, s3_domain: &str) -> Ve
         };
         add(host);
     }
-    add(format!("*.{s3_domain}"));
     names
 }
 
@@ -317,7 +316,8 @@ pub async fn start(
                     .tls_files
                     .as_ref()
                     .map(|(c, k)| (c.as_path(), k.as_path())),
-                &certificate_names(&public_url, bound, &s3_domain),
+                &certificate_names(&public_url, bound),
+                &s3_domain,
             )?;
             Some((https_listener, bound, tls))
         }

@@ -1,0 +1,123 @@
+// aws-amplify v6's Storage category against cognate, configured by `cognate push` after
+// `cognate add storage` (Amplify's group flow): identity-pool credentials over HTTPS, the bucket
+// virtual-hosted under `cognate.storageEndpoint` (passed as each call's customEndpoint). An
+// admin uploads, lists, downloads, presigns, copies and removes; an editor reads and is refused
+// an upload; a guest reads public files and is refused an upload. Any request to an AWS host
+// fails the test.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { lookup } from 'node:dns';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+
+import { Amplify } from 'aws-amplify';
+import { signIn, signOut } from 'aws-amplify/auth';
+import { copy, downloadData, getUrl, list, remove, uploadData } from 'aws-amplify/storage';
+import { Agent, setGlobalDispatcher } from 'undici';
+
+import { PASSWORD, endpoint, user } from './helpers.mjs';
+
+const project = mkdtempSync(join(tmpdir(), 'cognate-storage-'));
+const home = mkdtempSync(join(tmpdir(), 'cognate-home-'));
+
+function run(...args) {
+  return execFileSync(process.env.COGNATE_BIN, args, {
+    cwd: project,
+    env: { ...process.env, COGNATE_HOME: home, COGNATE_LOG: 'warn', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+    encoding: 'utf8',
+  });
+}
+
+// Browsers resolve `<bucket>.localhost` to this machine; Node asks DNS, which does not know it.
+setGlobalDispatcher(
+  new Agent({
+    connect: {
+      lookup: (host, options, callback) => lookup(host.endsWith('.localhost') ? 'localhost' : host, options, callback),
+    },
+  }),
+);
+
+let config;
+let options;
+before(async () => {
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'storageapp', type: 'module' }));
+  run('init', '--yes', '--project-name', 'storageapp', '--endpoint', endpoint, '--credentials-file', process.env.COGNATE_CREDENTIALS_FILE);
+  run('add', 'auth', '--default');
+  run('update', 'auth', '--groups', 'admin,editors');
+  const authDir = join(project, 'amplify/backend/auth');
+  const resource = readdirSync(authDir).find((n) => n !== 'userPoolGroups');
+  const inputsFile = join(authDir, resource, 'cli-inputs.json');
+  const inputs = JSON.parse(readFileSync(inputsFile));
+  inputs.cognitoConfig.allowUnauthenticatedIdentities = true;
+  writeFileSync(inputsFile, JSON.stringify(inputs, null, 2));
+  run(
+    'add', 'storage', '--service', 'content', '--resource-name', 'files', '--bucket-name', 'storageapp-files',
+    '--restrict-access-by', 'both', '--access', 'auth-and-guest', '--auth-access', 'read',
+    '--guest-access', 'read', '--group-access', 'admin=create/update,read,delete',
+    '--group-access', 'editors=read', '--trigger', 'false',
+  );
+  run('push', '--yes');
+  config = JSON.parse(readFileSync(join(project, 'src/amplifyconfiguration.json')));
+  options = { customEndpoint: config.cognate.storageEndpoint };
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    if (url.hostname.endsWith('amazonaws.com')) throw new Error(`aws-amplify reached AWS: ${url}`);
+    return realFetch(input, init);
+  };
+  Amplify.configure(config);
+});
+
+async function refused(promise) {
+  await assert.rejects(promise, (e) => {
+    assert.equal(e.name, 'AccessDenied', `${e.name}: ${e.message}`);
+    return true;
+  });
+}
+
+test('the pushed config names the bucket and the storage endpoint', () => {
+  assert.equal(config.Storage.S3.bucket, 'storageapp-files');
+  assert.equal(config.Storage.S3.region, 'us-east-1');
+  assert.match(config.cognate.storageEndpoint, /^localhost:\d+$/);
+});
+
+test('an admin uploads, lists, downloads, presigns, copies and removes', async () => {
+  const pool = config.Auth.Cognito.userPoolId;
+  await user(pool, 'boss', ['admin']);
+  await signIn({ username: 'boss', password: PASSWORD });
+  const uploaded = await uploadData({ path: 'public/report.txt', data: 'quarterly numbers', options }).result;
+  assert.equal(uploaded.path, 'public/report.txt');
+  const listed = await list({ path: 'public/', options });
+  assert.deepEqual(listed.items.map((i) => i.path), ['public/report.txt']);
+  const downloaded = await downloadData({ path: 'public/report.txt', options }).result;
+  assert.equal(await downloaded.body.text(), 'quarterly numbers');
+  const { url } = await getUrl({ path: 'public/report.txt', options: { ...options, expiresIn: 60 } });
+  assert.equal(url.hostname, 'storageapp-files.localhost');
+  assert.equal(await (await fetch(url)).text(), 'quarterly numbers');
+  await copy({ source: { path: 'public/report.txt' }, destination: { path: 'public/report-copy.txt' }, options });
+  const copied = await downloadData({ path: 'public/report-copy.txt', options }).result;
+  assert.equal(await copied.body.text(), 'quarterly numbers');
+  await remove({ path: 'public/report-copy.txt', options });
+  const after = await list({ path: 'public/', options });
+  assert.deepEqual(after.items.map((i) => i.path), ['public/report.txt']);
+  await signOut();
+});
+
+test('an editor reads and is refused an upload', async () => {
+  const pool = config.Auth.Cognito.userPoolId;
+  await user(pool, 'ed', ['editors']);
+  await signIn({ username: 'ed', password: PASSWORD });
+  const downloaded = await downloadData({ path: 'public/report.txt', options }).result;
+  assert.equal(await downloaded.body.text(), 'quarterly numbers');
+  await refused(uploadData({ path: 'public/edit.txt', data: 'mine', options }).result);
+  await refused(remove({ path: 'public/report.txt', options }));
+  await signOut();
+});
+
+test('a guest reads public files and is refused an upload', async () => {
+  const downloaded = await downloadData({ path: 'public/report.txt', options }).result;
+  assert.equal(await downloaded.body.text(), 'quarterly numbers');
+  await refused(uploadData({ path: 'public/guest.txt', data: 'hello', options }).result);
+});
