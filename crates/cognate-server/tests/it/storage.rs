@@ -1387,3 +1387,59 @@ async fn tampered_and_unknown_credentials_are_refused_in_s3s_words() {
         "SignatureDoesNotMatch"
     );
 }
+
+#[tokio::test]
+async fn expired_temporary_credentials_answer_expired_token_as_amplify_expects() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let p = Project::new().await;
+    amplify_storage(&p).await;
+    let guest = p.id_of(None).await;
+    let credentials = p
+        .credentials(&guest, None, None)
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let secrets = cognate_server::data_dir::master_key(p.t.data_dir.path(), None).unwrap();
+    let sealed = URL_SAFE_NO_PAD
+        .decode(credentials.session_token().unwrap())
+        .unwrap();
+    let mut session: serde_json::Value =
+        serde_json::from_slice(&secrets.open(&sealed).unwrap()).unwrap();
+    session["expires"] = serde_json::json!(session["expires"].as_i64().unwrap() - 2 * 3600 * 1000);
+    let expired = URL_SAFE_NO_PAD.encode(secrets.seal(session.to_string().as_bytes()));
+    let keys = Keys {
+        id: credentials.access_key_id().unwrap(),
+        secret: credentials.secret_key().unwrap(),
+        token: Some(&expired),
+    };
+    let s3 = s3_client(p.t.url(), &keys, true);
+    assert_eq!(
+        code(
+            s3.get_object()
+                .bucket("amplify-app-storage")
+                .key("public/x")
+                .send()
+                .await
+        ),
+        "ExpiredToken"
+    );
+    // The same credentials before they expired were fine.
+    let fresh = Keys {
+        id: credentials.access_key_id().unwrap(),
+        secret: credentials.secret_key().unwrap(),
+        token: credentials.session_token(),
+    };
+    let s3 = s3_client(p.t.url(), &fresh, true);
+    assert_eq!(
+        code(
+            s3.get_object()
+                .bucket("amplify-app-storage")
+                .key("public/x")
+                .send()
+                .await
+        ),
+        "NoSuchKey"
+    );
+}

@@ -23,6 +23,8 @@ impl TestServer {
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::ephemeral(data_dir.path());
+        // CI runs the suite once more with objects' bytes in an S3-compatible server.
+        config.blob_store = std::env::var("COGNATE_TEST_BLOB_STORE").ok();
         adjust(&mut config);
         if let Some(base) = cognate_store::testkit::postgres_url() {
             config.database_url =
