@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end tests with clients cognate did not write: amazon-cognito-identity-js, aws-amplify
+# End-to-end tests with clients cognate did not write: amazon-cognito-identity-js, aws-amplify (Auth, Storage)
 # and @aws-sdk/client-sts (Node), pycognito and boto3 (Python), against a freshly started server.
+# E2E_JS=js/one.test.mjs runs one JavaScript file.
 # Usage: e2e/run.sh [path/to/cognate]   (default: target/debug/cognate)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
