@@ -29,6 +29,9 @@ pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     /// What `describe` says, without credentials.
     location: String,
+    /// The directory of a local store, whose staging files (`<blob>#<n>`) a killed process
+    /// leaves behind.
+    local_dir: Option<std::path::PathBuf>,
 }
 
 fn blob_error(context: &'static str) -> impl FnOnce(object_store::Error) -> Error {
@@ -54,6 +57,7 @@ impl Blobs {
         Ok(Blobs {
             store: Arc::new(store),
             location: dir.display().to_string(),
+            local_dir: Some(dir.to_path_buf()),
         })
     }
 
@@ -93,6 +97,7 @@ impl Blobs {
         Ok(Blobs {
             store,
             location: url.to_owned(),
+            local_dir: None,
         })
     }
 
@@ -205,6 +210,47 @@ impl BlobStore for Blobs {
         }
         Ok(old)
     }
+
+    async fn sweep_partial_writes(&self, age: Duration) -> Result<usize> {
+        let Some(dir) = self.local_dir.clone() else {
+            return Ok(0);
+        };
+        tokio::task::spawn_blocking(move || sweep_staging(&dir.join(ROOT), age))
+            .await
+            .map_err(Error::caused_by("sweeping staging files"))?
+            .map_err(Error::caused_by("sweeping staging files"))
+    }
+}
+
+/// The local store's staging files under `dir` older than `age`, deleted; how many.
+fn sweep_staging(dir: &FsPath, age: Duration) -> std::io::Result<usize> {
+    let mut swept = 0;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let meta = entry.metadata()?;
+        if meta.is_dir() {
+            swept += sweep_staging(&path, age)?;
+            continue;
+        }
+        let staged = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.contains('#'));
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|elapsed| elapsed >= age);
+        if staged && old {
+            std::fs::remove_file(&path)?;
+            swept += 1;
+        }
+    }
+    Ok(swept)
 }
 
 /// Milliseconds since the epoch, `age` ago.
@@ -218,4 +264,64 @@ fn chrono_cutoff(age: Duration) -> i64 {
 /// A body from bytes in memory (tests, small copies).
 pub fn body_of(bytes: Bytes) -> ByteStream {
     futures::stream::once(async move { Ok(bytes) }).boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_blob_is_written_read_by_range_copied_and_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::local(dir.path()).unwrap();
+        let id = BlobId::generate();
+        let size = blobs
+            .write(&id, body_of(Bytes::from_static(b"hello blobs")))
+            .await
+            .unwrap();
+        assert_eq!(size, 11);
+        let read = |range| {
+            let blobs = &blobs;
+            let id = id.clone();
+            async move {
+                let chunks: Vec<Bytes> = blobs
+                    .read(&id, range)
+                    .await
+                    .unwrap()
+                    .try_collect()
+                    .await
+                    .unwrap();
+                chunks.concat()
+            }
+        };
+        assert_eq!(read(None).await, b"hello blobs");
+        assert_eq!(read(Some(6..11)).await, b"blobs");
+        let copy = BlobId::generate();
+        blobs.copy(&id, &copy).await.unwrap();
+        blobs.delete(&id).await.unwrap();
+        blobs.delete(&id).await.unwrap();
+        assert!(blobs.read(&id, None).await.is_err());
+        assert_eq!(blobs.older_than(Duration::ZERO).await.unwrap(), vec![copy]);
+    }
+
+    #[tokio::test]
+    async fn staging_files_a_killed_process_left_are_swept_once_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::local(dir.path()).unwrap();
+        let staged = dir
+            .path()
+            .join("blobs/ab/ab000000000000000000000000000000#1");
+        std::fs::create_dir_all(staged.parent().unwrap()).unwrap();
+        std::fs::write(&staged, b"half an upload").unwrap();
+        assert_eq!(
+            blobs
+                .sweep_partial_writes(Duration::from_secs(3600))
+                .await
+                .unwrap(),
+            0
+        );
+        assert!(staged.exists());
+        assert_eq!(blobs.sweep_partial_writes(Duration::ZERO).await.unwrap(), 1);
+        assert!(!staged.exists());
+    }
 }

@@ -966,11 +966,11 @@ impl Storage {
         }
     }
 
-    /// Deletes blobs older than `age` that no object or part holds: those of writes that
-    /// failed half-way, of servers killed mid-upload, of deletes that could not finish.
-    /// Returns how many were deleted.
+    /// Deletes blobs older than `age` that no object or part holds (those of writes that
+    /// failed half-way, of servers killed mid-upload, of deletes that could not finish) and
+    /// the partial writes of killed servers. Returns how many were deleted.
     pub async fn collect_orphans(&self, age: Duration) -> Result<usize> {
-        let mut collected = 0;
+        let mut collected = self.blobs.sweep_partial_writes(age).await?;
         for blob in self.blobs.older_than(age).await? {
             if !self.store.blob_in_use(&blob).await? {
                 self.blobs.delete(&blob).await?;

@@ -28,4 +28,9 @@ pub trait BlobStore: Send + Sync {
     async fn delete(&self, id: &BlobId) -> Result<()>;
     /// Blobs written longer ago than `age`.
     async fn older_than(&self, age: Duration) -> Result<Vec<BlobId>>;
+    /// Deletes what writes cut off longer ago than `age` left behind, which no reader ever
+    /// sees (the local store's staging files of a killed process); how many. Cloud backends
+    /// keep incomplete uploads out of sight themselves and expire them by their lifecycle
+    /// rules.
+    async fn sweep_partial_writes(&self, age: Duration) -> Result<usize>;
 }

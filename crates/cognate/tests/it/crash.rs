@@ -7,6 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use aws_sdk_cognitoidentityprovider as cognito;
 use cognito::config::{BehaviorVersion, Credentials, Region};
 use cognito::types::{AttributeType, AuthFlowType, MessageActionType};
@@ -292,4 +294,96 @@ async fn acknowledged_writes_survive_sigkill_on_postgresql() {
         cognate_store::testkit::scratch_postgres_database(&base).await,
     ))
     .await;
+}
+
+fn s3_client(port: u16, data: &std::path::Path) -> aws_sdk_s3::Client {
+    let (id, secret) =
+        cognate_server::data_dir::read_credentials(&data.join("credentials")).unwrap();
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                id, secret, None, None, "t",
+            ))
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+            .build(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_cut_off_by_sigkill_is_never_visible_and_acknowledged_objects_survive() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = serve(data.path(), None, port).await;
+    let s3 = s3_client(port, data.path());
+    s3.create_bucket().bucket("crash").send().await.unwrap();
+    s3.put_object()
+        .bucket("crash")
+        .key("done.txt")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"acknowledged",
+        ))
+        .send()
+        .await
+        .unwrap();
+    // A 64 MiB upload that sends 1 MiB every 20 ms: the kill lands in the middle of it.
+    let url = s3
+        .put_object()
+        .bucket("crash")
+        .key("partial.bin")
+        .presigned(
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(60)).unwrap(),
+        )
+        .await
+        .unwrap()
+        .uri()
+        .to_owned();
+    let chunks = futures::stream::iter(0..64).then(|_| async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Ok::<_, std::io::Error>(bytes::Bytes::from(vec![7u8; 1024 * 1024]))
+    });
+    let upload = tokio::spawn(
+        reqwest::Client::new()
+            .put(url)
+            .header("content-length", (64 * 1024 * 1024).to_string())
+            .body(reqwest::Body::wrap_stream(chunks))
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert!(
+        upload.await.unwrap().is_err(),
+        "the cut-off upload was not acknowledged"
+    );
+
+    let server = serve(data.path(), None, port).await;
+    let s3 = s3_client(server.port, data.path());
+    let head = s3
+        .head_object()
+        .bucket("crash")
+        .key("partial.bin")
+        .send()
+        .await;
+    assert!(head.is_err(), "a partial object is visible: {head:?}");
+    let listed = s3.list_objects_v2().bucket("crash").send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["done.txt"]);
+    let done = s3
+        .get_object()
+        .bucket("crash")
+        .key("done.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        done.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"acknowledged"
+    );
+    let mut server = server;
+    let _ = server.child.kill();
+    let _ = server.child.wait();
 }
