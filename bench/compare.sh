@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every cognate-bench scenario against cognate, moto's server and cognito-local in one run,
-# on this machine, at the same concurrency, then the large-pool checks on cognate alone, and
-# writes a markdown report (default bench/results.md).
+# on this machine, at the same concurrency, then the large-pool checks on cognate alone, then the
+# storage scenarios against cognate, moto and s3s-fs (bench/storage.sh), and writes a markdown
+# report (default bench/results.md).
 #
 #   bench/compare.sh [--seconds 10] [--concurrency 16] [--large-users 1000000] [--out FILE]
 #
@@ -111,5 +112,10 @@ printf '{"target": "cognate-large", "startup_seconds": %s, "idle_rss_mb": %s, "s
 
 python3 bench/report.py "$results" --seconds "$seconds" --concurrency "$concurrency" \
   --versions "moto $moto_version, cognito-local $cl_version" >"$out"
+
+echo "== storage: cognate, moto's S3 and s3s-fs"
+kill "${pids[@]}" 2>/dev/null || true
+printf '\n' >>"$out"
+bash bench/storage.sh --seconds "$seconds" --concurrency "$concurrency" --work "$work" >>"$out"
 echo "== wrote $out"
 cat "$out"

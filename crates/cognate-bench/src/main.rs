@@ -33,7 +33,8 @@ enum Command {
     /// list-users-filter (ListUsers with `username ^=` on a large pool), groups-token (sign-in of
     /// a user in 100 groups), srp-sign-in (USER_SRP_AUTH + PASSWORD_VERIFIER), credentials
     /// (a guest's GetId + GetCredentialsForIdentity), temp-creds-admin-get-user (AdminGetUser
-    /// signed with identity-pool credentials), wrong-password (the parallel-guess attack).
+    /// signed with identity-pool credentials), wrong-password (the parallel-guess attack),
+    /// s3-get-4k, s3-put-4k, s3-put-256m (S3 with a guest's temporary credentials).
     Run {
         /// The endpoint, e.g. http://127.0.0.1:9230
         #[arg(long)]
@@ -60,6 +61,10 @@ enum Command {
         /// Print one JSON object instead of a line of text.
         #[arg(long)]
         json: bool,
+        /// Storage scenarios sign with the access key above instead of a guest's temporary
+        /// credentials (for a peer without identity pools, such as s3s-fs).
+        #[arg(long)]
+        storage_root: bool,
     },
     /// Add users straight into a cognate store, for list-users-filter on a large pool (through
     /// the store: a million sign-ups through the API would take hours of password hashing).
@@ -262,12 +267,18 @@ async fn main() {
             access_key_id,
             secret_access_key,
             json,
+            storage_root,
         } => run(
             &endpoint,
             scenario,
             seconds,
             concurrency,
-            Options { users, pool_id },
+            Options {
+                users,
+                pool_id,
+                root_keys: (access_key_id.clone(), secret_access_key.clone()),
+                storage_root,
+            },
             (&access_key_id, &secret_access_key),
         )
         .await

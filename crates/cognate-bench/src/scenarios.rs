@@ -37,6 +37,15 @@ pub enum Scenario {
     /// AdminGetUser signed with identity-pool temporary credentials: admin-get-user plus the
     /// session token opened, the identity checked and the role's policy evaluated.
     TempCredsAdminGetUser,
+    /// S3 GetObject of a 4 KiB object with temporary credentials (the role's policy checked).
+    #[value(name = "s3-get-4k")]
+    S3Get4k,
+    /// S3 PutObject of 4 KiB with temporary credentials.
+    #[value(name = "s3-put-4k")]
+    S3Put4k,
+    /// S3 PutObject of 256 MiB with temporary credentials: throughput and the server's memory.
+    #[value(name = "s3-put-256m")]
+    S3Put256m,
     /// Wrong passwords for one user from every connection at once: an attack, not a workload.
     /// Every answer must be NotAuthorized, and no more guesses checked than Cognito's lockout
     /// allows in the time elapsed (five, then one more each time the doubling wait runs out);
@@ -45,6 +54,13 @@ pub enum Scenario {
 }
 
 impl Scenario {
+    fn is_storage(self) -> bool {
+        matches!(
+            self,
+            Scenario::S3Get4k | Scenario::S3Put4k | Scenario::S3Put256m
+        )
+    }
+
     pub fn name(self) -> String {
         self.to_possible_value()
             .expect("named")
@@ -59,6 +75,11 @@ pub struct Options {
     pub users: usize,
     /// Use this existing pool (seeded with `cognate-bench seed`) for list-users-filter.
     pub pool_id: Option<String>,
+    /// The root key pair, for the storage scenarios' bucket.
+    pub root_keys: (String, String),
+    /// Storage scenarios sign with the root keys instead of temporary credentials (for a
+    /// peer without identity pools).
+    pub storage_root: bool,
 }
 
 /// What the repeated operation needs.
@@ -78,6 +99,82 @@ pub struct Prepared {
     identity_pool: String,
     /// A client signing with temporary credentials (temp-creds-admin-get-user).
     session: Option<Client>,
+    storage: Option<StorageTarget>,
+}
+
+/// The storage scenarios' client (temporary credentials), bucket and body.
+struct StorageTarget {
+    s3: aws_sdk_s3::Client,
+    bucket: String,
+    body: bytes::Bytes,
+}
+
+const STORAGE_BUCKET: &str = "bench-storage";
+
+fn s3_client(
+    endpoint: &str,
+    region: &str,
+    id: &str,
+    secret: &str,
+    token: Option<String>,
+) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .credentials_provider(Credentials::new(id, secret, token, None, "bench"))
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+            .build(),
+    )
+}
+
+fn s3_error(e: impl std::fmt::Debug) -> CallError {
+    CallError::Transport(format!("{e:?}"))
+}
+
+/// A bucket with a 4 KiB object, and a client with a guest's temporary credentials whose role
+/// may read and write it (or the root keys, with `storage_root`).
+async fn prepare_storage(
+    c: &Client,
+    scenario: Scenario,
+    options: &Options,
+) -> Result<StorageTarget, CallError> {
+    let (id, secret) = (&options.root_keys.0, &options.root_keys.1);
+    let root = s3_client(c.endpoint(), c.region(), id, secret, None);
+    // Made already by an earlier run on the same server: fine.
+    let _ = root.create_bucket().bucket(STORAGE_BUCKET).send().await;
+    root.put_object()
+        .bucket(STORAGE_BUCKET)
+        .key("object-4k")
+        .body(aws_sdk_s3::primitives::ByteStream::from(vec![7u8; 4096]))
+        .send()
+        .await
+        .map_err(s3_error)?;
+    let s3 = if options.storage_root {
+        root
+    } else {
+        let identity_pool = guest_identity_pool(c).await?;
+        let issued = guest_credentials(c, &identity_pool).await?;
+        s3_client(
+            c.endpoint(),
+            c.region(),
+            &field(&issued, "/Credentials/AccessKeyId")?,
+            &field(&issued, "/Credentials/SecretKey")?,
+            Some(field(&issued, "/Credentials/SessionToken")?),
+        )
+    };
+    let size = match scenario {
+        Scenario::S3Put256m => 256 * 1024 * 1024,
+        _ => 4096,
+    };
+    Ok(StorageTarget {
+        s3,
+        bucket: STORAGE_BUCKET.to_owned(),
+        body: bytes::Bytes::from(vec![7u8; size]),
+    })
 }
 
 fn field(value: &Value, pointer: &str) -> Result<String, CallError> {
@@ -178,8 +275,9 @@ async fn guest_identity_pool(c: &Client) -> Result<String, CallError> {
         .and_then(|(_, rest)| rest.split_once("</Arn>"))
         .map(|(arn, _)| arn.to_owned())
         .ok_or_else(|| CallError::Transport(format!("CreateRole answered no Arn: {created}")))?;
-    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Action": "cognito-idp:AdminGetUser", "Resource": "*"}]})
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "cognito-idp:AdminGetUser", "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": format!("arn:aws:s3:::{STORAGE_BUCKET}/*")}]})
     .to_string();
     c.iam(
         "PutRolePolicy",
@@ -230,6 +328,23 @@ pub async fn prepare(
     scenario: Scenario,
     options: &Options,
 ) -> Result<Prepared, CallError> {
+    if scenario.is_storage() {
+        return Ok(Prepared {
+            scenario,
+            pool: String::new(),
+            client_id: String::new(),
+            usernames: Vec::new(),
+            access_token: String::new(),
+            refresh_token: String::new(),
+            digits: 0,
+            next: AtomicUsize::new(0),
+            checked: AtomicUsize::new(0),
+            started: std::time::Instant::now(),
+            identity_pool: String::new(),
+            session: None,
+            storage: Some(prepare_storage(c, scenario, options).await?),
+        });
+    }
     let (pool, client_id) = match (&options.pool_id, scenario) {
         (Some(pool), Scenario::ListUsersFilter) => (pool.clone(), String::new()),
         _ => create_pool_and_client(c).await?,
@@ -303,6 +418,7 @@ pub async fn prepare(
         started: std::time::Instant::now(),
         identity_pool,
         session,
+        storage: None,
     })
 }
 
@@ -342,6 +458,35 @@ pub async fn run_once(
                     &json!({"UserPoolId": p.pool, "Username": p.usernames[0]}),
                 )
                 .await?;
+        }
+        Scenario::S3Get4k => {
+            let target = p.storage.as_ref().expect("prepared for storage");
+            let object = target
+                .s3
+                .get_object()
+                .bucket(&target.bucket)
+                .key("object-4k")
+                .send()
+                .await
+                .map_err(s3_error)?;
+            let body = object.body.collect().await.map_err(s3_error)?;
+            if body.into_bytes().len() != 4096 {
+                return Err(CallError::Transport("a short object".into()));
+            }
+        }
+        Scenario::S3Put4k | Scenario::S3Put256m => {
+            let target = p.storage.as_ref().expect("prepared for storage");
+            target
+                .s3
+                .put_object()
+                .bucket(&target.bucket)
+                .key(format!("put/{}", i % 1024))
+                .body(aws_sdk_s3::primitives::ByteStream::from(
+                    target.body.clone(),
+                ))
+                .send()
+                .await
+                .map_err(s3_error)?;
         }
         Scenario::AdminGetUser => {
             c.admin(

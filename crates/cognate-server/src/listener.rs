@@ -107,6 +107,9 @@ pub async fn serve(
             },
             _ = &mut stop => break,
         };
+        // Answers go out in several writes (headers, then a streamed body); without this the
+        // body waits for the client's delayed ACK, 40 ms per small GET.
+        let _ = stream.set_nodelay(true);
         let Some(slot) = open.take(peer.ip(), limits.per_address) else {
             tracing::info!(address = %peer.ip(), "connection refused: too many from one address");
             continue;

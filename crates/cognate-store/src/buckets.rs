@@ -101,6 +101,19 @@ fn part_from_row(row: &AnyRow) -> Result<Part> {
     })
 }
 
+/// Whether `sql` (a `SELECT 1 AS one … WHERE … = $1`) finds a row for `key` in `tx`.
+async fn exists(tx: &mut Tx<'_>, sql: &str, key: &str) -> Result<bool> {
+    Ok(sqlx::query(sql)
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_error)?
+        .is_some())
+}
+
+const BUCKET_EXISTS: &str = "SELECT 1 AS one FROM buckets WHERE name = $1";
+const UPLOAD_EXISTS: &str = "SELECT 1 AS one FROM uploads WHERE id = $1";
+
 impl SqlStore {
     async fn segments_of<'e>(
         executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
@@ -133,12 +146,7 @@ impl SqlStore {
     ) -> Result<ObjectWrite> {
         let bucket = object.bucket.as_str();
         let key = object.key.as_str();
-        let exists = sqlx::query("SELECT 1 AS one FROM buckets WHERE name = $1")
-            .bind(bucket)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db_error)?;
-        if exists.is_none() {
+        if !exists(tx, BUCKET_EXISTS, bucket).await? {
             return Ok(ObjectWrite::NoSuchBucket);
         }
         let document = to_json(&ObjectDocument {
@@ -433,12 +441,7 @@ impl BucketStore for SqlStore {
             tags: upload.tags.clone(),
         };
         write_tx!(self, |tx| {
-            let exists = sqlx::query("SELECT 1 AS one FROM buckets WHERE name = $1")
-                .bind(upload.bucket.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            if exists.is_none() {
+            if !exists(&mut tx, BUCKET_EXISTS, upload.bucket.as_str()).await? {
                 return Ok(false);
             }
             sqlx::query(
@@ -471,12 +474,7 @@ impl BucketStore for SqlStore {
 
     async fn put_part(&self, upload: &UploadId, part: &Part) -> Result<Option<Option<BlobId>>> {
         write_tx!(self, |tx| {
-            let exists = sqlx::query("SELECT 1 AS one FROM uploads WHERE id = $1")
-                .bind(upload.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            if exists.is_none() {
+            if !exists(&mut tx, UPLOAD_EXISTS, upload.as_str()).await? {
                 return Ok(None);
             }
             let replaced =
@@ -566,12 +564,7 @@ impl BucketStore for SqlStore {
         condition: WriteCondition,
     ) -> Result<ObjectWrite> {
         write_tx!(self, |tx| {
-            let exists = sqlx::query("SELECT 1 AS one FROM uploads WHERE id = $1")
-                .bind(upload.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            if exists.is_none() {
+            if !exists(&mut tx, UPLOAD_EXISTS, upload.as_str()).await? {
                 return Ok(ObjectWrite::NoSuchUpload);
             }
             let used: Vec<&BlobId> = object.segments.iter().map(|s| &s.blob).collect();

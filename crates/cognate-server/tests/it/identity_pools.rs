@@ -9,8 +9,8 @@ use aws_sdk_cognitoidentity::types::{
 };
 
 use crate::support::{
-    code, error, iam_client, identity_client, sts_client, user_pool_client, Keys, TestServer,
-    PASSWORD,
+    code, error, expired_session_token, iam_client, identity_client, sts_client, user_pool_client,
+    Keys, TestServer, PASSWORD,
 };
 
 /// A user pool with groups `admin` (precedence 1) and `editors` (2), each with a role; an
@@ -862,8 +862,6 @@ async fn two_servers_on_one_postgresql_accept_each_others_temporary_credentials(
 /// it). The session is resealed with the server's own master key, an hour in the past.
 #[tokio::test]
 async fn expired_temporary_credentials_answer_expired_token() {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine;
     let p = Project::new().await;
     let guest = p.id_of(None).await;
     let credentials = p
@@ -872,15 +870,7 @@ async fn expired_temporary_credentials_answer_expired_token() {
         .unwrap()
         .credentials
         .unwrap();
-    let secrets = cognate_server::data_dir::master_key(p.t.data_dir.path(), None).unwrap();
-    let sealed = URL_SAFE_NO_PAD
-        .decode(credentials.session_token().unwrap())
-        .unwrap();
-    let mut session: serde_json::Value =
-        serde_json::from_slice(&secrets.open(&sealed).unwrap()).unwrap();
-    let an_hour_ago = session["expires"].as_i64().unwrap() - 2 * 3600 * 1000;
-    session["expires"] = serde_json::json!(an_hour_ago);
-    let expired = URL_SAFE_NO_PAD.encode(secrets.seal(session.to_string().as_bytes()));
+    let expired = expired_session_token(p.t.data_dir.path(), credentials.session_token().unwrap());
     let keys = Keys {
         id: credentials.access_key_id().unwrap(),
         secret: credentials.secret_key().unwrap(),

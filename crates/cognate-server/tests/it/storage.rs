@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{
 };
 
 use crate::identity_pools::{role_arn, Project};
-use crate::support::{iam_client, Keys, TestServer};
+use crate::support::{expired_session_token, iam_client, Keys, TestServer};
 
 /// An aws-sdk-s3 client on cognate's endpoint.
 fn s3_client(url: &str, keys: &Keys, path_style: bool) -> s3::Client {
@@ -1390,8 +1390,6 @@ async fn tampered_and_unknown_credentials_are_refused_in_s3s_words() {
 
 #[tokio::test]
 async fn expired_temporary_credentials_answer_expired_token_as_amplify_expects() {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine;
     let p = Project::new().await;
     amplify_storage(&p).await;
     let guest = p.id_of(None).await;
@@ -1401,14 +1399,7 @@ async fn expired_temporary_credentials_answer_expired_token_as_amplify_expects()
         .unwrap()
         .credentials
         .unwrap();
-    let secrets = cognate_server::data_dir::master_key(p.t.data_dir.path(), None).unwrap();
-    let sealed = URL_SAFE_NO_PAD
-        .decode(credentials.session_token().unwrap())
-        .unwrap();
-    let mut session: serde_json::Value =
-        serde_json::from_slice(&secrets.open(&sealed).unwrap()).unwrap();
-    session["expires"] = serde_json::json!(session["expires"].as_i64().unwrap() - 2 * 3600 * 1000);
-    let expired = URL_SAFE_NO_PAD.encode(secrets.seal(session.to_string().as_bytes()));
+    let expired = expired_session_token(p.t.data_dir.path(), credentials.session_token().unwrap());
     let keys = Keys {
         id: credentials.access_key_id().unwrap(),
         secret: credentials.secret_key().unwrap(),

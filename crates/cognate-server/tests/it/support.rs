@@ -269,3 +269,16 @@ sdk_client_for!(iam_client, iam_sdk);
 sdk_client_for!(sts_client, sts_sdk);
 sdk_client_for!(identity_client, identity_sdk);
 sdk_client_for!(user_pool_client, cognito);
+
+/// `token` (temporary credentials' session token) resealed as if it had expired two hours ago,
+/// with the master key in `data_dir`.
+pub fn expired_session_token(data_dir: &std::path::Path, token: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let secrets = cognate_server::data_dir::master_key(data_dir, None).unwrap();
+    let sealed = URL_SAFE_NO_PAD.decode(token).unwrap();
+    let mut session: serde_json::Value =
+        serde_json::from_slice(&secrets.open(&sealed).unwrap()).unwrap();
+    session["expires"] = serde_json::json!(session["expires"].as_i64().unwrap() - 2 * 3600 * 1000);
+    URL_SAFE_NO_PAD.encode(secrets.seal(session.to_string().as_bytes()))
+}

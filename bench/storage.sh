@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The storage scenarios (s3-get-4k, s3-put-4k, s3-put-256m) against cognate (temporary
+# credentials, policy checked), moto's S3 and s3s-fs (s3s over a directory, no authorization:
+# the protocol layer's ceiling), one after another in one run; the disk's sequential write speed
+# measured in the same run; each server's peak resident memory. Prints a markdown section.
+#
+#   bench/storage.sh [--seconds 10] [--concurrency 16] [--work DIR]
+#
+# Installs moto[server] from PyPI and builds s3s-fs 0.14.1 from crates.io into the work directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=10 concurrency=16 work=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ -n "$work" ] || work=$(mktemp -d)
+mkdir -p "$work"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+cargo build --release -q -p cognate -p cognate-bench
+bin=${CARGO_TARGET_DIR:-target}/release
+bench=$bin/cognate-bench
+[ -x "$work/moto/bin/moto_server" ] || { python3 -m venv "$work/moto" && "$work/moto/bin/pip" install --quiet --disable-pip-version-check 'moto[server]'; }
+[ -x "$work/s3s-fs/bin/s3s-fs" ] || CARGO_TARGET_DIR="$work/s3s-fs-target" cargo install -q s3s-fs@0.14.1 --features binary --locked --root "$work/s3s-fs"
+moto_version=$("$work/moto/bin/pip" show moto | awk '/^Version/ {print $2}')
+
+wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; return 1; }
+results=$work/storage.jsonl
+: >"$results"
+
+# The disk's sequential write speed, through the page cache to the disk as a PUT's would go.
+dd if=/dev/zero of="$work/dd.bin" bs=1M count=1024 conv=fdatasync 2>"$work/dd.txt"
+disk_mbs=$(python3 -c 'import re,sys; t=open(sys.argv[1]).read(); m=re.search(r"([0-9.]+) s, ", t); print(round(1024*1.048576/float(m.group(1)),1))' "$work/dd.txt")
+rm -f "$work/dd.bin"
+printf '{"disk_mb_s": %s}\n' "$disk_mbs" >>"$results"
+
+start() {  # name command...: starts a server, records its pid
+  local name=$1; shift
+  "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  eval "pid_$name=$!"
+}
+rm -rf "$work/cognate-data" "$work/s3s-fs-root"; mkdir -p "$work/s3s-fs-root"
+start cognate "$bin/cognate" serve --listen 127.0.0.1:19420 --https-listen off --data-dir "$work/cognate-data" \
+  --rate-limit-per-ip 0 --rate-limit-per-user 0 --max-connections-per-address 0
+start moto "$work/moto/bin/moto_server" -p 19421
+start s3sfs "$work/s3s-fs/bin/s3s-fs" --host 127.0.0.1 --port 19422 --access-key bench --secret-key benchsecret "$work/s3s-fs-root"
+wait_for http://127.0.0.1:19420/healthz; wait_for http://127.0.0.1:19421/; wait_for http://127.0.0.1:19422/
+
+key() { awk -F' = ' "/$1/ {print \$2}" "$work/cognate-data/credentials"; }
+declare -A endpoint=([cognate]=http://127.0.0.1:19420 [moto]=http://127.0.0.1:19421 [s3s-fs]=http://127.0.0.1:19422)
+declare -A akid=([cognate]=$(key aws_access_key_id) [moto]=bench [s3s-fs]=bench)
+declare -A secret=([cognate]=$(key aws_secret_access_key) [moto]=bench [s3s-fs]=benchsecret)
+declare -A extra=([cognate]= [moto]= [s3s-fs]=--storage-root)
+declare -A pidof=([cognate]=$pid_cognate [moto]=$pid_moto [s3s-fs]=$pid_s3sfs)
+for scenario in s3-get-4k s3-put-4k s3-put-256m; do
+  conc=$concurrency
+  [ "$scenario" = s3-put-256m ] && conc=2
+  for target in cognate moto s3s-fs; do
+    echo "== $scenario on $target" >&2
+    if ! AWS_ACCESS_KEY_ID=${akid[$target]} AWS_SECRET_ACCESS_KEY=${secret[$target]} \
+        "$bench" run --endpoint "${endpoint[$target]}" --scenario "$scenario" --seconds "$seconds" \
+        --concurrency "$conc" ${extra[$target]} --json >"$work/one.json" 2>"$work/one.err"; then
+      printf '{"scenario": "%s", "failed": %s}\n' "$scenario" "$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read().strip()[-200:]))' "$work/one.err")" >"$work/one.json"
+    fi
+    hwm=$(awk '/VmHWM/ {print $2}' "/proc/${pidof[$target]}/status")
+    python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); r["target"] = sys.argv[2]; r["peak_rss_mb"] = int(sys.argv[3]) // 1024; print(json.dumps(r))' \
+      "$work/one.json" "$target" "$hwm" | tee -a "$results" >&2
+  done
+done
+
+python3 - "$results" "$seconds" "$concurrency" "$moto_version" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+disk = next(r["disk_mb_s"] for r in rows if "disk_mb_s" in r)
+runs = {(r.get("target"), r.get("scenario")): r for r in rows if "scenario" in r}
+def cell(r, mb=0):
+    if r is None: return "not run"
+    if "failed" in r: return "failed: " + r["failed"].splitlines()[-1][:60].replace("|", "/")
+    if not r.get("rate"): return f'all failed: {(r.get("first_error") or "")[:60]}'.replace("|", "/")
+    if mb: return f'{r["rate"] * mb:.0f} MB/s, p50 {r["p50_ms"]:.0f} ms, peak RSS {r["peak_rss_mb"]} MB'
+    return f'{r["rate"]:.0f}/s, p50 {r["p50_ms"]:.1f} ms, p99 {r["p99_ms"]:.1f} ms'
+def ratio(s, peer):
+    a, b = runs.get(("cognate", s)), runs.get((peer, s))
+    if not a or not b or not a.get("rate") or not b.get("rate"): return "–"
+    return f'{a["rate"] / b["rate"]:.2f}×'
+print(f"Storage, in one run: {sys.argv[2]} s per cell, {sys.argv[3]} connections (2 for s3-put-256m); moto {sys.argv[4]}, s3s-fs 0.14.1 (no authorization); cognate with a guest's temporary credentials and its role's policy checked on every request.\n")
+print("| scenario | cognate | moto | s3s-fs | cognate ÷ moto | cognate ÷ s3s-fs |")
+print("|---|---|---|---|---|---|")
+for s, mb in [("s3-get-4k", 0), ("s3-put-4k", 0), ("s3-put-256m", 256)]:
+    print(f"| {s} | {cell(runs.get(('cognate', s)), mb)} | {cell(runs.get(('moto', s)), mb)} | {cell(runs.get(('s3s-fs', s)), mb)} | {ratio(s, 'moto')} | {ratio(s, 's3s-fs')} |")
+big = runs.get(("cognate", "s3-put-256m"))
+if big and big.get("rate"):
+    print(f"\n- s3-put-256m: {big['rate'] * 256:.0f} MB/s against the disk's {disk} MB/s sequential write (dd, fdatasync, same run): **{100 * big['rate'] * 256 / disk:.0f}%**; cognate's peak resident memory over the whole run {big['peak_rss_mb']} MB.")
+PY
