@@ -629,32 +629,26 @@ impl Storage {
         }
         let delimiter = query.delimiter.as_deref().filter(|d| !d.is_empty());
         // A token that ends on a common prefix continues past all of its keys.
-        let mut start: Option<String> = None;
-        let mut inclusive = false;
-        if let Some(after) = &query.after {
-            match delimiter {
-                Some(d) if after.ends_with(d) && after.starts_with(&query.prefix) => {
-                    match past_prefix(after) {
-                        Some(next) => {
-                            start = Some(next);
-                            inclusive = true;
-                        }
-                        None => return Ok(listing),
-                    }
+        let mut start = match (&query.after, delimiter) {
+            (None, _) => Bound::Unbounded,
+            (Some(after), Some(d)) if after.ends_with(d) && after.starts_with(&query.prefix) => {
+                match past_prefix(after) {
+                    Some(next) => Bound::Included(next),
+                    None => return Ok(listing),
                 }
-                _ => start = Some(after.clone()),
             }
-        }
+            (Some(after), _) => Bound::Excluded(after.clone()),
+        };
         let mut answered = 0u32;
         loop {
-            let bound = match &start {
-                None => Bound::Unbounded,
-                Some(s) if inclusive => Bound::Included(s.as_str()),
-                Some(s) => Bound::Excluded(s.as_str()),
-            };
             let batch = self
                 .store
-                .list_objects(bucket, &query.prefix, bound, max_keys - answered + 1)
+                .list_objects(
+                    bucket,
+                    &query.prefix,
+                    start.as_ref().map(String::as_str),
+                    max_keys - answered + 1,
+                )
                 .await?;
             if batch.is_empty() {
                 return Ok(listing);
@@ -676,10 +670,7 @@ impl Storage {
                         let common = format!("{}{}", query.prefix, &rest[..end]);
                         answered += 1;
                         match past_prefix(&common) {
-                            Some(next) => {
-                                start = Some(next);
-                                inclusive = true;
-                            }
+                            Some(next) => start = Bound::Included(next),
                             None => {
                                 listing.common_prefixes.push(common);
                                 return Ok(listing);
@@ -690,8 +681,7 @@ impl Storage {
                     }
                     None => {
                         answered += 1;
-                        start = Some(object.key.to_string());
-                        inclusive = false;
+                        start = Bound::Excluded(object.key.to_string());
                         listing.objects.push(object);
                     }
                 }

@@ -24,6 +24,7 @@ use s3s::path::S3Path;
 use s3s::{s3_error, S3Request, S3Result};
 
 use super::errors::to_s3;
+use super::{bucket_of, copy_source, key_of};
 use crate::listener::Transport;
 use crate::AppState;
 
@@ -165,19 +166,7 @@ impl Door {
         bucket: &str,
         key: &str,
     ) -> S3Result<()> {
-        let CopySource::Bucket {
-            bucket: from_bucket,
-            key: from_key,
-            ..
-        } = source
-        else {
-            return Err(s3_error!(
-                NotImplemented,
-                "Access point copy sources are not supported."
-            ));
-        };
-        let from_bucket = BucketName::parse(from_bucket).map_err(to_s3)?;
-        let from_key = ObjectKey::parse(from_key).map_err(to_s3)?;
+        let (from_bucket, from_key) = copy_source(source)?;
         self.authorize(
             caller,
             Some(&from_bucket),
@@ -186,8 +175,8 @@ impl Door {
             &[],
         )
         .await?;
-        let bucket = BucketName::parse(bucket).map_err(to_s3)?;
-        let key = ObjectKey::parse(key).map_err(to_s3)?;
+        let bucket = bucket_of(bucket)?;
+        let key = key_of(key)?;
         self.authorize(
             caller,
             Some(&bucket),
@@ -206,7 +195,7 @@ impl Door {
         delimiter: Option<&str>,
         max_keys: Option<i32>,
     ) -> S3Result<()> {
-        let bucket = BucketName::parse(bucket).map_err(to_s3)?;
+        let bucket = bucket_of(bucket)?;
         let mut keys = vec![("s3:prefix", prefix.unwrap_or_default().to_owned())];
         if let Some(delimiter) = delimiter {
             keys.push(("s3:delimiter", delimiter.to_owned()));
@@ -282,7 +271,7 @@ impl S3Access for Door {
             S3Path::Bucket { bucket } => (Some(bucket.as_ref()), None),
             S3Path::Object { bucket, key } => (Some(bucket.as_ref()), Some(key.as_ref())),
         };
-        let bucket = bucket.map(BucketName::parse).transpose().map_err(to_s3)?;
+        let bucket = bucket.map(bucket_of).transpose()?;
         match required {
             Required::Service => {
                 self.authorize(&caller, None, "s3:ListAllMyBuckets", "arn:aws:s3:::*", &[])
@@ -299,7 +288,7 @@ impl S3Access for Door {
             Required::Object(action) => {
                 let bucket =
                     bucket.ok_or_else(|| s3_error!(InvalidRequest, "A bucket is required."))?;
-                let key = ObjectKey::parse(key.unwrap_or_default()).map_err(to_s3)?;
+                let key = key_of(key.unwrap_or_default())?;
                 self.authorize(&caller, Some(&bucket), action, &key.arn(&bucket), &[])
                     .await?
             }
@@ -351,8 +340,8 @@ impl S3Access for Door {
 
     async fn post_object(&self, req: &mut S3Request<s3s::dto::PostObjectInput>) -> S3Result<()> {
         let caller = caller_of(req)?;
-        let bucket = BucketName::parse(&req.input.bucket).map_err(to_s3)?;
-        let key = ObjectKey::parse(&req.input.key).map_err(to_s3)?;
+        let bucket = bucket_of(&req.input.bucket)?;
+        let key = key_of(&req.input.key)?;
         self.authorize(
             &caller,
             Some(&bucket),

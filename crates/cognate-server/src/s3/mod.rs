@@ -12,12 +12,33 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cognate_core::service::Storage;
-use cognate_core::storage::{BucketName, CorsRule};
+use cognate_core::storage::{BucketName, CorsRule, ObjectKey};
 use s3s::host::{S3Host, VirtualHost};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::S3Result;
 
 use crate::AppState;
+
+/// A bucket name from the wire: S3's InvalidBucketName when it is not one. (Every request's
+/// path bucket is parsed so in the access check, before its operation runs.)
+fn bucket_of(name: &str) -> S3Result<BucketName> {
+    BucketName::parse(name).map_err(errors::to_s3)
+}
+
+fn key_of(key: &str) -> S3Result<ObjectKey> {
+    ObjectKey::parse(key).map_err(errors::to_s3)
+}
+
+/// A copy's source object (`x-amz-copy-source`).
+fn copy_source(source: &s3s::dto::CopySource) -> S3Result<(BucketName, ObjectKey)> {
+    match source {
+        s3s::dto::CopySource::Bucket { bucket, key, .. } => Ok((bucket_of(bucket)?, key_of(key)?)),
+        _ => Err(s3s::s3_error!(
+            NotImplemented,
+            "Access point copy sources are not supported."
+        )),
+    }
+}
 
 /// `<bucket>.<domain>` names a bucket (any port); every other host is path-style.
 struct Domain(String);

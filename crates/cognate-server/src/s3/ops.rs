@@ -20,23 +20,11 @@ use s3s::{s3_error, S3Request, S3Response, S3Result, S3};
 
 use super::access::{caller_of, Door};
 use super::errors::to_s3;
+use super::{bucket_of, copy_source, key_of};
 
 pub struct Objects {
     pub door: Door,
     pub storage: Storage,
-}
-
-fn bucket_of(name: &str) -> S3Result<BucketName> {
-    BucketName::parse(name).map_err(to_s3)
-}
-
-/// A bucket that is asked for by name: any name that is not a valid new name names nothing.
-fn existing_bucket(name: &str) -> S3Result<BucketName> {
-    BucketName::parse(name).map_err(|_| to_s3(cognate_core::storage::no_such_bucket()))
-}
-
-fn key_of(key: &str) -> S3Result<ObjectKey> {
-    ObjectKey::parse(key).map_err(to_s3)
 }
 
 fn etag(value: &str) -> ETag {
@@ -328,16 +316,6 @@ fn cors_rules(bucket: &Bucket) -> S3Result<&[CorsRule]> {
     })
 }
 
-fn copy_source(source: &dto::CopySource) -> S3Result<(BucketName, ObjectKey)> {
-    match source {
-        dto::CopySource::Bucket { bucket, key, .. } => Ok((existing_bucket(bucket)?, key_of(key)?)),
-        _ => Err(s3_error!(
-            NotImplemented,
-            "Access point copy sources are not supported."
-        )),
-    }
-}
-
 /// `bytes=first-last` of a copy source.
 fn copy_range(range: Option<&str>, size: u64) -> S3Result<Option<std::ops::Range<u64>>> {
     let Some(range) = range else { return Ok(None) };
@@ -351,7 +329,7 @@ fn copy_range(range: Option<&str>, size: u64) -> S3Result<Option<std::ops::Range
 
 impl Objects {
     async fn upload(&self, bucket: &str, key: &str, id: &str) -> S3Result<Upload> {
-        let bucket = existing_bucket(bucket)?;
+        let bucket = bucket_of(bucket)?;
         let key = key_of(key)?;
         self.storage.upload(&bucket, &key, id).await.map_err(to_s3)
     }
@@ -420,7 +398,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::HeadBucketInput>,
     ) -> S3Result<S3Response<dto::HeadBucketOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         self.storage.bucket(&name).await.map_err(to_s3)?;
         Ok(S3Response::new(dto::HeadBucketOutput {
             bucket_region: Some(self.storage.cognito().config().region.clone()),
@@ -432,7 +410,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::DeleteBucketInput>,
     ) -> S3Result<S3Response<dto::DeleteBucketOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         self.storage.delete_bucket(&name).await.map_err(to_s3)?;
         Ok(S3Response::new(dto::DeleteBucketOutput {}))
     }
@@ -441,7 +419,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::GetBucketLocationInput>,
     ) -> S3Result<S3Response<dto::GetBucketLocationOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         self.storage.bucket(&name).await.map_err(to_s3)?;
         let region = &self.storage.cognito().config().region;
         // us-east-1 is answered with an empty constraint, as S3 does.
@@ -455,7 +433,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::PutBucketCorsInput>,
     ) -> S3Result<S3Response<dto::PutBucketCorsOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         let rules = req
             .input
             .cors_configuration
@@ -481,7 +459,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::GetBucketCorsInput>,
     ) -> S3Result<S3Response<dto::GetBucketCorsOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         let bucket = self.storage.bucket(&name).await.map_err(to_s3)?;
         let rules = cors_rules(&bucket)?
             .iter()
@@ -503,7 +481,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::DeleteBucketCorsInput>,
     ) -> S3Result<S3Response<dto::DeleteBucketCorsOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         self.storage.set_cors(&name, None).await.map_err(to_s3)?;
         Ok(S3Response::new(dto::DeleteBucketCorsOutput {}))
     }
@@ -512,7 +490,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::PutBucketPolicyInput>,
     ) -> S3Result<S3Response<dto::PutBucketPolicyOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         self.storage
             .set_policy(&name, Some(req.input.policy))
             .await
@@ -524,7 +502,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::GetBucketPolicyInput>,
     ) -> S3Result<S3Response<dto::GetBucketPolicyOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         let bucket = self.storage.bucket(&name).await.map_err(to_s3)?;
         let policy = bucket.policy.ok_or_else(|| {
             to_s3(storage_error(
@@ -541,7 +519,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::DeleteBucketPolicyInput>,
     ) -> S3Result<S3Response<dto::DeleteBucketPolicyOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         self.storage.set_policy(&name, None).await.map_err(to_s3)?;
         Ok(S3Response::new(dto::DeleteBucketPolicyOutput {}))
     }
@@ -550,7 +528,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::PutBucketTaggingInput>,
     ) -> S3Result<S3Response<dto::PutBucketTaggingOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         let tags = tags_from_set(req.input.tagging.tag_set);
         self.storage
             .set_bucket_tags(&name, tags)
@@ -563,7 +541,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::GetBucketTaggingInput>,
     ) -> S3Result<S3Response<dto::GetBucketTaggingOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         let bucket = self.storage.bucket(&name).await.map_err(to_s3)?;
         if bucket.tags.is_empty() {
             return Err(to_s3(storage_error(
@@ -580,7 +558,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::DeleteBucketTaggingInput>,
     ) -> S3Result<S3Response<dto::DeleteBucketTaggingOutput>> {
-        let name = existing_bucket(&req.input.bucket)?;
+        let name = bucket_of(&req.input.bucket)?;
         self.storage
             .set_bucket_tags(&name, Vec::new())
             .await
@@ -593,7 +571,7 @@ impl S3 for Objects {
         req: S3Request<dto::PutObjectInput>,
     ) -> S3Result<S3Response<dto::PutObjectOutput>> {
         let mut input = req.input;
-        let bucket = existing_bucket(&input.bucket)?;
+        let bucket = bucket_of(&input.bucket)?;
         let key = key_of(&input.key)?;
         let condition = condition_of(input.if_none_match.as_ref())?;
         let integrity = integrity_of(
@@ -629,7 +607,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::GetObjectInput>,
     ) -> S3Result<S3Response<dto::GetObjectOutput>> {
-        let bucket = existing_bucket(&req.input.bucket)?;
+        let bucket = bucket_of(&req.input.bucket)?;
         let key = key_of(&req.input.key)?;
         let object = self.readable(&req, &bucket, &key).await?;
         let input = req.input;
@@ -714,7 +692,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::HeadObjectInput>,
     ) -> S3Result<S3Response<dto::HeadObjectOutput>> {
-        let bucket = existing_bucket(&req.input.bucket)?;
+        let bucket = bucket_of(&req.input.bucket)?;
         let key = key_of(&req.input.key)?;
         let object = self.readable(&req, &bucket, &key).await?;
         let input = req.input;
@@ -760,7 +738,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::DeleteObjectInput>,
     ) -> S3Result<S3Response<dto::DeleteObjectOutput>> {
-        let bucket = existing_bucket(&req.input.bucket)?;
+        let bucket = bucket_of(&req.input.bucket)?;
         let key = key_of(&req.input.key)?;
         self.storage
             .delete_object(&bucket, &key)
@@ -776,7 +754,7 @@ impl S3 for Objects {
         req: S3Request<dto::DeleteObjectsInput>,
     ) -> S3Result<S3Response<dto::DeleteObjectsOutput>> {
         let caller = caller_of(&req)?;
-        let bucket = existing_bucket(&req.input.bucket)?;
+        let bucket = bucket_of(&req.input.bucket)?;
         self.storage.bucket(&bucket).await.map_err(to_s3)?;
         let quiet = req.input.delete.quiet.unwrap_or(false);
         if req.input.delete.objects.len() > 1000 {
@@ -844,7 +822,7 @@ impl S3 for Objects {
     ) -> S3Result<S3Response<dto::CopyObjectOutput>> {
         let input = req.input;
         let (from_bucket, from_key) = copy_source(&input.copy_source)?;
-        let bucket = existing_bucket(&input.bucket)?;
+        let bucket = bucket_of(&input.bucket)?;
         let key = key_of(&input.key)?;
         let source = self
             .storage
@@ -905,7 +883,7 @@ impl S3 for Objects {
         req: S3Request<dto::ListObjectsV2Input>,
     ) -> S3Result<S3Response<dto::ListObjectsV2Output>> {
         let input = req.input;
-        let bucket = existing_bucket(&input.bucket)?;
+        let bucket = bucket_of(&input.bucket)?;
         let after = match &input.continuation_token {
             Some(token) => Some(continuation_of(token)?),
             None => input.start_after.clone(),
@@ -950,7 +928,7 @@ impl S3 for Objects {
         req: S3Request<dto::ListObjectsInput>,
     ) -> S3Result<S3Response<dto::ListObjectsOutput>> {
         let input = req.input;
-        let bucket = existing_bucket(&input.bucket)?;
+        let bucket = bucket_of(&input.bucket)?;
         let max_keys = input.max_keys.unwrap_or(1000).max(0) as u32;
         let query = ListQuery {
             prefix: input.prefix.clone().unwrap_or_default(),
@@ -993,7 +971,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::GetObjectTaggingInput>,
     ) -> S3Result<S3Response<dto::GetObjectTaggingOutput>> {
-        let bucket = existing_bucket(&req.input.bucket)?;
+        let bucket = bucket_of(&req.input.bucket)?;
         let key = key_of(&req.input.key)?;
         let object = self.storage.object(&bucket, &key).await.map_err(to_s3)?;
         Ok(S3Response::new(dto::GetObjectTaggingOutput {
@@ -1006,7 +984,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::PutObjectTaggingInput>,
     ) -> S3Result<S3Response<dto::PutObjectTaggingOutput>> {
-        let bucket = existing_bucket(&req.input.bucket)?;
+        let bucket = bucket_of(&req.input.bucket)?;
         let key = key_of(&req.input.key)?;
         let tags = tags_from_set(req.input.tagging.tag_set);
         self.storage
@@ -1020,7 +998,7 @@ impl S3 for Objects {
         &self,
         req: S3Request<dto::DeleteObjectTaggingInput>,
     ) -> S3Result<S3Response<dto::DeleteObjectTaggingOutput>> {
-        let bucket = existing_bucket(&req.input.bucket)?;
+        let bucket = bucket_of(&req.input.bucket)?;
         let key = key_of(&req.input.key)?;
         self.storage
             .set_object_tags(&bucket, &key, Vec::new())
@@ -1037,7 +1015,7 @@ impl S3 for Objects {
     ) -> S3Result<S3Response<dto::CreateMultipartUploadOutput>> {
         let caller = caller_of(&req)?;
         let input = req.input;
-        let bucket = existing_bucket(&input.bucket)?;
+        let bucket = bucket_of(&input.bucket)?;
         let key = key_of(&input.key)?;
         let owner = caller
             .principal
@@ -1188,7 +1166,7 @@ impl S3 for Objects {
         req: S3Request<dto::ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<dto::ListMultipartUploadsOutput>> {
         let input = req.input;
-        let bucket = existing_bucket(&input.bucket)?;
+        let bucket = bucket_of(&input.bucket)?;
         let prefix = input.prefix.clone().unwrap_or_default();
         let max = input.max_uploads.unwrap_or(1000).clamp(1, 1000) as u32;
         let after = input

@@ -252,14 +252,10 @@ async fn push_storage(
     let mut results = Vec::new();
     for storage in wanted.iter().chain(&removed) {
         let keep = wanted.iter().any(|s| s.resource == storage.resource);
+        // What the last push put (for a removed resource, all of it): the server deletes
+        // what the new policies no longer name.
         let previous = Storage::read_pushed(layout, &storage.resource)?;
-        let retired = policy_list(
-            previous
-                .iter()
-                .chain(removed.iter().filter(|r| r.resource == storage.resource))
-                .flat_map(|p| p.policies(pool_id))
-                .collect(),
-        );
+        let retired = policy_list(previous.iter().flat_map(|p| p.policies(pool_id)).collect());
         let input = json!({
             "Bucket": storage.bucket,
             "Cors": Storage::cors(),

@@ -103,23 +103,28 @@ impl Storage {
             .flatten()
         {
             if resource["service"] == "S3" {
-                found.push(Self::read(&layout.storage_inputs(name), name)?);
+                let path = layout.storage_inputs(name);
+                let inputs = Value::Object(read_object(&path)?);
+                found.push(Self::from_inputs(&path, &inputs, name)?);
             }
         }
         Ok(found)
     }
 
-    /// The inputs in `path` (None when there is no such file).
+    /// `resource` as the last push left it; None when it was never pushed.
     pub fn read_pushed(layout: &Layout, resource: &str) -> Result<Option<Storage>, ProjectError> {
         let path = layout.current_storage_inputs(resource);
-        match read_json(&path)? {
-            Some(_) => Self::read(&path, resource).map(Some),
-            None => Ok(None),
-        }
+        read_json(&path)?
+            .map(|inputs| Self::from_inputs(&path, &inputs, resource))
+            .transpose()
     }
 
-    fn read(path: &std::path::Path, resource: &str) -> Result<Storage, ProjectError> {
-        let inputs = Value::Object(read_object(path)?);
+    /// The resource from its cli-inputs.json (read from `path`, named in errors).
+    fn from_inputs(
+        path: &std::path::Path,
+        inputs: &Value,
+        resource: &str,
+    ) -> Result<Storage, ProjectError> {
         let bucket = inputs["bucketName"]
             .as_str()
             .ok_or_else(|| ProjectError::Invalid(format!("{}: no bucketName", path.display())))?
