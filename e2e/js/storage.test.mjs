@@ -1,14 +1,12 @@
 // aws-amplify v6's Storage category against cognate, configured by `cognate push` after
-// `cognate add storage` (Amplify's group flow): identity-pool credentials over HTTPS, the bucket
-// virtual-hosted under `cognate.storageEndpoint` (passed as each call's customEndpoint). An
-// admin uploads, lists, downloads, presigns, copies and removes; an editor reads and is refused
-// an upload; a guest reads public files and is refused an upload. Any request to an AWS host
-// fails the test.
+// `cognate add storage` (Amplify's group flow; guest access turns on guest identities):
+// identity-pool credentials over HTTPS, the bucket virtual-hosted under
+// `cognate.storageEndpoint` (passed as each call's customEndpoint). An admin uploads, lists,
+// downloads, presigns, copies and removes; an editor reads and is refused an upload; a guest
+// reads public files and is refused an upload. Any request to an AWS host fails the test.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { lookup } from 'node:dns';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 
@@ -17,18 +15,9 @@ import { signIn, signOut } from 'aws-amplify/auth';
 import { copy, downloadData, getUrl, list, remove, uploadData } from 'aws-amplify/storage';
 import { Agent, setGlobalDispatcher } from 'undici';
 
-import { PASSWORD, endpoint, user } from './helpers.mjs';
+import { PASSWORD, endpoint, newProject, user } from './helpers.mjs';
 
-const project = mkdtempSync(join(tmpdir(), 'cognate-storage-'));
-const home = mkdtempSync(join(tmpdir(), 'cognate-home-'));
-
-function run(...args) {
-  return execFileSync(process.env.COGNATE_BIN, args, {
-    cwd: project,
-    env: { ...process.env, COGNATE_HOME: home, COGNATE_LOG: 'warn', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
-    encoding: 'utf8',
-  });
-}
+const { dir: project, run } = newProject('storage');
 
 // Browsers resolve `<bucket>.localhost` to this machine; Node asks DNS, which does not know it.
 setGlobalDispatcher(
@@ -46,12 +35,6 @@ before(async () => {
   run('init', '--yes', '--project-name', 'storageapp', '--endpoint', endpoint, '--credentials-file', process.env.COGNATE_CREDENTIALS_FILE);
   run('add', 'auth', '--default');
   run('update', 'auth', '--groups', 'admin,editors');
-  const authDir = join(project, 'amplify/backend/auth');
-  const resource = readdirSync(authDir).find((n) => n !== 'userPoolGroups');
-  const inputsFile = join(authDir, resource, 'cli-inputs.json');
-  const inputs = JSON.parse(readFileSync(inputsFile));
-  inputs.cognitoConfig.allowUnauthenticatedIdentities = true;
-  writeFileSync(inputsFile, JSON.stringify(inputs, null, 2));
   run(
     'add', 'storage', '--service', 'content', '--resource-name', 'files', '--bucket-name', 'storageapp-files',
     '--restrict-access-by', 'both', '--access', 'auth-and-guest', '--auth-access', 'read',

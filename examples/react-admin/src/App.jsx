@@ -1,9 +1,12 @@
 // The app of Amplify's announcement of user pool groups and Admin Queries: an admin adds a user
-// to `editors` and lists the editors, page by page.
+// to `editors` and lists the editors, page by page; below, the files of the storage the groups'
+// roles open (admins change them, editors read them). Guests browse the public files at `?guest`.
 import { useState } from 'react';
 import { withAuthenticator } from '@aws-amplify/ui-react';
 import { get, post } from 'aws-amplify/api';
 import { fetchAuthSession } from 'aws-amplify/auth';
+
+import Files from './Files.jsx';
 
 async function headers() {
   const { tokens } = await fetchAuthSession();
@@ -56,8 +59,17 @@ function App({ signOut, user }) {
       <button onClick={() => listEditors(10)}>List Editors</button>{' '}
       <button onClick={signOut}>Sign out</button>
       <p data-testid="result">{result}</p>
+      <Files canChange />
     </main>
   );
 }
 
-export default withAuthenticator(App);
+function GuestLink() {
+  return (
+    <p style={{ textAlign: 'center' }}>
+      <a href="?guest">Browse the public files without signing in</a>
+    </p>
+  );
+}
+
+export default withAuthenticator(App, { components: { Footer: GuestLink } });

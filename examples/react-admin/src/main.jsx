@@ -3,8 +3,22 @@ import { createRoot } from 'react-dom/client';
 import '@aws-amplify/ui-react/styles.css';
 
 import App from './App.jsx';
-// Written by `cognate push`: the user pool, its client, cognate's endpoint and the Admin Queries API.
+import Files from './Files.jsx';
+// Written by `cognate push`: the user pool, its client, the identity pool, cognate's endpoint, the
+// Admin Queries API and the bucket with cognate's storage endpoint.
 import config from './amplify-config.json';
 
 Amplify.configure(config);
-createRoot(document.getElementById('root')).render(<App />);
+
+function Guest() {
+  return (
+    <main style={{ fontFamily: 'sans-serif', padding: '2rem' }}>
+      <h1>Hello guest</h1>
+      <a href="./">Sign in</a>
+      <Files canChange={false} />
+    </main>
+  );
+}
+
+const guest = new URLSearchParams(window.location.search).has('guest');
+createRoot(document.getElementById('root')).render(guest ? <Guest /> : <App />);

@@ -1,8 +1,10 @@
 // Drives the built app in Debian's Chromium (playwright-core, no browser download): an admin signs
-// in through the Authenticator (SRP), adds awesomeeditor to editors and lists the editors; a user
-// outside admin gets the 403 message. Screenshots of each step go to test/screenshots/.
+// in through the Authenticator (SRP), adds awesomeeditor to editors and lists the editors, then
+// uploads, lists, downloads and deletes files; the editor downloads and is refused an upload; a
+// user outside admin gets the Admin Queries 403; a guest downloads a public file. Screenshots of
+// each step go to test/screenshots/.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 import { AdminListGroupsForUserCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { chromium } from 'playwright-core';
@@ -44,8 +46,37 @@ async function resultText(page, expected) {
   return result.textContent();
 }
 
+async function filesStatus(page, expected) {
+  const status = page.getByTestId('files-status');
+  await status.getByText(expected).waitFor({ timeout: 20000 });
+  return status.textContent();
+}
+
+async function upload(page, name, text) {
+  await page.getByLabel('Upload a file').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
+}
+
+/** Presses Download for `public/<name>` and answers with the saved file's text. */
+async function download(page, name) {
+  const saved = page.waitForEvent('download');
+  await page.getByRole('button', { name: `Download public/${name}` }).click();
+  const file = await saved;
+  assert.equal(file.suggestedFilename(), name);
+  return readFileSync(await file.path(), 'utf8');
+}
+
+async function signOut(page) {
+  // Signing out revokes the tokens; the Authenticator shows its form again when that is done.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Username').waitFor({ timeout: 20000 });
+}
+
+let passed = 0;
 try {
-  const page = await browser.newPage();
+  // The bucket is served over https on a certificate of cognate's development CA, which this
+  // throwaway browser profile does not trust (the README says how to trust it in a browser).
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true });
+  const page = await context.newPage();
   page.on('console', (message) => console.log(`browser: ${message.text()}`));
   page.on('pageerror', (error) => console.log(`page error: ${error.message}`));
   page.on('requestfailed', (request) => console.log(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`));
@@ -66,15 +97,51 @@ try {
   assert.match(listed, /Editors: .*awesomeeditor/, 'the page lists awesomeeditor');
   console.log(listed);
   await shot(page, 'listed-editors');
+  passed += 2;
 
-  // Signing out revokes the tokens; the Authenticator shows its form again when that is done.
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.getByLabel('Username').waitFor({ timeout: 20000 });
+  // The admin group's role may put, get, list and delete.
+  await upload(page, 'notes.txt', 'meeting at noon');
+  console.log(await filesStatus(page, 'Uploaded public/notes.txt'));
+  await upload(page, 'draft.txt', 'to be deleted');
+  await page.getByRole('button', { name: 'Download public/draft.txt' }).waitFor({ timeout: 20000 });
+  await shot(page, 'admin-uploaded');
+  assert.equal(await download(page, 'notes.txt'), 'meeting at noon');
+  console.log(await filesStatus(page, 'Downloaded public/notes.txt (15 bytes)'));
+  await page.getByRole('button', { name: 'Delete public/draft.txt' }).click();
+  console.log(await filesStatus(page, 'Deleted public/draft.txt'));
+  await page.getByRole('button', { name: 'Download public/draft.txt' }).waitFor({ state: 'detached', timeout: 20000 });
+  assert.deepEqual(await page.getByTestId('files').locator('li').allTextContents(), ['notes.txt (15 bytes) Download Delete']);
+  await shot(page, 'admin-deleted');
+  passed += 1;
+
+  // awesomeeditor, now in editors, has the editors' role: read only.
+  await signOut(page);
+  await signIn(page, 'awesomeeditor');
+  assert.equal(await download(page, 'notes.txt'), 'meeting at noon');
+  await upload(page, 'edit.txt', 'an editor wrote this');
+  const refusal = await filesStatus(page, 'Error: AccessDenied');
+  console.log(refusal);
+  await shot(page, 'editor-refused-upload');
+  assert.deepEqual(await page.getByTestId('files').locator('li').allTextContents(), ['notes.txt (15 bytes) Download Delete']);
+  passed += 1;
+
+  await signOut(page);
   await signIn(page, 'plainuser');
   await page.getByRole('button', { name: 'Add to Group' }).click();
   console.log(await resultText(page, 'User does not have permissions to perform administrative tasks'));
   await shot(page, 'refused-outside-admin');
-  console.log('browser test: 3 passed, 0 failed');
+  passed += 1;
+
+  // A guest (the identity pool's guest role) reads the public files without signing in.
+  await signOut(page);
+  await page.getByRole('link', { name: 'Browse the public files without signing in' }).click();
+  await page.getByText('Hello guest').waitFor({ timeout: 20000 });
+  assert.equal(await download(page, 'notes.txt'), 'meeting at noon');
+  console.log(await filesStatus(page, 'Downloaded public/notes.txt (15 bytes)'));
+  assert.equal(await page.getByLabel('Upload a file').count(), 0, 'a guest is offered no upload');
+  await shot(page, 'guest-downloaded');
+  passed += 1;
 } finally {
+  console.log(`browser test: ${passed} passed, ${passed === 6 ? 0 : 1} failed`);
   await browser.close();
 }

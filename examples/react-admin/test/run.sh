@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The groups demo end to end: start cognate, build the backend with the toolchain (flags only),
-# create the users, build the app, serve it on loopback and drive it in headless Chromium.
+# The groups demo end to end: start cognate, build the backend with the toolchain (flags only:
+# auth with groups, Admin Queries, storage), create the users, build the app, serve it on
+# loopback and drive it in headless Chromium.
 # Usage: examples/react-admin/test/run.sh [path/to/cognate]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +39,9 @@ export COGNATE_HOME=$work/home
   "$bin" add auth --default --resource-name groupsdemo
   "$bin" update auth --groups admin,editors
   "$bin" update auth --admin-queries-groups admin
+  "$bin" add storage --service content --resource-name groupsdemoFiles --bucket-name groupsdemo-files \
+    --restrict-access-by both --access auth-and-guest --auth-access read --guest-access read \
+    --group-access admin=create/update,read,delete --group-access editors=read --trigger false
   "$bin" push --yes
   "$bin" status
 )

@@ -419,7 +419,9 @@ fn ask_groups(
     Ok(access)
 }
 
-/// Writes the resource's cli-inputs.json and its backend-config.json entry.
+/// Writes the resource's cli-inputs.json and its backend-config.json entry. Guest access needs
+/// guest identities, so, as Amplify's storage walkthrough does, the auth resource is switched to
+/// allow unauthenticated logins when it does not yet (in the same write).
 fn save(layout: &Layout, auth: &Auth, storage: &Storage) -> Result<(), ProjectError> {
     let mut backend = read_object(&layout.backend_config())?;
     object_at(&mut backend, "storage").insert(
@@ -429,5 +431,15 @@ fn save(layout: &Layout, auth: &Auth, storage: &Storage) -> Result<(), ProjectEr
     let mut changes = Changes::default();
     changes.json(layout.storage_inputs(&storage.resource), storage.inputs());
     changes.json(layout.backend_config(), Value::Object(backend));
+    if storage.guests && !auth.allows_guests() {
+        let mut inputs = auth.inputs.clone();
+        let cognito = object_at(&mut inputs, "cognitoConfig");
+        cognito.insert("allowUnauthenticatedIdentities".into(), Value::Bool(true));
+        changes.json(layout.auth_inputs(&auth.resource), Value::Object(inputs));
+        println!(
+            "Guest access needs guest identities: auth {} now allows unauthenticated logins",
+            auth.resource
+        );
+    }
     changes.write()
 }

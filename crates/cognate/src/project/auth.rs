@@ -115,6 +115,12 @@ impl Auth {
             .unwrap_or_default())
     }
 
+    /// Whether the identity pool gives guests identities (Amplify's
+    /// `allowUnauthenticatedIdentities`).
+    pub fn allows_guests(&self) -> bool {
+        self.cognito()["allowUnauthenticatedIdentities"] == json!(true)
+    }
+
     /// The identity pool as the management API takes it, when the project has one (Amplify's
     /// `authSelections: identityPoolAndUserPool`): its name, whether guests get identities, and
     /// each group's `customPolicies` for its role. `id` is the one an earlier push made.
@@ -151,7 +157,7 @@ impl Auth {
             "IdentityPoolId": id,
             // Identity pool names take letters, digits, spaces and underscores only.
             "Name": name.replace(|c: char| !(c.is_alphanumeric() || c == '_' || c == ' '), "_"),
-            "AllowGuests": c["allowUnauthenticatedIdentities"] == json!(true),
+            "AllowGuests": self.allows_guests(),
             "GroupPolicies": policies,
         })))
     }

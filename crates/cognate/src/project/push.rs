@@ -416,12 +416,9 @@ fn write_outputs(
         &client_id,
         by_email,
         admin_queries.as_ref(),
-        identity_pool.as_deref().map(|id| {
-            (
-                id,
-                desired.cognito()["allowUnauthenticatedIdentities"] == json!(true),
-            )
-        }),
+        identity_pool
+            .as_deref()
+            .map(|id| (id, desired.allows_guests())),
     );
     if let Some(first) = buckets.first() {
         add_storage_config(&mut config, &first.applied);

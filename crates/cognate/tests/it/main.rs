@@ -1310,7 +1310,12 @@ async fn add_storage_with_groups_pushes_the_bucket_and_amplifys_policies() {
             "false"
         ])
         .contains("is not a valid bucket name"));
-    env.ok(&[
+    let auth_inputs = "amplify/backend/auth/demoauth/cli-inputs.json";
+    assert_eq!(
+        env.json(auth_inputs)["cognitoConfig"]["allowUnauthenticatedIdentities"],
+        false
+    );
+    let added = env.ok(&[
         "add",
         "storage",
         "--service",
@@ -1334,6 +1339,15 @@ async fn add_storage_with_groups_pushes_the_bucket_and_amplifys_policies() {
         "--trigger",
         "false",
     ]);
+    assert!(
+        added.contains("auth demoauth now allows unauthenticated logins"),
+        "{added}"
+    );
+    assert_eq!(
+        env.json(auth_inputs)["cognitoConfig"]["allowUnauthenticatedIdentities"],
+        true,
+        "guest access turns on the identity pool's guest identities"
+    );
     let inputs = env.json("amplify/backend/storage/files/cli-inputs.json");
     assert_eq!(inputs["bucketName"], "demo-files");
     assert_eq!(inputs["storageAccess"], "authAndGuest");
