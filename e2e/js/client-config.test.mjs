@@ -2,9 +2,7 @@
 // aws-amplify v6's Amplify.configure, signs in against cognate and reaches its Admin Queries
 // API. Any request to an AWS host fails the test.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -13,20 +11,10 @@ import { Amplify } from 'aws-amplify';
 import { get } from 'aws-amplify/api';
 import { fetchAuthSession, signIn, signOut } from 'aws-amplify/auth';
 
-import { PASSWORD, endpoint, user } from './helpers.mjs';
+import { PASSWORD, endpoint, newProject, user } from './helpers.mjs';
 
-const cognate = process.env.COGNATE_BIN;
 const credentialsFile = process.env.COGNATE_CREDENTIALS_FILE;
-const project = mkdtempSync(join(tmpdir(), 'cognate-app-'));
-const home = mkdtempSync(join(tmpdir(), 'cognate-home-'));
-
-function run(...args) {
-  return execFileSync(cognate, args, {
-    cwd: project,
-    env: { ...process.env, COGNATE_HOME: home, COGNATE_LOG: 'warn', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
-    encoding: 'utf8',
-  });
-}
+const { dir: project, run } = newProject('app');
 
 // Every host aws-amplify talked to; an AWS one is refused outright.
 const hosts = new Set();

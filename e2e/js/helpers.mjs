@@ -9,6 +9,10 @@ import {
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const endpoint = process.env.COGNATE_ENDPOINT;
 if (!endpoint) throw new Error('COGNATE_ENDPOINT is not set: run e2e/run.sh');
@@ -74,4 +78,21 @@ export async function newUser(pool, username, temporaryPassword) {
 
 export function claims(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+}
+
+/**
+ * A new project directory (`cognate-<name>-…` in the temporary directory) and a function that
+ * runs the cognate toolchain in it, with its own COGNATE_HOME and no AWS keys from the caller's
+ * environment, answering with what it printed.
+ */
+export function newProject(name) {
+  const dir = mkdtempSync(join(tmpdir(), `cognate-${name}-`));
+  const home = mkdtempSync(join(tmpdir(), 'cognate-home-'));
+  const run = (...args) =>
+    execFileSync(process.env.COGNATE_BIN, args, {
+      cwd: dir,
+      env: { ...process.env, COGNATE_HOME: home, COGNATE_LOG: 'warn', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+      encoding: 'utf8',
+    });
+  return { dir, run };
 }

@@ -4,8 +4,7 @@
 // (the unauth role, the admin group's role). Any request to an AWS host fails the test.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 
@@ -13,18 +12,9 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Amplify } from 'aws-amplify';
 import { fetchAuthSession, signIn, signOut } from 'aws-amplify/auth';
 
-import { PASSWORD, endpoint, user } from './helpers.mjs';
+import { PASSWORD, endpoint, newProject, user } from './helpers.mjs';
 
-const project = mkdtempSync(join(tmpdir(), 'cognate-identity-'));
-const home = mkdtempSync(join(tmpdir(), 'cognate-home-'));
-
-function run(...args) {
-  return execFileSync(process.env.COGNATE_BIN, args, {
-    cwd: project,
-    env: { ...process.env, COGNATE_HOME: home, COGNATE_LOG: 'warn', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
-    encoding: 'utf8',
-  });
-}
+const { dir: project, run } = newProject('identity');
 
 let config;
 before(async () => {
