@@ -146,16 +146,15 @@ impl SqlStore {
     ) -> Result<ObjectWrite> {
         let bucket = object.bucket.as_str();
         let key = object.key.as_str();
-        if !exists(tx, BUCKET_EXISTS, bucket).await? {
-            return Ok(ObjectWrite::NoSuchBucket);
-        }
         let document = to_json(&ObjectDocument {
             headers: object.headers.clone(),
             checksum: object.checksum.clone(),
             tags: object.tags.clone(),
         })?;
         // The upsert takes the row's lock first, so concurrent writers of one key queue up and
-        // each releases exactly the segments it replaced.
+        // each releases exactly the segments it replaced. It writes nothing into a missing
+        // bucket; which of the two stopped it is asked only then (small writes are statements,
+        // and each costs).
         let on_conflict = match condition {
             WriteCondition::IfAbsent => "DO NOTHING",
             WriteCondition::Always => {
@@ -165,7 +164,8 @@ impl SqlStore {
         };
         let written = sqlx::query(&format!(
             "INSERT INTO objects (bucket, object_key, size, etag, modified_at, document) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (bucket, object_key) {on_conflict}"
+             SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM buckets WHERE name = $1) \
+             ON CONFLICT (bucket, object_key) {on_conflict}"
         ))
         .bind(bucket)
         .bind(key)
@@ -177,19 +177,23 @@ impl SqlStore {
         .await
         .map_err(db_error)?;
         if written.rows_affected() == 0 {
-            return Ok(ObjectWrite::ConditionFailed);
+            return Ok(if exists(tx, BUCKET_EXISTS, bucket).await? {
+                ObjectWrite::ConditionFailed
+            } else {
+                ObjectWrite::NoSuchBucket
+            });
         }
-        let released: Vec<BlobId> = Self::segments_of(&mut **tx, bucket, key)
-            .await?
-            .into_iter()
-            .map(|s| s.blob)
-            .collect();
-        sqlx::query("DELETE FROM object_segments WHERE bucket = $1 AND object_key = $2")
-            .bind(bucket)
-            .bind(key)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
+        let released = sqlx::query(
+            "DELETE FROM object_segments WHERE bucket = $1 AND object_key = $2 RETURNING blob",
+        )
+        .bind(bucket)
+        .bind(key)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|row| stored_blob(get(row, "blob")?))
+        .collect::<Result<Vec<_>>>()?;
         for (seq, segment) in object.segments.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO object_segments (bucket, object_key, seq, blob, size) VALUES ($1, $2, $3, $4, $5)",

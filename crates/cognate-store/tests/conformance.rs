@@ -10,6 +10,7 @@ use cognate_core::model::{
     AppClient, Attribute, CodePurpose, Group, OutboxMessage, PasswordPolicy, Session, SigningKey,
     TokenUse, TokenValidityUnits, User, UserPool, UserStatus, VerificationCode,
 };
+use cognate_core::storage::{Bucket, BucketName, ObjectKey, Segment, StoredObject};
 use cognate_core::store::prelude::*;
 use cognate_core::store::{Claim, IssueLimit};
 use cognate_core::Error;
@@ -1322,6 +1323,75 @@ async fn concurrent_first_sign_ins_of_one_user_end_with_one_identity() {
         assert!(s.unlink_login(&owners[0], &login).await.unwrap());
         assert!(s.delete_identity_pool(&pool_id, None).await.unwrap());
         assert!(s.get_identity(&owners[0]).await.unwrap().is_none());
+    })
+    .await;
+}
+
+fn object(bucket: &str, key: &str, blob: &cognate_core::storage::BlobId) -> StoredObject {
+    StoredObject {
+        bucket: BucketName::parse(bucket).unwrap(),
+        key: ObjectKey::parse(key).unwrap(),
+        size: 3,
+        etag: "e".into(),
+        last_modified: Timestamp(1),
+        headers: Default::default(),
+        checksum: None,
+        tags: vec![],
+        segments: vec![Segment {
+            blob: blob.clone(),
+            size: 3,
+        }],
+    }
+}
+
+#[tokio::test]
+async fn an_object_write_replaces_releases_and_refuses_as_its_condition_and_bucket_say() {
+    use cognate_core::storage::{BlobId, WriteCondition};
+    use cognate_core::store::ObjectWrite;
+    on_every_backend(|s| async move {
+        let (first, second, third) = (BlobId::generate(), BlobId::generate(), BlobId::generate());
+        assert_eq!(
+            s.put_object(&object("nowhere", "k", &first), WriteCondition::Always)
+                .await
+                .unwrap(),
+            ObjectWrite::NoSuchBucket
+        );
+        let bucket = Bucket {
+            name: BucketName::parse("files").unwrap(),
+            created: Timestamp(1),
+            cors: None,
+            policy: None,
+            tags: vec![],
+        };
+        assert!(s.insert_bucket(&bucket).await.unwrap());
+        assert_eq!(
+            s.put_object(&object("files", "k", &first), WriteCondition::IfAbsent)
+                .await
+                .unwrap(),
+            ObjectWrite::Stored { released: vec![] }
+        );
+        assert_eq!(
+            s.put_object(&object("files", "k", &second), WriteCondition::IfAbsent)
+                .await
+                .unwrap(),
+            ObjectWrite::ConditionFailed
+        );
+        assert_eq!(
+            s.put_object(&object("files", "k", &third), WriteCondition::Always)
+                .await
+                .unwrap(),
+            ObjectWrite::Stored {
+                released: vec![first.clone()]
+            }
+        );
+        let stored = s
+            .get_object(&bucket.name, &ObjectKey::parse("k").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.blobs(), vec![third.clone()]);
+        assert!(!s.blob_in_use(&first).await.unwrap());
+        assert!(s.blob_in_use(&third).await.unwrap());
     })
     .await;
 }

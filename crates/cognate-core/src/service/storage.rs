@@ -261,7 +261,7 @@ impl Storage {
         context: cognate_iam::Context,
     ) -> Result<()> {
         let policy = match bucket {
-            Some(name) => self.store.get_bucket(name).await?.and_then(|b| b.policy),
+            Some(name) => self.find_bucket(name).await?.and_then(|b| b.policy),
             None => None,
         };
         self.cognito
@@ -279,7 +279,9 @@ impl Storage {
             policy: None,
             tags: Vec::new(),
         };
-        if self.store.insert_bucket(&bucket).await? {
+        let inserted = self.store.insert_bucket(&bucket).await?;
+        self.cognito.decisions.forget_bucket(name);
+        if inserted {
             return Ok(());
         }
         // us-east-1 answers a repeated CreateBucket of one's own bucket with success.
@@ -293,10 +295,22 @@ impl Storage {
     }
 
     pub async fn bucket(&self, name: &BucketName) -> Result<Bucket> {
-        self.store
-            .get_bucket(name)
-            .await?
-            .ok_or_else(no_such_bucket)
+        self.find_bucket(name).await?.ok_or_else(no_such_bucket)
+    }
+
+    /// The bucket, or None when there is none. Every object request reads its bucket for the
+    /// access check (its policy), for the operation and for CORS, and those reads cost more than
+    /// the rest of a small GET or PUT, so a bucket seen is kept for the decision inputs'
+    /// lifetime (`decision_cache`); a missing one is looked for again each time.
+    async fn find_bucket(&self, name: &BucketName) -> Result<Option<Bucket>> {
+        if let Some(bucket) = self.cognito.decisions.bucket(name) {
+            return Ok(Some(bucket));
+        }
+        let bucket = self.store.get_bucket(name).await?;
+        if let Some(bucket) = &bucket {
+            self.cognito.decisions.saw_bucket(bucket.clone());
+        }
+        Ok(bucket)
     }
 
     pub async fn list_buckets(&self) -> Result<Vec<Bucket>> {
@@ -304,14 +318,16 @@ impl Storage {
     }
 
     pub async fn delete_bucket(&self, name: &BucketName) -> Result<()> {
-        match self.store.delete_bucket(name).await? {
+        let deletion = self.store.delete_bucket(name).await?;
+        self.cognito.decisions.forget_bucket(name);
+        match deletion {
             BucketDeletion::NotFound => Err(no_such_bucket()),
             BucketDeletion::NotEmpty => Err(storage_error(
                 StorageCode::BucketNotEmpty,
                 "The bucket you tried to delete is not empty",
             )),
             BucketDeletion::Deleted(released) => {
-                self.release(released).await;
+                self.release(released);
                 Ok(())
             }
         }
@@ -322,9 +338,16 @@ impl Storage {
         name: &BucketName,
         change: impl FnOnce(&mut Bucket),
     ) -> Result<()> {
-        let mut bucket = self.bucket(name).await?;
+        // Changed from what the store holds now, not from what the cache remembers.
+        let mut bucket = self
+            .store
+            .get_bucket(name)
+            .await?
+            .ok_or_else(no_such_bucket)?;
         change(&mut bucket);
-        if self.store.update_bucket(&bucket).await? {
+        let updated = self.store.update_bucket(&bucket).await?;
+        self.cognito.decisions.forget_bucket(name);
+        if updated {
             Ok(())
         } else {
             Err(no_such_bucket())
@@ -414,7 +437,7 @@ impl Storage {
         let size = match written {
             Ok(size) => size,
             Err(e) => {
-                self.release(vec![blob]).await;
+                self.release(vec![blob]);
                 return Err(e);
             }
         };
@@ -427,7 +450,7 @@ impl Storage {
             }),
         };
         if let Err(e) = integrity.verify(&digested) {
-            self.release(vec![blob]).await;
+            self.release(vec![blob]);
             return Err(e);
         }
         Ok((Segment { blob, size }, digested))
@@ -456,7 +479,7 @@ impl Storage {
             checksum: digested.checksum,
             tags: new.tags,
             segments: if segment.size == 0 {
-                self.release(vec![segment.blob]).await;
+                self.release(vec![segment.blob]);
                 Vec::new()
             } else {
                 vec![segment]
@@ -473,7 +496,7 @@ impl Storage {
     async fn settle(&self, written: Result<ObjectWrite>, object: &StoredObject) -> Result<()> {
         let outcome = match written {
             Ok(ObjectWrite::Stored { released }) => {
-                self.release(released).await;
+                self.release(released);
                 return Ok(());
             }
             Ok(ObjectWrite::NoSuchBucket) => Err(no_such_bucket()),
@@ -484,7 +507,7 @@ impl Storage {
             )),
             Err(e) => Err(e),
         };
-        self.release(object.blobs()).await;
+        self.release(object.blobs());
         outcome
     }
 
@@ -543,7 +566,7 @@ impl Storage {
     pub async fn delete_object(&self, bucket: &BucketName, key: &ObjectKey) -> Result<()> {
         match self.store.delete_object(bucket, key).await? {
             Some(released) => {
-                self.release(released).await;
+                self.release(released);
                 Ok(())
             }
             None => {
@@ -576,8 +599,7 @@ impl Storage {
         for segment in &original.segments {
             let blob = BlobId::generate();
             if let Err(e) = self.blobs.copy(&segment.blob, &blob).await {
-                self.release(segments.iter().map(|s: &Segment| s.blob.clone()).collect())
-                    .await;
+                self.release(segments.iter().map(|s: &Segment| s.blob.clone()).collect());
                 return Err(e);
             }
             segments.push(Segment {
@@ -778,15 +800,15 @@ impl Storage {
         };
         match self.store.put_part(&upload.id, &part).await {
             Ok(Some(replaced)) => {
-                self.release(replaced.into_iter().collect()).await;
+                self.release(replaced.into_iter().collect());
                 Ok(part)
             }
             Ok(None) => {
-                self.release(vec![part.blob]).await;
+                self.release(vec![part.blob]);
                 Err(no_such_upload())
             }
             Err(e) => {
-                self.release(vec![part.blob]).await;
+                self.release(vec![part.blob]);
                 Err(e)
             }
         }
@@ -921,7 +943,7 @@ impl Storage {
             .await?;
         match written {
             ObjectWrite::Stored { released } => {
-                self.release(released).await;
+                self.release(released);
                 Ok(object)
             }
             // The parts stay with the upload, which can still be completed or aborted.
@@ -937,7 +959,7 @@ impl Storage {
     pub async fn abort_upload(&self, upload: &Upload) -> Result<()> {
         match self.store.delete_upload(&upload.id).await? {
             Some(released) => {
-                self.release(released).await;
+                self.release(released);
                 Ok(())
             }
             None => Err(no_such_upload()),
@@ -946,14 +968,21 @@ impl Storage {
 
     // Blobs.
 
-    /// Deletes blobs nothing holds any more. A failure is logged; the blob becomes an orphan
-    /// that [`Storage::collect_orphans`] deletes later.
-    async fn release(&self, blobs: Vec<BlobId>) {
-        for blob in blobs {
-            if let Err(e) = self.blobs.delete(&blob).await {
-                tracing::warn!(blob = %blob, error = %e, "could not delete a released blob; it is collected later");
-            }
+    /// Deletes blobs nothing holds any more, in the background: the client has nothing to wait
+    /// for. A failure is logged; the blob becomes an orphan that [`Storage::collect_orphans`]
+    /// deletes later, as it does those a crash leaves.
+    fn release(&self, blobs: Vec<BlobId>) {
+        if blobs.is_empty() {
+            return;
         }
+        let store = self.blobs.clone();
+        tokio::spawn(async move {
+            for blob in blobs {
+                if let Err(e) = store.delete(&blob).await {
+                    tracing::warn!(blob = %blob, error = %e, "could not delete a released blob; it is collected later");
+                }
+            }
+        });
     }
 
     /// Deletes blobs older than `age` that no object or part holds (those of writes that

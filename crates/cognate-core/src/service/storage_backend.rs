@@ -71,6 +71,7 @@ impl Cognito {
                 ..bucket
             };
             self.store.update_bucket(&updated).await?;
+            self.decisions.forget_bucket(&wanted.bucket);
             applied
                 .changes
                 .push(format!("set the CORS rules of bucket {}", wanted.bucket));
