@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(aws_json list_users_filter sigv4 jwt srp policy)
+[ ${#targets[@]} -gt 0 ] || targets=(aws_json list_users_filter sigv4 jwt srp policy s3)
 command -v cargo-fuzz >/dev/null || cargo install --quiet --locked cargo-fuzz
 # Kept apart from the workspace's target directory: these builds are instrumented.
 fuzz=(cargo +nightly fuzz)

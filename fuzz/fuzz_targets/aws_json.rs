@@ -11,6 +11,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "server.rs"]
+mod server;
 use serde_json::{json, Value};
 
 /// Beside the operations a caller may make without a signature, a few that need one (refused
@@ -30,19 +33,9 @@ struct Target {
 fn target() -> &'static Target {
     static TARGET: OnceLock<Target> = OnceLock::new();
     TARGET.get_or_init(|| {
-        std::panic::set_hook(Box::new(|info| {
-            eprintln!("{info}");
-            std::process::abort();
-        }));
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let data = tempfile::tempdir().expect("temp dir");
+        let (runtime, server) = server::start(data.path());
         let (url, pool, client, identity_pool) = runtime.block_on(async {
-            let mut config = cognate_server::Config::ephemeral(data.path());
-            config.rate_limit_per_ip = 0;
-            config.rate_limit_per_user = 0;
-            let server = cognate_server::start(config, std::future::pending())
-                .await
-                .expect("server starts");
             let services = server.services().clone();
             let pool = services
                 .create_user_pool(cognate_core::service::PoolSettings {

@@ -201,6 +201,7 @@ pub struct RunningServer {
     pub root_access_key_id: String,
     pub root_secret_access_key: String,
     services: Cognito,
+    storage: Storage,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -209,6 +210,12 @@ impl RunningServer {
     /// The services behind the server, for operator tooling in the same process (and tests).
     pub fn services(&self) -> &Cognito {
         &self.services
+    }
+
+    /// The storage service behind the S3 API, for operator tooling in the same process (and
+    /// tests).
+    pub fn storage(&self) -> &Storage {
+        &self.storage
     }
 
     /// Stops accepting, lets requests in flight finish, and waits.
@@ -387,7 +394,7 @@ pub async fn start(
             }
         }
     });
-    let s3 = s3::S3Surface::new(state.clone(), storage, s3_domain);
+    let s3 = s3::S3Surface::new(state.clone(), storage.clone(), s3_domain);
     let app = router(
         state,
         s3,
@@ -441,6 +448,7 @@ pub async fn start(
         root_access_key_id: access_key_id,
         root_secret_access_key: secret_access_key,
         services,
+        storage,
         shutdown: Some(tx),
         task,
     })
