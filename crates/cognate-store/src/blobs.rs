@@ -19,8 +19,12 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
 
 /// Bodies up to this size are written in one request; larger ones as a multipart upload of
-/// parts this size (the backends' minimum part is 5 MiB).
+/// parts this size (the remote backends' minimum part is 5 MiB).
 const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+/// The same for the local directory, which has no minimum: each body in flight holds up to
+/// `PARTS_IN_FLIGHT` of these in memory, and an upload's parts are often in flight ten at a
+/// time (the AWS CLI's default).
+const LOCAL_CHUNK_BYTES: usize = 1024 * 1024;
 /// Parts of one blob in flight to the backend at once.
 const PARTS_IN_FLIGHT: usize = 4;
 const ROOT: &str = "blobs";
@@ -29,6 +33,8 @@ pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     /// What `describe` says, without credentials.
     location: String,
+    /// See [`CHUNK_BYTES`].
+    chunk_bytes: usize,
     /// The directory of a local store, whose staging files (`<blob>#<n>`) a killed process
     /// leaves behind.
     local_dir: Option<std::path::PathBuf>,
@@ -51,12 +57,14 @@ impl Blobs {
     /// Blobs in a directory (created if missing).
     pub fn local(dir: &FsPath) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(Error::caused_by("creating the blob directory"))?;
+        // Without automatic cleanup: it tried to remove a blob's (shared, two-hex) directory
+        // after every delete, and the next write in it made it again.
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
-            .map_err(blob_error("opening the blob directory"))?
-            .with_automatic_cleanup(true);
+            .map_err(blob_error("opening the blob directory"))?;
         Ok(Blobs {
             store: Arc::new(store),
             location: dir.display().to_string(),
+            chunk_bytes: LOCAL_CHUNK_BYTES,
             local_dir: Some(dir.to_path_buf()),
         })
     }
@@ -97,6 +105,7 @@ impl Blobs {
         Ok(Blobs {
             store,
             location: url.to_owned(),
+            chunk_bytes: CHUNK_BYTES,
             local_dir: None,
         })
     }
@@ -119,7 +128,7 @@ impl BlobStore for Blobs {
         let mut size = 0u64;
         let mut first = Vec::new();
         let mut buffered = 0usize;
-        while buffered < CHUNK_BYTES {
+        while buffered < self.chunk_bytes {
             match body.next().await {
                 Some(chunk) => {
                     let chunk = chunk.map_err(body_error)?;
@@ -142,7 +151,7 @@ impl BlobStore for Blobs {
             .put_multipart(&path)
             .await
             .map_err(blob_error("starting a blob upload"))?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK_BYTES);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.chunk_bytes);
         for chunk in first {
             size += chunk.len() as u64;
             writer.put(chunk);

@@ -32,6 +32,31 @@ struct ObjectDocument {
     headers: ObjectHeaders,
     checksum: Option<Checksum>,
     tags: Vec<(String, String)>,
+    /// Unique to the write that stored the row, so that a write's later statements can tell
+    /// whether its upsert is the one there (`object_writes`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    write_id: String,
+}
+
+/// The document of an object row as a new write stores it.
+pub(crate) fn object_document(object: &StoredObject) -> Result<String> {
+    to_json(&ObjectDocument {
+        headers: object.headers.clone(),
+        checksum: object.checksum.clone(),
+        tags: object.tags.clone(),
+        write_id: BlobId::generate().as_str().to_owned(),
+    })
+}
+
+/// What an object upsert does when the key holds an object already.
+pub(crate) fn upsert_clause(condition: WriteCondition) -> &'static str {
+    match condition {
+        WriteCondition::IfAbsent => "DO NOTHING",
+        WriteCondition::Always => {
+            "DO UPDATE SET size = excluded.size, etag = excluded.etag, \
+             modified_at = excluded.modified_at, document = excluded.document"
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -43,7 +68,7 @@ struct UploadDocument {
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 
-fn stored_blob(raw: String) -> Result<BlobId> {
+pub(crate) fn stored_blob(raw: String) -> Result<BlobId> {
     BlobId::parse(&raw)
         .ok_or_else(|| Error::internal(format!("a stored blob id is malformed: {raw}")))
 }
@@ -146,22 +171,12 @@ impl SqlStore {
     ) -> Result<ObjectWrite> {
         let bucket = object.bucket.as_str();
         let key = object.key.as_str();
-        let document = to_json(&ObjectDocument {
-            headers: object.headers.clone(),
-            checksum: object.checksum.clone(),
-            tags: object.tags.clone(),
-        })?;
+        let document = object_document(object)?;
         // The upsert takes the row's lock first, so concurrent writers of one key queue up and
         // each releases exactly the segments it replaced. It writes nothing into a missing
         // bucket; which of the two stopped it is asked only then (small writes are statements,
         // and each costs).
-        let on_conflict = match condition {
-            WriteCondition::IfAbsent => "DO NOTHING",
-            WriteCondition::Always => {
-                "DO UPDATE SET size = excluded.size, etag = excluded.etag, \
-                 modified_at = excluded.modified_at, document = excluded.document"
-            }
-        };
+        let on_conflict = upsert_clause(condition);
         let written = sqlx::query(&format!(
             "INSERT INTO objects (bucket, object_key, size, etag, modified_at, document) \
              SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM buckets WHERE name = $1) \
@@ -325,6 +340,9 @@ impl BucketStore for SqlStore {
         object: &StoredObject,
         condition: WriteCondition,
     ) -> Result<ObjectWrite> {
+        if self.writer.is_some() {
+            return self.put_object_in_group(object, condition).await;
+        }
         write_tx!(self, |tx| Self::write_object(&mut tx, object, condition)
             .await)
     }

@@ -18,6 +18,7 @@ mod codes;
 mod groups;
 mod iam;
 mod identity;
+mod object_writes;
 mod outbox;
 mod pools;
 mod rows;
@@ -54,6 +55,8 @@ pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
     writer: Option<Arc<Mutex<()>>>,
+    /// SQLite's object writes waiting to be committed together.
+    object_writes: object_writes::WriteQueue,
     pools: DocumentCache<PoolId, UserPool>,
     clients: DocumentCache<ClientId, (AppClient, Option<Vec<u8>>)>,
 }
@@ -110,6 +113,7 @@ impl SqlStore {
             pool,
             backend,
             writer,
+            object_writes: Default::default(),
             pools: DocumentCache::new(),
             clients: DocumentCache::new(),
         })

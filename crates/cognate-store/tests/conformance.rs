@@ -1395,3 +1395,72 @@ async fn an_object_write_replaces_releases_and_refuses_as_its_condition_and_buck
     })
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_writes_of_one_key_release_each_replaced_blob_once_and_one_if_absent_wins() {
+    use cognate_core::storage::{BlobId, WriteCondition};
+    use cognate_core::store::ObjectWrite;
+    on_every_backend(|s| async move {
+        let bucket = Bucket {
+            name: BucketName::parse("race").unwrap(),
+            created: Timestamp(1),
+            cors: None,
+            policy: None,
+            tags: vec![],
+        };
+        assert!(s.insert_bucket(&bucket).await.unwrap());
+        let blobs: Vec<BlobId> = (0..24).map(|_| BlobId::generate()).collect();
+        let writes = blobs.iter().map(|blob| {
+            let s = s.clone();
+            let blob = blob.clone();
+            tokio::spawn(async move {
+                s.put_object(&object("race", "same", &blob), WriteCondition::Always)
+                    .await
+                    .unwrap()
+            })
+        });
+        let mut released = Vec::new();
+        for write in futures::future::join_all(writes).await {
+            match write.unwrap() {
+                ObjectWrite::Stored { released: r } => released.extend(r),
+                other => panic!("{other:?}"),
+            }
+        }
+        let stored = s
+            .get_object(&bucket.name, &ObjectKey::parse("same").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        released.extend(stored.blobs());
+        released.sort();
+        let mut expected = blobs.clone();
+        expected.sort();
+        assert_eq!(
+            released, expected,
+            "each blob replaced once, the last one kept"
+        );
+
+        let contenders = (0..12).map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.put_object(
+                    &object("race", "first", &BlobId::generate()),
+                    WriteCondition::IfAbsent,
+                )
+                .await
+                .unwrap()
+            })
+        });
+        let outcomes = futures::future::join_all(contenders).await;
+        let won = outcomes
+            .iter()
+            .filter(|o| matches!(o.as_ref().unwrap(), ObjectWrite::Stored { .. }))
+            .count();
+        assert_eq!(won, 1, "{outcomes:?}");
+        assert!(outcomes.iter().all(|o| matches!(
+            o.as_ref().unwrap(),
+            ObjectWrite::Stored { .. } | ObjectWrite::ConditionFailed
+        )));
+    })
+    .await;
+}
