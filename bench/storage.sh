@@ -6,7 +6,9 @@
 #
 #   bench/storage.sh [--seconds 10] [--concurrency 16] [--work DIR]
 #
-# Installs moto[server] from PyPI and builds s3s-fs 0.14.1 from crates.io into the work directory.
+# Then a 1 GiB upload to a fresh cognate, streamed and multipart, and its peak memory.
+# Installs moto[server] from PyPI and builds s3s-fs 0.14.1 from crates.io into the work directory;
+# needs the AWS CLI and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=10 concurrency=16 work=
@@ -76,6 +78,27 @@ for scenario in s3-get-4k s3-put-4k s3-put-256m; do
   done
 done
 
+# A 1 GiB upload to a fresh cognate, as one streamed PUT (a presigned URL, curl) and as the AWS
+# CLI's multipart upload (8 MiB parts, ten at a time); the server's peak resident memory after each.
+cleanup; pids=()
+head -c 1073741824 /dev/urandom >"$work/1g.bin"
+rm -rf "$work/cognate-big"
+start big "$bin/cognate" serve --listen 127.0.0.1:19423 --https-listen off --data-dir "$work/cognate-big"
+wait_for http://127.0.0.1:19423/healthz
+(
+  export AWS_ACCESS_KEY_ID=$(awk -F' = ' '/aws_access_key_id/ {print $2}' "$work/cognate-big/credentials")
+  export AWS_SECRET_ACCESS_KEY=$(awk -F' = ' '/aws_secret_access_key/ {print $2}' "$work/cognate-big/credentials")
+  export AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url http://127.0.0.1:19423 s3 mb s3://big >/dev/null
+  url=$(python3 -c 'import botocore.session; s = botocore.session.get_session().create_client("s3", endpoint_url="http://127.0.0.1:19423", region_name="us-east-1"); print(s.generate_presigned_url("put_object", Params={"Bucket": "big", "Key": "streamed"}, ExpiresIn=900))')
+  curl -sf -o /dev/null -T "$work/1g.bin" "$url"
+  single=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid_big/status")
+  aws --endpoint-url http://127.0.0.1:19423 s3 cp "$work/1g.bin" s3://big/multipart --quiet
+  multi=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid_big/status")
+  printf '{"gib_streamed_rss_mb": %s, "gib_multipart_rss_mb": %s}\n' "$single" "$multi" >>"$results"
+)
+rm -f "$work/1g.bin"
+
 python3 - "$results" "$seconds" "$concurrency" "$moto_version" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -96,7 +119,10 @@ print("| scenario | cognate | moto | s3s-fs | cognate ÷ moto | cognate ÷ s3s-f
 print("|---|---|---|---|---|---|")
 for s, mb in [("s3-get-4k", 0), ("s3-put-4k", 0), ("s3-put-256m", 256)]:
     print(f"| {s} | {cell(runs.get(('cognate', s)), mb)} | {cell(runs.get(('moto', s)), mb)} | {cell(runs.get(('s3s-fs', s)), mb)} | {ratio(s, 'moto')} | {ratio(s, 's3s-fs')} |")
+gib = next((r for r in rows if "gib_streamed_rss_mb" in r), None)
 big = runs.get(("cognate", "s3-put-256m"))
 if big and big.get("rate"):
     print(f"\n- s3-put-256m: {big['rate'] * 256:.0f} MB/s against the disk's {disk} MB/s sequential write (dd, fdatasync, same run): **{100 * big['rate'] * 256 / disk:.0f}%**; cognate's peak resident memory over the whole run {big['peak_rss_mb']} MB.")
+if gib:
+    print(f"- a 1 GiB upload to a fresh cognate: peak resident memory {gib['gib_streamed_rss_mb']} MB as one streamed PUT (presigned, curl), {gib['gib_multipart_rss_mb']} MB as the AWS CLI's multipart upload (8 MiB parts, ten at a time).")
 PY
