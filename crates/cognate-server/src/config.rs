@@ -81,6 +81,11 @@ pub struct ServeArgs {
     /// [default: the host of --public-url, e.g. localhost]
     #[arg(long, env = "COGNATE_S3_DOMAIN")]
     pub s3_domain: Option<String>,
+    /// The bucket a path-style `POST /?delete` without a bucket means (aws-amplify sends
+    /// DeleteObjects so for a bucket with a dot in its name) [default: none; such a request is
+    /// refused]
+    #[arg(long, env = "COGNATE_S3_DEFAULT_BUCKET")]
+    pub s3_default_bucket: Option<String>,
     /// Where objects' bytes live: a directory, or an object store URL (s3://bucket/prefix
     /// with AWS_ENDPOINT etc. for MinIO, Ceph, Garage; gs://; az://) [default: <data-dir>/blobs]
     #[arg(long, env = "COGNATE_BLOB_STORE")]
@@ -144,6 +149,7 @@ struct FileConfig {
     header_timeout: Option<u64>,
     max_connections_per_address: Option<u32>,
     s3_domain: Option<String>,
+    s3_default_bucket: Option<String>,
     blob_store: Option<String>,
     max_object_size: Option<u64>,
 }
@@ -195,6 +201,8 @@ pub struct Config {
     pub max_connections_per_address: u32,
     /// None: the public URL's host.
     pub s3_domain: Option<String>,
+    /// What a path-style `POST /?delete` without a bucket means.
+    pub s3_default_bucket: Option<cognate_core::storage::BucketName>,
     /// None: `{data_dir}/blobs`.
     pub blob_store: Option<String>,
     pub max_object_size: u64,
@@ -227,6 +235,7 @@ impl Config {
             header_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             s3_domain: None,
+            s3_default_bucket: None,
             blob_store: None,
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
         }
@@ -350,6 +359,14 @@ impl ServeArgs {
                 .s3_domain
                 .or(file.s3_domain)
                 .map(|d| d.trim_matches('.').to_ascii_lowercase()),
+            s3_default_bucket: self
+                .s3_default_bucket
+                .or(file.s3_default_bucket)
+                .map(|name| {
+                    cognate_core::storage::BucketName::parse(&name)
+                        .map_err(|e| format!("--s3-default-bucket {name:?}: {}", e.message()))
+                })
+                .transpose()?,
             blob_store: self.blob_store.or(file.blob_store),
             max_object_size: self
                 .max_object_size

@@ -394,7 +394,12 @@ pub async fn start(
             }
         }
     });
-    let s3 = s3::S3Surface::new(state.clone(), storage.clone(), s3_domain);
+    let s3 = s3::S3Surface::new(
+        state.clone(),
+        storage.clone(),
+        s3_domain,
+        config.s3_default_bucket.clone(),
+    );
     let app = router(
         state,
         s3,

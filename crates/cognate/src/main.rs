@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Start a project in this directory (or connect an existing Amplify project to cognate):
     /// project name, environment, source and build directories, the server and its credentials.
     Init(project::InitArgs),
@@ -306,7 +306,7 @@ async fn main() {
     let cli = Cli::parse_from(args);
     logging::init();
     let result = match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Outbox {
             server,
             pool,

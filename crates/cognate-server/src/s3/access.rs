@@ -9,6 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use async_trait::async_trait;
 use axum::extract::ConnectInfo;
+use axum::http::{Extensions, HeaderMap, Uri};
 use cognate_core::credentials::Principal;
 use cognate_core::service::Storage;
 use cognate_core::sigv4::percent_decode;
@@ -58,15 +59,14 @@ impl S3Auth for Door {
 }
 
 /// The request's session token: the header, or a presigned URL's query parameter.
-fn session_token(cx: &S3AccessContext<'_>) -> Option<String> {
-    if let Some(token) = cx
-        .headers()
+fn session_token(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    if let Some(token) = headers
         .get("x-amz-security-token")
         .and_then(|v| v.to_str().ok())
     {
         return Some(token.to_owned());
     }
-    cx.uri().query()?.split('&').find_map(|pair| {
+    uri.query()?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
         k.eq_ignore_ascii_case("X-Amz-Security-Token")
             .then(|| percent_decode(v, true))
@@ -215,17 +215,35 @@ pub fn caller_of<T>(request: &S3Request<T>) -> S3Result<S3Caller> {
         .ok_or_else(|| s3_error!(InternalError, "the request was not authorized"))
 }
 
-#[async_trait]
-impl S3Access for Door {
-    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
-        let principal = match cx.credentials() {
+/// The peer's address and whether the connection is TLS.
+pub fn connection(extensions: &Extensions) -> (SocketAddr, bool) {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let secure = extensions.get::<Transport>().is_some_and(|t| t.secure);
+    (peer, secure)
+}
+
+impl Door {
+    /// Who signed the request (`access_key`: the one s3s verified the signature of; none:
+    /// anonymous), with the session token the request carries, and where it came from
+    /// ([`connection`]).
+    pub async fn caller(
+        &self,
+        access_key: Option<&str>,
+        headers: &HeaderMap,
+        uri: &Uri,
+        connection: (SocketAddr, bool),
+    ) -> S3Result<S3Caller> {
+        let principal = match access_key {
             None => None,
-            Some(credentials) => {
-                let token = session_token(cx).filter(|t| !t.is_empty());
+            Some(access_key) => {
+                let token = session_token(headers, uri).filter(|t| !t.is_empty());
                 match self
                     .state
                     .credentials
-                    .lookup(&credentials.access_key, token.as_deref())
+                    .lookup(access_key, token.as_deref())
                     .await
                 {
                     Ok(Some(found)) => Some(found.principal),
@@ -248,20 +266,23 @@ impl S3Access for Door {
                 }
             }
         };
-        let peer = cx
-            .extensions_mut()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0)
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-        let secure = cx
-            .extensions_mut()
-            .get::<Transport>()
-            .is_some_and(|t| t.secure);
-        let caller = S3Caller {
+        let (peer, secure) = connection;
+        Ok(S3Caller {
             principal,
-            address: crate::client_address(&self.state, peer, cx.headers()),
+            address: crate::client_address(&self.state, peer, headers),
             secure,
-        };
+        })
+    }
+}
+
+#[async_trait]
+impl S3Access for Door {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let access_key = cx.credentials().map(|c| c.access_key.clone());
+        let connection = connection(cx.extensions_mut());
+        let caller = self
+            .caller(access_key.as_deref(), cx.headers(), cx.uri(), connection)
+            .await?;
         self.check_size(cx)?;
         let operation = cx.s3_op().name();
         let required = required(operation)

@@ -5,6 +5,7 @@
 //! as s3s leaves it to the server.
 
 mod access;
+mod bucketless;
 mod errors;
 mod ops;
 
@@ -103,21 +104,38 @@ pub fn default_domain(public_url: &str) -> String {
 }
 
 impl S3Surface {
-    pub fn new(state: AppState, storage: Storage, domain: String) -> Self {
+    /// `default_bucket`: the bucket a path-style `POST /?delete` without one means (see
+    /// `bucketless`).
+    pub fn new(
+        state: AppState,
+        storage: Storage,
+        domain: String,
+        default_bucket: Option<BucketName>,
+    ) -> Self {
         let door = access::Door {
             state,
             storage: storage.clone(),
         };
-        let mut builder = S3ServiceBuilder::new(ops::Objects {
+        let objects = || ops::Objects {
             door: door.clone(),
             storage: storage.clone(),
-        });
+        };
+        let domain = std::sync::Arc::new(Domain(domain));
+        let mut builder = S3ServiceBuilder::new(objects());
         builder.set_auth(door.clone());
-        builder.set_access(door);
-        builder.set_host(Domain(domain.clone()));
+        builder.set_access(door.clone());
+        builder.set_host(Domain(domain.0.clone()));
+        if let Some(bucket) = default_bucket {
+            builder.set_route(bucketless::BucketlessDelete {
+                door: door.clone(),
+                objects: objects(),
+                domain: domain.clone(),
+                bucket,
+            });
+        }
         S3Surface {
             service: builder.build(),
-            domain: std::sync::Arc::new(Domain(domain)),
+            domain,
             storage,
         }
     }

@@ -66,19 +66,30 @@ impl s3::config::Intercept for ToLoopback {
     }
 }
 
-fn virtual_hosted_client(t: &TestServer) -> s3::Client {
-    let port = t.server.addr.port();
+/// A root-signed aws-sdk-s3 client on `endpoint` whose requests `interceptor` changes.
+fn intercepted_client(
+    t: &TestServer,
+    endpoint: &str,
+    path_style: bool,
+    interceptor: impl s3::config::Intercept + 'static,
+) -> s3::Client {
     let keys = t.root_keys();
     let credentials = s3::config::Credentials::new(keys.id, keys.secret, None, None, "test");
     let config = s3::Config::builder()
         .behavior_version(s3::config::BehaviorVersion::latest())
         .region(s3::config::Region::new("us-east-1"))
-        .endpoint_url(format!("http://localhost:{port}"))
+        .endpoint_url(endpoint)
+        .force_path_style(path_style)
         .credentials_provider(credentials)
-        .interceptor(ToLoopback(t.server.addr.to_string()))
+        .interceptor(interceptor)
         .retry_config(s3::config::retry::RetryConfig::disabled())
         .build();
     s3::Client::from_conf(config)
+}
+
+fn virtual_hosted_client(t: &TestServer) -> s3::Client {
+    let endpoint = format!("http://localhost:{}", t.server.addr.port());
+    intercepted_client(t, &endpoint, false, ToLoopback(t.server.addr.to_string()))
 }
 
 fn code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
@@ -1433,4 +1444,127 @@ async fn expired_temporary_credentials_answer_expired_token_as_amplify_expects()
         ),
         "NoSuchKey"
     );
+}
+
+/// Sends DeleteObjects to `/`, without the bucket, as aws-amplify does for a path-style bucket;
+/// the path is changed before the request is signed, as aws-amplify's is.
+#[derive(Debug)]
+struct DropBucketFromDeletes;
+
+impl s3::config::Intercept for DropBucketFromDeletes {
+    fn name(&self) -> &'static str {
+        "DropBucketFromDeletes"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut s3::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let request = context.request_mut();
+        let uri: http::Uri = request.uri().parse()?;
+        if uri.query().is_some_and(|q| q.starts_with("delete")) {
+            let rewritten = format!(
+                "{}://{}/?{}",
+                uri.scheme_str().unwrap_or("http"),
+                uri.authority().map(|a| a.as_str()).unwrap_or_default(),
+                uri.query().unwrap_or_default()
+            );
+            request.set_uri(rewritten)?;
+        }
+        Ok(())
+    }
+}
+
+fn bucketless_delete_client(t: &TestServer) -> s3::Client {
+    intercepted_client(t, t.url(), true, DropBucketFromDeletes)
+}
+
+fn deletion(keys: &[&str]) -> s3::types::Delete {
+    s3::types::Delete::builder()
+        .set_objects(Some(
+            keys.iter()
+                .map(|k| ObjectIdentifier::builder().key(*k).build().unwrap())
+                .collect(),
+        ))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_delete_without_its_bucket_means_the_default_bucket_and_is_decided_key_by_key() {
+    let t = TestServer::start_with(|c| {
+        c.s3_default_bucket = Some(cognate_core::storage::BucketName::parse("app.files").unwrap())
+    })
+    .await;
+    let s3 = s3_client(t.url(), &t.root_keys(), true);
+    s3.create_bucket().bucket("app.files").send().await.unwrap();
+    for key in ["public/a.txt", "public/b.txt", "keep/c.txt"] {
+        s3.put_object()
+            .bucket("app.files")
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
+    }
+    s3.put_bucket_policy()
+        .bucket("app.files")
+        .policy(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::app.files/keep/*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+
+    let deleted = bucketless_delete_client(&t)
+        .delete_objects()
+        .bucket("app.files")
+        .delete(deletion(&["public/a.txt", "keep/c.txt"]))
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = deleted.deleted().iter().filter_map(|d| d.key()).collect();
+    assert_eq!(keys, ["public/a.txt"]);
+    let refused: Vec<_> = deleted
+        .errors()
+        .iter()
+        .map(|e| (e.key().unwrap(), e.code().unwrap()))
+        .collect();
+    assert_eq!(refused, [("keep/c.txt", "AccessDenied")]);
+    let left = s3
+        .list_objects_v2()
+        .bucket("app.files")
+        .send()
+        .await
+        .unwrap();
+    let left: Vec<_> = left.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(left, ["keep/c.txt", "public/b.txt"]);
+}
+
+#[tokio::test]
+async fn a_delete_without_its_bucket_is_refused_when_no_default_bucket_is_set() {
+    let t = TestServer::start().await;
+    let s3 = s3_client(t.url(), &t.root_keys(), true);
+    s3.create_bucket().bucket("app.files").send().await.unwrap();
+    s3.put_object()
+        .bucket("app.files")
+        .key("public/a.txt")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    let answer = bucketless_delete_client(&t)
+        .delete_objects()
+        .bucket("app.files")
+        .delete(deletion(&["public/a.txt"]))
+        .send()
+        .await;
+    assert!(answer.is_err(), "{answer:?}");
+    let head = s3
+        .head_object()
+        .bucket("app.files")
+        .key("public/a.txt")
+        .send()
+        .await;
+    assert!(head.is_ok(), "nothing was deleted");
 }
