@@ -17,7 +17,10 @@ venv=${E2E_VENV:-$HOME/.cache/cognate-e2e-venv}
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/requirements.txt"
 
 echo "== starting cognate on port $port"
-"$bin" serve --listen "127.0.0.1:$port" --https-listen "127.0.0.1:$((port + 1))" --data-dir "$work/data" >"$work/serve.out" 2>"$work/serve.log" &
+# The default bucket is the dotted one the storage test removes a folder from (aws-amplify sends
+# that DeleteObjects without the bucket).
+"$bin" serve --listen "127.0.0.1:$port" --https-listen "127.0.0.1:$((port + 1))" --data-dir "$work/data" \
+  --s3-default-bucket storageapp.dotted >"$work/serve.out" 2>"$work/serve.log" &
 server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 export COGNATE_ENDPOINT="http://127.0.0.1:$port"

@@ -16,6 +16,7 @@ import { copy, downloadData, getUrl, list, remove, uploadData } from 'aws-amplif
 import { Agent, setGlobalDispatcher } from 'undici';
 
 import { PASSWORD, endpoint, newProject, user } from './helpers.mjs';
+import { rootS3 } from './management.mjs';
 
 const { dir: project, run } = newProject('storage');
 
@@ -103,4 +104,36 @@ test('a guest reads public files and is refused an upload', async () => {
   const downloaded = await downloadData({ path: 'public/report.txt', options }).result;
   assert.equal(await downloaded.body.text(), 'quarterly numbers');
   await refused(uploadData({ path: 'public/guest.txt', data: 'hello', options }).result);
+});
+
+test('a folder is removed from a bucket with a dot in its name (path-style, DeleteObjects without the bucket)', async () => {
+  // e2e/run.sh starts cognate with --s3-default-bucket storageapp.dotted.
+  const bucketName = 'storageapp.dotted';
+  const pool = config.Auth.Cognito.userPoolId;
+  await rootS3('PUT', `/${bucketName}`);
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::000000000000:role/${pool}-adminGroupRole` },
+        Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:ListBucket'],
+        Resource: [`arn:aws:s3:::${bucketName}`, `arn:aws:s3:::${bucketName}/*`],
+      },
+    ],
+  };
+  await rootS3('PUT', `/${bucketName}?policy`, JSON.stringify(policy));
+  await user(pool, 'boss2', ['admin']);
+  await signIn({ username: 'boss2', password: PASSWORD });
+  const dotted = { ...options, bucket: { bucketName, region: 'us-east-1' } };
+  for (const name of ['a.txt', 'b.txt']) {
+    await uploadData({ path: `public/folder/${name}`, data: name, options: dotted }).result;
+  }
+  await uploadData({ path: 'public/kept.txt', data: 'kept', options: dotted }).result;
+  const before = await list({ path: 'public/', options: dotted });
+  assert.deepEqual(before.items.map((i) => i.path).sort(), ['public/folder/a.txt', 'public/folder/b.txt', 'public/kept.txt']);
+  await remove({ path: 'public/folder/', options: dotted });
+  const after = await list({ path: 'public/', options: dotted });
+  assert.deepEqual(after.items.map((i) => i.path), ['public/kept.txt']);
+  await signOut();
 });
