@@ -340,7 +340,9 @@ impl BucketStore for SqlStore {
         object: &StoredObject,
         condition: WriteCondition,
     ) -> Result<ObjectWrite> {
-        if self.writer.is_some() {
+        if self.writer.is_some()
+            && object.segments.len() <= crate::object_writes::GROUPED_SEGMENTS_MAX
+        {
             return self.put_object_in_group(object, condition).await;
         }
         write_tx!(self, |tx| Self::write_object(&mut tx, object, condition)

@@ -19,6 +19,12 @@ use crate::buckets::{object_document, stored_blob, upsert_clause};
 use crate::rows::db_error;
 use crate::tx::finish;
 
+/// Writes with more segments than this (copies of large multipart objects) are written alone:
+/// a group's statements carry every segment, and SQLite limits a statement's terms.
+pub(crate) const GROUPED_SEGMENTS_MAX: usize = 16;
+/// The most writes one transaction of a group holds (SQLite limits a query's parameters).
+const WRITES_PER_TRANSACTION: usize = 100;
+
 /// Writes waiting for the write lock.
 #[derive(Default)]
 pub(crate) struct WriteQueue(std::sync::Mutex<Vec<QueuedWrite>>);
@@ -60,7 +66,12 @@ impl crate::SqlStore {
             let pool = self.pool.clone();
             let _ = tokio::spawn(async move {
                 let _lock = lock;
-                commit_group(&pool, group).await;
+                let mut group = group;
+                while !group.is_empty() {
+                    let rest = group.split_off(group.len().min(WRITES_PER_TRANSACTION));
+                    commit_group(&pool, group).await;
+                    group = rest;
+                }
             })
             .await;
         }

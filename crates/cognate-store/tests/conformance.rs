@@ -1464,3 +1464,49 @@ async fn concurrent_writes_of_one_key_release_each_replaced_blob_once_and_one_if
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_object_of_many_segments_is_written_and_replaced_whole() {
+    use cognate_core::storage::{BlobId, WriteCondition};
+    use cognate_core::store::ObjectWrite;
+    on_every_backend(|s| async move {
+        let bucket = Bucket {
+            name: BucketName::parse("copies").unwrap(),
+            created: Timestamp(1),
+            cors: None,
+            policy: None,
+            tags: vec![],
+        };
+        assert!(s.insert_bucket(&bucket).await.unwrap());
+        let mut large = object("copies", "k", &BlobId::generate());
+        large.segments = (0..600)
+            .map(|_| Segment {
+                blob: BlobId::generate(),
+                size: 5 << 20,
+            })
+            .collect();
+        let blobs = large.blobs();
+        assert_eq!(
+            s.put_object(&large, WriteCondition::Always).await.unwrap(),
+            ObjectWrite::Stored { released: vec![] }
+        );
+        let key = ObjectKey::parse("k").unwrap();
+        let stored = s.get_object(&bucket.name, &key).await.unwrap().unwrap();
+        assert_eq!(stored.blobs(), blobs, "all 600 segments, in order");
+        let small = BlobId::generate();
+        match s
+            .put_object(&object("copies", "k", &small), WriteCondition::Always)
+            .await
+            .unwrap()
+        {
+            ObjectWrite::Stored { mut released } => {
+                released.sort();
+                let mut expected = blobs.clone();
+                expected.sort();
+                assert_eq!(released, expected);
+            }
+            other => panic!("{other:?}"),
+        }
+    })
+    .await;
+}
