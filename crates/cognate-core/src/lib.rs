@@ -12,6 +12,7 @@ pub mod iam;
 pub mod identity;
 pub mod ids;
 pub mod model;
+pub mod rest_api;
 pub mod service;
 pub mod sigv4;
 pub mod srp;
