@@ -6,6 +6,19 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::ids::Timestamp;
+
+/// A REST API: its id (the `<apiId>` of its URLs and ARNs), a name, its stages and routes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestApi {
+    pub id: String,
+    pub name: String,
+    /// The stages it is deployed to (`dev`, `prod`); every route serves on each.
+    pub stages: Vec<String>,
+    pub routes: Vec<Route>,
+    pub created: Timestamp,
+    pub modified: Timestamp,
+}
 
 /// How a route's callers are authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,6 +21,7 @@ mod identity;
 mod object_writes;
 mod outbox;
 mod pools;
+mod rest_apis;
 mod rows;
 mod server;
 mod sessions;

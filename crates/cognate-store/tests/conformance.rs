@@ -1510,3 +1510,41 @@ async fn an_object_of_many_segments_is_written_and_replaced_whole() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn rest_apis_are_put_replaced_listed_and_deleted() {
+    use cognate_core::rest_api::{ResourcePath, RestApi, Route, RouteAuth};
+    on_every_backend(|s| async move {
+        let api = |id: &str, created: i64| RestApi {
+            id: id.into(),
+            name: format!("api {id}"),
+            stages: vec!["dev".into()],
+            routes: vec![Route {
+                path: ResourcePath::parse("/items/{id}").unwrap(),
+                method: "GET".into(),
+                auth: RouteAuth::Iam,
+                upstream: "http://127.0.0.1:8080".into(),
+            }],
+            created: Timestamp(created),
+            modified: Timestamp(created),
+        };
+        s.put_rest_api(&api("second", 2)).await.unwrap();
+        s.put_rest_api(&api("first", 1)).await.unwrap();
+        let mut changed = api("first", 1);
+        changed.stages.push("prod".into());
+        s.put_rest_api(&changed).await.unwrap();
+        assert_eq!(s.get_rest_api("first").await.unwrap(), Some(changed));
+        let ids: Vec<String> = s
+            .list_rest_apis()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(ids, ["first", "second"], "oldest first");
+        assert!(s.delete_rest_api("first").await.unwrap());
+        assert!(!s.delete_rest_api("first").await.unwrap());
+        assert_eq!(s.get_rest_api("first").await.unwrap(), None);
+    })
+    .await;
+}

@@ -18,6 +18,7 @@ mod identity;
 mod objects;
 mod outbox;
 mod pools;
+mod rest_apis;
 mod server;
 mod sessions;
 mod users;
@@ -34,6 +35,7 @@ pub use identity::{Claim, IdentityStore};
 pub use objects::{BucketDeletion, BucketStore, ObjectWrite};
 pub use outbox::OutboxStore;
 pub use pools::PoolStore;
+pub use rest_apis::RestApiStore;
 pub use server::ServerStore;
 pub use sessions::{SessionStore, SessionUser};
 pub use users::UserStore;
@@ -44,8 +46,8 @@ use crate::audit::AuditRecord;
 pub mod prelude {
     pub use super::{
         AdminQueriesStore, AuditStore, BackendStore, BucketStore, ClientStore, CodeStore,
-        GroupStore, IamStore, IdentityStore, OutboxStore, PoolStore, ServerStore, SessionStore,
-        Store, UserStore,
+        GroupStore, IamStore, IdentityStore, OutboxStore, PoolStore, RestApiStore, ServerStore,
+        SessionStore, Store, UserStore,
     };
 }
 
@@ -65,6 +67,7 @@ pub trait Store:
     + IamStore
     + IdentityStore
     + BucketStore
+    + RestApiStore
     + Send
     + Sync
     + 'static
@@ -86,6 +89,7 @@ impl<T> Store for T where
         + IamStore
         + IdentityStore
         + BucketStore
+        + RestApiStore
         + Send
         + Sync
         + 'static
