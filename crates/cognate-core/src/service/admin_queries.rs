@@ -33,11 +33,11 @@ fn api_not_found(id: &str) -> Error {
 }
 
 /// API Gateway's shape of id: ten lowercase letters and digits.
-fn generate_api_id() -> String {
+pub(super) fn generate_api_id() -> String {
     random_lowercase_alphanumerics(10)
 }
 
-fn validate_stage(stage: &str) -> Result<()> {
+pub(super) fn validate_stage(stage: &str) -> Result<()> {
     if stage.is_empty()
         || stage.len() > 128
         || !stage

@@ -15,6 +15,7 @@ mod keys;
 mod keys_door;
 mod messages;
 mod pools;
+mod rest_apis;
 mod srp_auth;
 mod storage;
 mod storage_backend;
@@ -43,6 +44,7 @@ pub use keys::{KeyRotation, KEY_CACHE_LIFETIME, SUPERSEDED_KEY_LIFETIME};
 pub use keys_door::Keys;
 pub use messages::{CodeDelivery, MessageSender};
 pub use pools::{requirable_standard_attributes, PoolSettings, PASSWORD_MIN_LENGTH_RANGE};
+pub use rest_apis::RestApiSettings;
 pub use srp_auth::parse_timestamp as parse_srp_timestamp;
 pub use storage::{
     CopySource, Integrity, ListQuery, Listing, NewObject, Storage, MAX_LIST_KEYS, ORPHAN_AGE,

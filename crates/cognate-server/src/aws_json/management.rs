@@ -5,8 +5,10 @@ use cognate_core::iam::IamName;
 use cognate_core::identity::IdentityPoolId;
 use cognate_core::ids::{ClientId, GroupName, PoolId};
 use cognate_core::model::{AdminQueriesApi, AdminRoute, PasswordPolicy};
+use cognate_core::rest_api::{ResourcePath, RestApi, Route, RouteAuth};
 use cognate_core::service::{
-    AdminQueriesSettings, AuthBackend, Change, Cognito, IdentityBackend, RolePolicy, StorageBackend,
+    AdminQueriesSettings, AuthBackend, Change, Cognito, IdentityBackend, RestApiSettings,
+    RolePolicy, StorageBackend,
 };
 use cognate_core::storage::{BucketName, CorsRule};
 use cognate_core::{Error, Result};
@@ -25,6 +27,10 @@ operations! {
         "PlanAuthBackend" => plan_auth_backend,
         "ApplyAuthBackend" => apply_auth_backend,
         "ApplyStorageBackend" => apply_storage_backend,
+        "PutRestApi" => put_rest_api,
+        "GetRestApi" => get_rest_api,
+        "ListRestApis" => list_rest_apis,
+        "DeleteRestApi" => delete_rest_api,
     }
 }
 
@@ -279,4 +285,99 @@ async fn apply_storage_backend(c: &Cognito, input: Input) -> Result<Value> {
         "Endpoint": c.config().storage_endpoint,
         "Changes": applied.changes,
     }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RouteInput {
+    path: String,
+    method: String,
+    /// `AWS_IAM` (the default), `COGNITO_USER_POOLS` or `NONE`, as API Gateway names them.
+    #[serde(default)]
+    authorization: Option<String>,
+    upstream: String,
+}
+
+fn route_auth(name: Option<&str>) -> Result<RouteAuth> {
+    match name.unwrap_or("AWS_IAM") {
+        "AWS_IAM" => Ok(RouteAuth::Iam),
+        "COGNITO_USER_POOLS" => Ok(RouteAuth::UserPool),
+        "NONE" => Ok(RouteAuth::None),
+        other => Err(Error::invalid(format!(
+            "{other} is not an authorization type; use AWS_IAM, COGNITO_USER_POOLS or NONE"
+        ))),
+    }
+}
+
+fn render_rest_api(api: &RestApi) -> Value {
+    let routes: Vec<Value> = api
+        .routes
+        .iter()
+        .map(|r| {
+            json!({
+                "Path": r.path.as_str(),
+                "Method": r.method,
+                "Authorization": match r.auth {
+                    RouteAuth::Iam => "AWS_IAM",
+                    RouteAuth::UserPool => "COGNITO_USER_POOLS",
+                    RouteAuth::None => "NONE",
+                },
+                "Upstream": r.upstream,
+            })
+        })
+        .collect();
+    json!({
+        "ApiId": api.id,
+        "Name": api.name,
+        "Stages": api.stages,
+        "Routes": routes,
+        "CreationDate": api.created.epoch_secs_f64(),
+        "LastModifiedDate": api.modified.epoch_secs_f64(),
+    })
+}
+
+/// Creates a REST API, or replaces the one `ApiId` names, whole.
+async fn put_rest_api(c: &Cognito, input: Input) -> Result<Value> {
+    let routes = input
+        .opt_typed::<Vec<RouteInput>>("Routes")?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| {
+            Ok(Route {
+                path: ResourcePath::parse(&r.path)?,
+                method: r.method.to_ascii_uppercase(),
+                auth: route_auth(r.authorization.as_deref())?,
+                upstream: r.upstream,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let api = c
+        .put_rest_api(RestApiSettings {
+            id: input.opt_str("ApiId")?.map(str::to_owned),
+            name: input.str("Name")?.to_owned(),
+            stages: input.strings("Stages")?,
+            routes,
+        })
+        .await?;
+    Ok(json!({ "RestApi": render_rest_api(&api) }))
+}
+
+async fn get_rest_api(c: &Cognito, input: Input) -> Result<Value> {
+    let api = c.rest_api(input.str("ApiId")?).await?;
+    Ok(json!({ "RestApi": render_rest_api(&api) }))
+}
+
+async fn list_rest_apis(c: &Cognito, _input: Input) -> Result<Value> {
+    let apis: Vec<Value> = c
+        .list_rest_apis()
+        .await?
+        .iter()
+        .map(render_rest_api)
+        .collect();
+    Ok(json!({ "RestApis": apis }))
+}
+
+async fn delete_rest_api(c: &Cognito, input: Input) -> Result<Value> {
+    c.delete_rest_api(input.str("ApiId")?).await?;
+    Ok(json!({}))
 }

@@ -11,6 +11,7 @@ mod permissions;
 mod pools;
 mod refresh;
 mod reliability;
+mod rest_apis;
 mod security;
 mod signing;
 mod signup;
