@@ -13,6 +13,7 @@ mod limits;
 mod listener;
 mod rate_limit;
 mod render;
+mod rest_gateway;
 mod s3;
 mod sigv4;
 mod tls;
@@ -114,7 +115,13 @@ fn router(
         "/adminqueries/{api}/{stage}/{route}",
         any(admin_queries::handle),
     );
+    // The REST gateway takes API Gateway's body limit, and its own upstream timeout (29 s).
+    let rest_gateway = Router::new()
+        .route("/restapis/{api}/{stage}", any(rest_gateway::handle_root))
+        .route("/restapis/{api}/{stage}/{*path}", any(rest_gateway::handle))
+        .layer(DefaultBodyLimit::max(rest_gateway::MAX_BODY_BYTES));
     aws.merge(admin_queries)
+        .merge(rest_gateway)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(

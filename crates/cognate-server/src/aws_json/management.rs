@@ -1,5 +1,5 @@
-//! cognate's own management API, in the AWS JSON dialect and always signed: Admin Queries APIs
-//! today (`cognate push` and operators use it).
+//! cognate's own management API, in the AWS JSON dialect and always signed: Admin Queries APIs,
+//! REST APIs, and the backends `cognate push` applies (operators use it too).
 
 use cognate_core::iam::IamName;
 use cognate_core::identity::IdentityPoolId;
@@ -301,7 +301,9 @@ struct RouteInput {
 fn route_auth(name: Option<&str>) -> Result<RouteAuth> {
     match name.unwrap_or("AWS_IAM") {
         "AWS_IAM" => Ok(RouteAuth::Iam),
-        "COGNITO_USER_POOLS" => Ok(RouteAuth::UserPool),
+        "COGNITO_USER_POOLS" => Err(Error::invalid(
+            "COGNITO_USER_POOLS routes are not served yet: use AWS_IAM (identity-pool or IAM-user credentials) or NONE",
+        )),
         "NONE" => Ok(RouteAuth::None),
         other => Err(Error::invalid(format!(
             "{other} is not an authorization type; use AWS_IAM, COGNITO_USER_POOLS or NONE"

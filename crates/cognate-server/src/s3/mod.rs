@@ -323,7 +323,7 @@ fn is_cognate_route(method: &Method, path: &str) -> bool {
     if path == "/" {
         return method != Method::GET && method != Method::HEAD;
     }
-    if path == "/healthz" || path.starts_with("/adminqueries/") {
+    if path == "/healthz" || path.starts_with("/adminqueries/") || path.starts_with("/restapis/") {
         return true;
     }
     let mut segments = path.trim_start_matches('/').splitn(2, '/');

@@ -12,7 +12,7 @@ fn items_api() -> serde_json::Value {
         "Routes": [
             {"Path": "/items", "Method": "GET", "Upstream": "http://127.0.0.1:8080"},
             {"Path": "/items", "Method": "post", "Upstream": "http://127.0.0.1:8080"},
-            {"Path": "/items/{id}", "Method": "GET", "Authorization": "COGNITO_USER_POOLS", "Upstream": "http://127.0.0.1:8080"}
+            {"Path": "/items/{id}", "Method": "GET", "Authorization": "NONE", "Upstream": "http://127.0.0.1:8080"}
         ]
     })
 }
@@ -30,7 +30,7 @@ async fn a_rest_api_is_created_replaced_listed_and_deleted() {
         api["Routes"][0]["Authorization"], "AWS_IAM",
         "IAM unless said"
     );
-    assert_eq!(api["Routes"][2]["Authorization"], "COGNITO_USER_POOLS");
+    assert_eq!(api["Routes"][2]["Authorization"], "NONE");
 
     let mut replacement = items_api();
     replacement["ApiId"] = json!(id);
@@ -94,4 +94,266 @@ async fn a_description_that_breaks_the_rules_is_refused_with_the_reason() {
     }
     let (_, listed) = t.manage("ListRestApis", json!({})).await;
     assert_eq!(listed["RestApis"], json!([]), "nothing was stored");
+}
+
+/// An upstream that answers with what it was sent: method, path, query, the headers asked
+/// about, the body's length.
+async fn echo_upstream() -> String {
+    use axum::extract::Request;
+    let app = axum::Router::new().fallback(|request: Request| async move {
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        axum::Json(json!({
+            "method": parts.method.as_str(),
+            "path": parts.uri.path(),
+            "query": parts.uri.query(),
+            "contentType": header("content-type"),
+            "connection": header("connection"),
+            "bytes": body.len(),
+        }))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A call signed for `execute-api` with `keys`, as aws-amplify's REST client signs.
+async fn signed(
+    method: &str,
+    url: &str,
+    body: &[u8],
+    keys: &crate::support::Keys<'_>,
+) -> reqwest::Response {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    let identity = aws_credential_types::Credentials::new(
+        keys.id,
+        keys.secret,
+        keys.token.map(str::to_owned),
+        None,
+        "test",
+    )
+    .into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("execute-api")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let headers = [("content-type", "application/json")];
+    let signable =
+        SignableRequest::new(method, url, headers.into_iter(), SignableBody::Bytes(body)).unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut request = reqwest::Client::new()
+        .request(method.parse().unwrap(), url)
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    for (name, value) in instructions.headers() {
+        request = request.header(name, value);
+    }
+    request.send().await.unwrap()
+}
+
+async fn gateway_api(t: &TestServer, upstream: &str) -> String {
+    let (status, created) = t
+        .manage(
+            "PutRestApi",
+            json!({
+                "Name": "items",
+                "Stages": ["dev"],
+                "Routes": [
+                    {"Path": "/items", "Method": "GET", "Upstream": upstream},
+                    {"Path": "/items", "Method": "POST", "Upstream": upstream},
+                    {"Path": "/items/{id}", "Method": "ANY", "Upstream": upstream},
+                    {"Path": "/public/{proxy+}", "Method": "GET", "Authorization": "NONE", "Upstream": upstream},
+                    {"Path": "/down", "Method": "GET", "Authorization": "NONE", "Upstream": "http://127.0.0.1:9"}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    created["RestApi"]["ApiId"].as_str().unwrap().to_owned()
+}
+
+fn error_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn unknown_routes_and_unsigned_iam_calls_are_missing_an_authentication_token() {
+    let t = TestServer::start().await;
+    let api = gateway_api(&t, &echo_upstream().await).await;
+    let base = format!("{}/restapis/{api}", t.url());
+    let http = reqwest::Client::new();
+    for (method, url) in [
+        ("GET", format!("{}/restapis/nosuchapi/dev/items", t.url())),
+        ("GET", format!("{base}/prod/items")),
+        ("GET", format!("{base}/dev/nothing")),
+        ("DELETE", format!("{base}/dev/items")),
+        ("GET", format!("{base}/dev/items")),
+    ] {
+        let answer = http
+            .request(method.parse().unwrap(), &url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 403, "{method} {url}");
+        assert_eq!(error_type(&answer), "MissingAuthenticationTokenException");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body, json!({"message": "Missing Authentication Token"}));
+    }
+    // Routing comes first: a valid signature on an unknown route changes nothing.
+    let answer = signed("GET", &format!("{base}/dev/nothing"), b"", &t.root_keys()).await;
+    assert_eq!(error_type(&answer), "MissingAuthenticationTokenException");
+}
+
+#[tokio::test]
+async fn an_iam_caller_reaches_the_upstream_only_where_its_policy_allows() {
+    let t = TestServer::start().await;
+    let api = gateway_api(&t, &echo_upstream().await).await;
+    let base = format!("{}/restapis/{api}/dev", t.url());
+    let iam = crate::support::iam_client(t.url(), &t.root_keys());
+    iam.create_user().user_name("reader").send().await.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("reader")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    let arn = format!("arn:aws:execute-api:us-east-1:000000000000:{api}/dev");
+    iam.put_user_policy()
+        .user_name("reader")
+        .policy_name("read-items")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": [format!("{arn}/GET/items"), format!("{arn}/GET/items/*")]},
+                {"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": format!("{arn}/GET/items/secret")}
+            ]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let keys = crate::support::Keys {
+        id: &key.access_key_id,
+        secret: &key.secret_access_key,
+        token: None,
+    };
+
+    let answer = signed(
+        "GET",
+        &format!("{base}/items/42?color=red&size=2"),
+        b"",
+        &keys,
+    )
+    .await;
+    assert_eq!(answer.status(), 200);
+    let echoed: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(echoed["method"], "GET");
+    assert_eq!(echoed["path"], "/items/42", "the path below the stage");
+    assert_eq!(echoed["query"], "color=red&size=2");
+
+    let answer = signed(
+        "POST",
+        &format!("{base}/items"),
+        br#"{"name":"new"}"#,
+        &keys,
+    )
+    .await;
+    assert_eq!(answer.status(), 403);
+    assert_eq!(error_type(&answer), "AccessDeniedException");
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["Message"],
+        format!("User: arn:aws:iam::000000000000:user/reader is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********0000:{api}/dev/POST/items")
+    );
+
+    let answer = signed("GET", &format!("{base}/items/secret"), b"", &keys).await;
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert!(
+        body["Message"]
+            .as_str()
+            .unwrap()
+            .ends_with(" with an explicit deny"),
+        "{body}"
+    );
+
+    // Root may do anything; the body goes through whole.
+    let large = vec![b'x'; 3 * 1024 * 1024];
+    let answer = signed("POST", &format!("{base}/items"), &large, &t.root_keys()).await;
+    assert_eq!(answer.status(), 200);
+    let echoed: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(echoed["bytes"], large.len());
+    assert_eq!(echoed["contentType"], "application/json");
+}
+
+#[tokio::test]
+async fn bad_signatures_and_unknown_keys_are_refused_in_api_gateways_words() {
+    let t = TestServer::start().await;
+    let api = gateway_api(&t, &echo_upstream().await).await;
+    let url = format!("{}/restapis/{api}/dev/items", t.url());
+    let wrong = crate::support::Keys {
+        id: &t.server.root_access_key_id,
+        secret: "not-the-secret",
+        token: None,
+    };
+    let answer = signed("GET", &url, b"", &wrong).await;
+    assert_eq!(answer.status(), 403);
+    assert_eq!(error_type(&answer), "InvalidSignatureException");
+    let stranger = crate::support::Keys {
+        id: "AKIAUNKNOWNKEY000000",
+        secret: "whatever",
+        token: None,
+    };
+    let answer = signed("GET", &url, b"", &stranger).await;
+    assert_eq!(answer.status(), 403);
+    assert_eq!(error_type(&answer), "UnrecognizedClientException");
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "The security token included in the request is invalid."
+    );
+}
+
+#[tokio::test]
+async fn open_routes_need_no_signature_and_a_dead_upstream_is_a_502() {
+    let t = TestServer::start().await;
+    let api = gateway_api(&t, &echo_upstream().await).await;
+    let base = format!("{}/restapis/{api}/dev", t.url());
+    let http = reqwest::Client::new();
+    let answer = http
+        .get(format!("{base}/public/a/b/c.txt"))
+        .header("connection", "keep-alive")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let echoed: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(echoed["path"], "/public/a/b/c.txt");
+    assert_eq!(
+        echoed["connection"],
+        serde_json::Value::Null,
+        "hop-by-hop headers stay behind"
+    );
+    let answer = http.get(format!("{base}/down")).send().await.unwrap();
+    assert_eq!(answer.status(), 502);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body, json!({"message": "Internal server error"}));
 }
