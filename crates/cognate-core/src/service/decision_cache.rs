@@ -21,83 +21,96 @@ pub const DECISION_INPUTS_LIFETIME: Duration = Duration::from_secs(2);
 const CAPACITY: usize = 10_000;
 
 type RolePolicies = Arc<Vec<SourcedPolicy>>;
-/// When a role's policies were read, and what they were (`None`: no such role).
-type RoleEntry = (Instant, Option<RolePolicies>);
+
+/// Values as read, each kept for the lifetime after it was read.
+struct Recent<K, V>(Mutex<HashMap<K, (Instant, V)>>);
+
+impl<K, V> Default for Recent<K, V> {
+    fn default() -> Self {
+        Recent(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: Eq + std::hash::Hash, V: Clone> Recent<K, V> {
+    fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + std::hash::Hash + ?Sized,
+    {
+        self.0
+            .lock()
+            .expect("decision cache")
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < DECISION_INPUTS_LIFETIME)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn saw(&self, key: K, value: V) {
+        let mut map = self.0.lock().expect("decision cache");
+        if map.len() >= CAPACITY {
+            map.clear();
+        }
+        map.insert(key, (Instant::now(), value));
+    }
+
+    fn forget<Q>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + std::hash::Hash + ?Sized,
+    {
+        self.0.lock().expect("decision cache").remove(key);
+    }
+
+    fn forget_all(&self) {
+        self.0.lock().expect("decision cache").clear();
+    }
+}
 
 #[derive(Clone, Default)]
 pub(super) struct DecisionCache {
-    identities: Arc<Mutex<HashMap<IdentityId, Instant>>>,
-    roles: Arc<Mutex<HashMap<String, RoleEntry>>>,
-    buckets: Arc<Mutex<HashMap<BucketName, (Instant, Bucket)>>>,
-}
-
-fn fresh(at: Instant) -> bool {
-    at.elapsed() < DECISION_INPUTS_LIFETIME
+    identities: Arc<Recent<IdentityId, ()>>,
+    /// A role's policies; `None`: no such role.
+    roles: Arc<Recent<String, Option<RolePolicies>>>,
+    buckets: Arc<Recent<BucketName, Bucket>>,
 }
 
 impl DecisionCache {
     /// Whether the identity was seen to exist within the lifetime.
     pub fn identity_exists(&self, id: &IdentityId) -> bool {
-        self.identities
-            .lock()
-            .expect("decision cache")
-            .get(id)
-            .is_some_and(|at| fresh(*at))
+        self.identities.get(id).is_some()
     }
 
     pub fn saw_identity(&self, id: &IdentityId) {
-        let mut identities = self.identities.lock().expect("decision cache");
-        if identities.len() >= CAPACITY {
-            identities.clear();
-        }
-        identities.insert(id.clone(), Instant::now());
+        self.identities.saw(id.clone(), ());
     }
 
     pub fn forget_identities(&self) {
-        self.identities.lock().expect("decision cache").clear();
+        self.identities.forget_all();
     }
 
     /// A role's policies (`Some(None)`: no such role) if read within the lifetime.
     pub fn role(&self, key: &str) -> Option<Option<RolePolicies>> {
-        self.roles
-            .lock()
-            .expect("decision cache")
-            .get(key)
-            .filter(|(at, _)| fresh(*at))
-            .map(|(_, policies)| policies.clone())
+        self.roles.get(key)
     }
 
     pub fn saw_role(&self, key: String, policies: Option<RolePolicies>) {
-        let mut roles = self.roles.lock().expect("decision cache");
-        if roles.len() >= CAPACITY {
-            roles.clear();
-        }
-        roles.insert(key, (Instant::now(), policies));
+        self.roles.saw(key, policies);
     }
 
     pub fn forget_roles(&self) {
-        self.roles.lock().expect("decision cache").clear();
+        self.roles.forget_all();
     }
 
     /// A bucket as read within the lifetime.
     pub fn bucket(&self, name: &BucketName) -> Option<Bucket> {
-        self.buckets
-            .lock()
-            .expect("decision cache")
-            .get(name)
-            .filter(|(at, _)| fresh(*at))
-            .map(|(_, bucket)| bucket.clone())
+        self.buckets.get(name)
     }
 
     pub fn saw_bucket(&self, bucket: Bucket) {
-        let mut buckets = self.buckets.lock().expect("decision cache");
-        if buckets.len() >= CAPACITY {
-            buckets.clear();
-        }
-        buckets.insert(bucket.name.clone(), (Instant::now(), bucket));
+        self.buckets.saw(bucket.name.clone(), bucket);
     }
 
     pub fn forget_bucket(&self, name: &BucketName) {
-        self.buckets.lock().expect("decision cache").remove(name);
+        self.buckets.forget(name);
     }
 }
