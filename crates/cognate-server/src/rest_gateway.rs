@@ -174,8 +174,12 @@ async fn serve(
     };
     let extensions = parts.extensions;
     let path = format!("/{path}");
-    let Ok(api) = state.cognito.rest_api(&api_id).await else {
-        return missing_token();
+    let config = state.cognito.config();
+    let api = match state.cognito.rest_api(&api_id).await {
+        Ok(api) => api,
+        Err(Error::ResourceNotFound(_)) => return missing_token(),
+        // Not the caller's doing: a store that cannot answer is a 500, not a missing route.
+        Err(e) => return refused(e, None, "", &config.account_id),
     };
     if !api.stages.contains(&stage) {
         return missing_token();
@@ -183,7 +187,6 @@ async fn serve(
     let Some(route) = find_route(&api.routes, method.as_str(), &path) else {
         return missing_token();
     };
-    let config = state.cognito.config();
     let arn = invoke_arn(
         &config.region,
         &config.account_id,
