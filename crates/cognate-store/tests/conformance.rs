@@ -1327,6 +1327,19 @@ async fn concurrent_first_sign_ins_of_one_user_end_with_one_identity() {
     .await;
 }
 
+/// A bucket with no settings, inserted.
+async fn new_bucket(s: &SqlStore, name: &str) -> Bucket {
+    let bucket = Bucket {
+        name: BucketName::parse(name).unwrap(),
+        created: Timestamp(1),
+        cors: None,
+        policy: None,
+        tags: vec![],
+    };
+    assert!(s.insert_bucket(&bucket).await.unwrap());
+    bucket
+}
+
 fn object(bucket: &str, key: &str, blob: &cognate_core::storage::BlobId) -> StoredObject {
     StoredObject {
         bucket: BucketName::parse(bucket).unwrap(),
@@ -1356,14 +1369,7 @@ async fn an_object_write_replaces_releases_and_refuses_as_its_condition_and_buck
                 .unwrap(),
             ObjectWrite::NoSuchBucket
         );
-        let bucket = Bucket {
-            name: BucketName::parse("files").unwrap(),
-            created: Timestamp(1),
-            cors: None,
-            policy: None,
-            tags: vec![],
-        };
-        assert!(s.insert_bucket(&bucket).await.unwrap());
+        let bucket = new_bucket(&s, "files").await;
         assert_eq!(
             s.put_object(&object("files", "k", &first), WriteCondition::IfAbsent)
                 .await
@@ -1401,14 +1407,7 @@ async fn concurrent_writes_of_one_key_release_each_replaced_blob_once_and_one_if
     use cognate_core::storage::{BlobId, WriteCondition};
     use cognate_core::store::ObjectWrite;
     on_every_backend(|s| async move {
-        let bucket = Bucket {
-            name: BucketName::parse("race").unwrap(),
-            created: Timestamp(1),
-            cors: None,
-            policy: None,
-            tags: vec![],
-        };
-        assert!(s.insert_bucket(&bucket).await.unwrap());
+        let bucket = new_bucket(&s, "race").await;
         let blobs: Vec<BlobId> = (0..24).map(|_| BlobId::generate()).collect();
         let writes = blobs.iter().map(|blob| {
             let s = s.clone();
@@ -1470,14 +1469,7 @@ async fn an_object_of_many_segments_is_written_and_replaced_whole() {
     use cognate_core::storage::{BlobId, WriteCondition};
     use cognate_core::store::ObjectWrite;
     on_every_backend(|s| async move {
-        let bucket = Bucket {
-            name: BucketName::parse("copies").unwrap(),
-            created: Timestamp(1),
-            cors: None,
-            policy: None,
-            tags: vec![],
-        };
-        assert!(s.insert_bucket(&bucket).await.unwrap());
+        let bucket = new_bucket(&s, "copies").await;
         let mut large = object("copies", "k", &BlobId::generate());
         large.segments = (0..600)
             .map(|_| Segment {
