@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::ids::Timestamp;
+use crate::ids::{PoolId, Timestamp};
 
 /// A REST API: its id (the `<apiId>` of its URLs and ARNs), a name, its stages and routes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,16 +18,33 @@ pub struct RestApi {
     pub routes: Vec<Route>,
     pub created: Timestamp,
     pub modified: Timestamp,
+    /// What the gateway signs its callers' identity with for the upstreams.
+    #[serde(default)]
+    pub caller_key: Option<CallerKey>,
+}
+
+/// An RSA key, its private half sealed with the server's secret key (base64), that signs the
+/// identity tokens the gateway hands the upstreams; its public half is published at
+/// `/restapis/{api}/.well-known/jwks.json`. Kept in the API's record, so that every server on
+/// one database signs with the same key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerKey {
+    pub kid: String,
+    pub sealed_private_key: String,
+    /// Base64url modulus and exponent, as a JWKS publishes them.
+    pub n: String,
+    pub e: String,
 }
 
 /// How a route's callers are authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RouteAuth {
     /// SigV4 with IAM credentials (identity-pool or IAM-user keys), decided by the caller's
     /// policies on the route's `execute-api:Invoke` ARN: Amplify's default.
     Iam,
-    /// A user pool's ID token in `Authorization`.
-    UserPool,
+    /// An ID token of this user pool in `Authorization` (the raw JWT, as API Gateway's
+    /// Cognito authorizer takes it).
+    UserPool(PoolId),
     /// Anyone.
     None,
 }
@@ -179,10 +196,7 @@ pub struct Route {
 /// `/`): the best-matching path first, and on it the method itself before ANY. None: API
 /// Gateway's "Missing Authentication Token".
 pub fn find_route<'a>(routes: &'a [Route], method: &str, path: &str) -> Option<&'a Route> {
-    let request: Vec<&str> = match path.strip_prefix('/') {
-        Some("") | None => Vec::new(),
-        Some(rest) => rest.split('/').collect(),
-    };
+    let request = segments(path);
     routes
         .iter()
         .filter(|r| r.method == method || r.method == "ANY")
@@ -193,6 +207,20 @@ pub fn find_route<'a>(routes: &'a [Route], method: &str, path: &str) -> Option<&
         })
         .min_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)))
         .map(|(_, _, route)| route)
+}
+
+/// Whether any route, of any method, serves `path`: where the gateway answers a CORS
+/// preflight.
+pub fn serves_path(routes: &[Route], path: &str) -> bool {
+    let request = segments(path);
+    routes.iter().any(|r| r.path.matches(&request).is_some())
+}
+
+fn segments(path: &str) -> Vec<&str> {
+    match path.strip_prefix('/') {
+        Some("") | None => Vec::new(),
+        Some(rest) => rest.split('/').collect(),
+    }
 }
 
 /// The ARN a call is decided on: `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path>`,
@@ -284,6 +312,15 @@ mod tests {
             "POST"
         );
         assert_eq!(find_route(&routes, "GET", "/items").unwrap().method, "ANY");
+    }
+
+    #[test]
+    fn a_path_is_served_when_any_of_its_methods_is() {
+        let routes = [route("/items", "POST"), route("/files/{proxy+}", "GET")];
+        assert!(serves_path(&routes, "/items"));
+        assert!(serves_path(&routes, "/files/a/b"));
+        assert!(!serves_path(&routes, "/other"));
+        assert!(!serves_path(&routes, "/files"));
     }
 
     #[test]

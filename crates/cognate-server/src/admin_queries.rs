@@ -22,8 +22,8 @@ use serde_json::{json, Map, Value};
 use crate::render::{self, Dates};
 use crate::AppState;
 
-/// API Gateway's CORS answer for Amplify's Admin Queries, on every response.
-const ALLOW_HEADERS: &str =
+/// API Gateway's CORS answer for Amplify's APIs (Admin Queries and REST), on every response.
+pub(crate) const ALLOW_HEADERS: &str =
     "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent";
 const ALLOW_METHODS: &str = "GET,POST,OPTIONS";
 const DEFAULT_LIMIT: u32 = 25;
@@ -44,29 +44,29 @@ impl Reply {
 
     /// The answer to `OPTIONS`, with no authorization needed.
     fn preflight(headers: &HeaderMap) -> Self {
-        let requested = headers
-            .get("access-control-request-headers")
-            .and_then(|v| v.to_str().ok())
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|h| {
-                        !h.is_empty()
-                            && !ALLOW_HEADERS
-                                .to_ascii_lowercase()
-                                .split(',')
-                                .any(|a| a == h.to_ascii_lowercase())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .filter(|extra| !extra.is_empty());
-        Reply(StatusCode::OK, json!({}), requested)
+        Reply(StatusCode::OK, json!({}), requested_headers(headers))
     }
 
     fn bad_request(message: impl Into<String>) -> Self {
         Self::message(StatusCode::BAD_REQUEST, message)
     }
+}
+
+/// The headers a preflight asks to send beyond [`ALLOW_HEADERS`], comma-separated: allowed
+/// too, so that an app's own headers pass.
+pub(crate) fn requested_headers(headers: &HeaderMap) -> Option<String> {
+    let known = ALLOW_HEADERS.to_ascii_lowercase();
+    headers
+        .get("access-control-request-headers")
+        .and_then(|v| v.to_str().ok())
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty() && !known.split(',').any(|a| a == h.to_ascii_lowercase()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .filter(|extra| !extra.is_empty())
 }
 
 impl From<Error> for Reply {

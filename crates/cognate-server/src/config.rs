@@ -206,6 +206,9 @@ pub struct Config {
     /// None: `{data_dir}/blobs`.
     pub blob_store: Option<String>,
     pub max_object_size: u64,
+    /// How long a REST API's upstream has to begin its answer: API Gateway's 29 s (tests
+    /// shorten it).
+    pub rest_upstream_timeout: std::time::Duration,
 }
 
 pub const DEFAULT_SMTP_FROM: &str = "cognate <no-reply@localhost>";
@@ -238,6 +241,7 @@ impl Config {
             s3_default_bucket: None,
             blob_store: None,
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
+            rest_upstream_timeout: crate::rest_gateway::UPSTREAM_TIMEOUT,
         }
     }
 }
@@ -372,6 +376,7 @@ impl ServeArgs {
                 .max_object_size
                 .or(file.max_object_size)
                 .unwrap_or(DEFAULT_MAX_OBJECT_SIZE),
+            rest_upstream_timeout: crate::rest_gateway::UPSTREAM_TIMEOUT,
         })
     }
 }

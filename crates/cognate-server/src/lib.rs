@@ -51,6 +51,8 @@ pub struct AppState {
     /// How many proxies in front of the server append to X-Forwarded-For; 0: the peer is the
     /// client.
     pub trusted_proxies: u32,
+    /// How long a REST API's upstream has to begin its answer.
+    pub upstream_timeout: Duration,
 }
 
 /// The caller's address: the peer, or behind `trusted_proxies` proxies the X-Forwarded-For
@@ -60,10 +62,19 @@ pub(crate) fn client_address(state: &AppState, peer: SocketAddr, headers: &Heade
     forwarded::client(state.trusted_proxies, peer, headers)
 }
 
-/// Storage requests go to the S3 surface before cognate's routes, its request timeout and its
-/// body limit: objects stream in and out for as long as they take.
+/// Which surface a request is for, before cognate's routes see it.
+#[derive(Clone)]
+struct Surfaces {
+    s3: s3::S3Surface,
+    /// `.execute-api.<domain>`: hosts that name a REST API.
+    api_host_suffix: String,
+}
+
+/// Host-based REST API calls are taken to their path-based route; storage requests go to the
+/// S3 surface before cognate's routes, its request timeout and its body limit: objects stream
+/// in and out for as long as they take.
 async fn dispatch(
-    axum::extract::State(s3): axum::extract::State<s3::S3Surface>,
+    axum::extract::State(surfaces): axum::extract::State<Surfaces>,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -77,8 +88,11 @@ async fn dispatch(
                 .insert(axum::http::header::HOST, value);
         }
     }
-    if s3.claims(&request) {
-        s3.handle(request).await
+    if rest_gateway::take_hosted(&mut request, &surfaces.api_host_suffix) {
+        return next.run(request).await;
+    }
+    if surfaces.s3.claims(&request) {
+        surfaces.s3.handle(request).await
     } else {
         next.run(request).await
     }
@@ -86,7 +100,7 @@ async fn dispatch(
 
 fn router(
     state: AppState,
-    s3: s3::S3Surface,
+    surfaces: Surfaces,
     request_timeout: Duration,
     max_concurrent_requests: u32,
 ) -> Router {
@@ -117,10 +131,15 @@ fn router(
     );
     // The REST gateway takes API Gateway's body limit, and its own upstream timeout (29 s).
     let rest_gateway = Router::new()
+        .route(
+            "/restapis/{api}/.well-known/jwks.json",
+            get(rest_gateway::jwks),
+        )
         .route("/restapis/{api}/{stage}", any(rest_gateway::handle_root))
         .route("/restapis/{api}/{stage}/{*path}", any(rest_gateway::handle))
         .layer(DefaultBodyLimit::max(rest_gateway::MAX_BODY_BYTES));
-    aws.merge(admin_queries)
+    let routes = aws
+        .merge(admin_queries)
         .merge(rest_gateway)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -128,8 +147,15 @@ fn router(
             limits::InFlight::new(max_concurrent_requests),
             limits::enforce,
         ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
-        .layer(axum::middleware::from_fn_with_state(s3, dispatch))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ));
+    // `dispatch` may rewrite a request's path, so it runs before the routes are matched: a
+    // router's own layers run after.
+    Router::new()
+        .fallback_service(routes)
+        .layer(axum::middleware::from_fn_with_state(surfaces, dispatch))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request
@@ -356,6 +382,7 @@ pub async fn start(
             config.rate_limit_per_user,
         )),
         trusted_proxies: config.trusted_proxies,
+        upstream_timeout: config.rest_upstream_timeout,
     };
     let limits = state.rate_limits.clone();
     tokio::spawn(async move {
@@ -401,15 +428,18 @@ pub async fn start(
             }
         }
     });
-    let s3 = s3::S3Surface::new(
-        state.clone(),
-        storage.clone(),
-        s3_domain,
-        config.s3_default_bucket.clone(),
-    );
+    let surfaces = Surfaces {
+        api_host_suffix: format!(".execute-api.{s3_domain}"),
+        s3: s3::S3Surface::new(
+            state.clone(),
+            storage.clone(),
+            s3_domain,
+            config.s3_default_bucket.clone(),
+        ),
+    };
     let app = router(
         state,
-        s3,
+        surfaces,
         config.request_timeout,
         config.max_concurrent_requests,
     );

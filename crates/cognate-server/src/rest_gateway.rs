@@ -3,7 +3,12 @@
 //! "Missing Authentication Token"), then the signature (SigV4 scoped to `execute-api`) for IAM
 //! routes, then the one evaluator on the call's `execute-api:Invoke` ARN, then the upstream:
 //! the method, path below the stage, query, headers and body go to the route's upstream URL, and
-//! its answer comes back streamed. Errors are API Gateway's bodies with `x-amzn-ErrorType`.
+//! its answer comes back streamed, with the caller's identity in a token cognate signs
+//! ([`CALLER_HEADER`]). Errors are API Gateway's bodies with `x-amzn-ErrorType`, and CORS
+//! preflights are answered as Amplify's generated OPTIONS methods answer them.
+//!
+//! The same APIs answer host-based, at `<apiId>.execute-api.<domain>/<stage>/<path>`: the
+//! request is taken to the path-based route before any other surface sees it ([`take_hosted`]).
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -11,20 +16,31 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use cognate_core::rest_api::{find_route, invoke_arn, RouteAuth};
+use cognate_core::rest_api::{find_route, invoke_arn, serves_path, RouteAuth};
+use cognate_core::service::GatewayCaller;
 use cognate_core::Error;
 use cognate_iam::Context;
 use serde_json::json;
 
+use crate::admin_queries::{requested_headers, ALLOW_HEADERS};
 use crate::listener::Transport;
 use crate::{sigv4, AppState};
 
 /// API Gateway's request body limit.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
-/// API Gateway's integration timeout.
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(29);
+/// API Gateway's integration timeout: how long the upstream has to begin its answer.
+pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(29);
+/// The header that carries the caller's identity to the upstream: a JWT signed with the API's
+/// key (JWKS at `/restapis/{api}/.well-known/jwks.json`). Every header a client sends that
+/// begins with [`RESERVED_PREFIX`] is dropped, so none can be forged.
+pub const CALLER_HEADER: &str = "x-cognate-caller";
+const RESERVED_PREFIX: &str = "x-cognate-";
+/// What Amplify's generated OPTIONS method allows.
+const ALLOW_METHODS: &str = "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT";
+/// What Amplify's DEFAULT_4XX and DEFAULT_5XX gateway responses expose.
+const EXPOSE_HEADERS: &str = "Date,X-Amzn-ErrorType";
 
 const SURFACE: sigv4::Surface = sigv4::Surface {
     services: &["execute-api"],
@@ -51,19 +67,56 @@ fn upstream_client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
-            .timeout(UPSTREAM_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client")
     })
 }
 
-/// An answer in API Gateway's words.
+/// An answer in API Gateway's words, with the CORS headers of Amplify's gateway responses.
 fn refusal(status: StatusCode, error_type: &str, key: &str, message: &str) -> Response {
     let mut response = (status, axum::Json(json!({ key: message }))).into_response();
+    let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(error_type) {
-        response.headers_mut().insert("x-amzn-errortype", value);
+        headers.insert("x-amzn-errortype", value);
     }
+    headers.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static(ALLOW_HEADERS),
+    );
+    headers.insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static(EXPOSE_HEADERS),
+    );
+    response
+}
+
+fn unauthorized() -> Response {
+    refusal(
+        StatusCode::UNAUTHORIZED,
+        "UnauthorizedException",
+        "message",
+        "Unauthorized",
+    )
+}
+
+/// The answer to a CORS preflight on a routed path, as Amplify's mock OPTIONS integration
+/// gives it (plus any other headers the browser asks to send).
+fn preflight(headers: &HeaderMap) -> Response {
+    let allowed = match requested_headers(headers) {
+        Some(extra) => format!("{ALLOW_HEADERS},{extra}"),
+        None => ALLOW_HEADERS.to_owned(),
+    };
+    let mut response = StatusCode::OK.into_response();
+    let out = response.headers_mut();
+    out.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_str(&allowed).unwrap_or(HeaderValue::from_static(ALLOW_HEADERS)),
+    );
+    out.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static(ALLOW_METHODS),
+    );
     response
 }
 
@@ -109,6 +162,7 @@ fn refused(error: Error, caller: Option<&str>, arn: &str, account: &str) -> Resp
             "message",
             &message,
         ),
+        Error::NotAuthorized(_) => unauthorized(),
         Error::AccessDenied(message) => {
             let explicit = if message.ends_with(" with an explicit deny") {
                 " with an explicit deny"
@@ -138,13 +192,61 @@ fn refused(error: Error, caller: Option<&str>, arn: &str, account: &str) -> Resp
     }
 }
 
+/// A request that named its API in the host, and the URI it was signed with.
+#[derive(Clone)]
+pub struct HostedUri(pub Uri);
+
+/// Takes `<apiId>.execute-api.<domain>/<stage>/<path>` to `/restapis/<apiId>/<stage>/<path>`
+/// (`suffix` is `.execute-api.<domain>`); false when the host names no API.
+pub fn take_hosted(request: &mut Request<Body>, suffix: &str) -> bool {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            name
+        } else {
+            host
+        }
+    });
+    let Some(api) = host
+        .to_ascii_lowercase()
+        .strip_suffix(suffix)
+        .map(str::to_owned)
+    else {
+        return false;
+    };
+    if api.is_empty() || !api.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let original = request.uri().clone();
+    let path_and_query = original.path_and_query().map_or("/", |p| p.as_str());
+    let Ok(rewritten) = format!("/restapis/{api}{path_and_query}").parse::<Uri>() else {
+        return false;
+    };
+    *request.uri_mut() = rewritten;
+    request.extensions_mut().insert(HostedUri(original));
+    true
+}
+
+/// `GET /restapis/{api}/.well-known/jwks.json`: the key the API's caller tokens are signed with.
+pub async fn jwks(State(state): State<AppState>, Path(api): Path<String>) -> Response {
+    match state.cognito.rest_api_jwks(&api).await {
+        Ok(keys) => axum::Json(keys).into_response(),
+        Err(Error::ResourceNotFound(_)) => missing_token(),
+        Err(e) => refused(e, None, "", &state.cognito.config().account_id),
+    }
+}
+
 pub async fn handle_root(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((api, stage)): Path<(String, String)>,
     request: Request<Body>,
 ) -> Response {
-    serve(&state, peer, (api, stage, String::new()), request).await
+    with_cors(serve(&state, peer, (api, stage, String::new()), request).await)
 }
 
 pub async fn handle(
@@ -153,7 +255,17 @@ pub async fn handle(
     Path((api, stage, path)): Path<(String, String, String)>,
     request: Request<Body>,
 ) -> Response {
-    serve(&state, peer, (api, stage, path), request).await
+    with_cors(serve(&state, peer, (api, stage, path), request).await)
+}
+
+/// Every answer may be read by a page of any origin, as Amplify's gateway responses and its
+/// function template's answers allow; an upstream's own header stands.
+fn with_cors(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry("access-control-allow-origin")
+        .or_insert(HeaderValue::from_static("*"));
+    response
 }
 
 async fn serve(
@@ -163,7 +275,11 @@ async fn serve(
     request: Request<Body>,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+    let (method, headers) = (parts.method, parts.headers);
+    let uri = match parts.extensions.get::<HostedUri>() {
+        Some(HostedUri(signed)) => signed.clone(),
+        None => parts.uri,
+    };
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -172,19 +288,27 @@ async fn serve(
             "Request Too Long",
         );
     };
-    let extensions = parts.extensions;
     let path = format!("/{path}");
     let config = state.cognito.config();
-    let api = match state.cognito.rest_api(&api_id).await {
-        Ok(api) => api,
+    let served = match state.cognito.served_rest_api(&api_id).await {
+        Ok(served) => served,
         Err(Error::ResourceNotFound(_)) => return missing_token(),
         // Not the caller's doing: a store that cannot answer is a 500, not a missing route.
         Err(e) => return refused(e, None, "", &config.account_id),
     };
+    let api = &served.api;
     if !api.stages.contains(&stage) {
         return missing_token();
     }
-    let Some(route) = find_route(&api.routes, method.as_str(), &path) else {
+    let route = find_route(&api.routes, method.as_str(), &path);
+    if method == Method::OPTIONS && route.is_none_or(|r| r.method != "OPTIONS") {
+        return if serves_path(&api.routes, &path) {
+            preflight(&headers)
+        } else {
+            missing_token()
+        };
+    }
+    let Some(route) = route else {
         return missing_token();
     };
     let arn = invoke_arn(
@@ -195,10 +319,13 @@ async fn serve(
         method.as_str(),
         &path,
     );
-    let secure = extensions.get::<Transport>().is_some_and(|t| t.secure);
+    let secure = parts
+        .extensions
+        .get::<Transport>()
+        .is_some_and(|t| t.secure);
     let address = crate::client_address(state, peer, &headers);
-    match route.auth {
-        RouteAuth::None => {}
+    let caller: Option<GatewayCaller> = match &route.auth {
+        RouteAuth::None => None,
         RouteAuth::Iam => {
             let request = sigv4::Request {
                 method: &method,
@@ -222,48 +349,88 @@ async fn serve(
                 let who = caller.principal.arn(&config.account_id);
                 return refused(e, Some(&who), &arn, &config.account_id);
             }
+            match state.cognito.gateway_caller(&caller.principal).await {
+                Ok(caller) => Some(caller),
+                Err(e) => return refused(e, None, &arn, &config.account_id),
+            }
         }
-        RouteAuth::UserPool => {
-            // Refused when the API is recorded; an older record cannot be served.
-            return refusal(
-                StatusCode::UNAUTHORIZED,
-                "UnauthorizedException",
-                "message",
-                "Unauthorized",
-            );
+        RouteAuth::UserPool(pool) => {
+            let Some(token) = id_token(&headers) else {
+                return unauthorized();
+            };
+            match state.cognito.gateway_user(pool, token).await {
+                Ok(caller) => Some(caller),
+                Err(e) => return refused(e, None, &arn, &config.account_id),
+            }
         }
-    }
-    proxy(&route.upstream, method, &path, uri.query(), &headers, body).await
+    };
+    let caller_token = match &caller {
+        Some(caller) => match state.cognito.caller_token(&served, caller).await {
+            Ok(token) => Some(token),
+            Err(e) => return refused(e, None, &arn, &config.account_id),
+        },
+        None => None,
+    };
+    let call = Call {
+        upstream: &route.upstream,
+        method,
+        path: &path,
+        query: uri.query(),
+        headers: &headers,
+        caller_token: caller_token.as_deref(),
+        body,
+    };
+    proxy(call, state.upstream_timeout).await
 }
 
-async fn proxy(
-    upstream: &str,
+/// The token of a user-pool route: the raw JWT in `Authorization`, as API Gateway's Cognito
+/// authorizer takes it (a `Bearer ` prefix is let through too).
+fn id_token(headers: &HeaderMap) -> Option<&str> {
+    let raw = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let token = raw.strip_prefix("Bearer ").unwrap_or(raw).trim();
+    (!token.is_empty()).then_some(token)
+}
+
+/// What goes to the upstream.
+struct Call<'a> {
+    upstream: &'a str,
     method: Method,
-    path: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
+    path: &'a str,
+    query: Option<&'a str>,
+    headers: &'a HeaderMap,
+    caller_token: Option<&'a str>,
     body: Bytes,
-) -> Response {
-    let mut url = format!("{}{path}", upstream.trim_end_matches('/'));
-    if let Some(query) = query {
+}
+
+async fn proxy(call: Call<'_>, timeout: Duration) -> Response {
+    let mut url = format!("{}{}", call.upstream.trim_end_matches('/'), call.path);
+    if let Some(query) = call.query {
         url.push('?');
         url.push_str(query);
     }
     let mut forwarded = reqwest::header::HeaderMap::new();
-    for (name, value) in headers {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
+    for (name, value) in call.headers {
+        let name_text = name.as_str();
+        if !HOP_BY_HOP.contains(&name_text) && !name_text.starts_with(RESERVED_PREFIX) {
             forwarded.append(name.clone(), value.clone());
         }
     }
+    if let Some(token) = call
+        .caller_token
+        .and_then(|t| HeaderValue::from_str(t).ok())
+    {
+        forwarded.insert(CALLER_HEADER, token);
+    }
     let sent = upstream_client()
-        .request(method, &url)
+        .request(call.method, &url)
         .headers(forwarded)
-        .body(body)
-        .send()
-        .await;
-    let answer = match sent {
-        Ok(answer) => answer,
-        Err(e) if e.is_timeout() => {
+        .body(call.body)
+        .send();
+    // The limit is on the upstream beginning its answer; the body then streams for as long
+    // as it takes.
+    let answer = match tokio::time::timeout(timeout, sent).await {
+        Ok(Ok(answer)) => answer,
+        Err(_) => {
             return refusal(
                 StatusCode::GATEWAY_TIMEOUT,
                 "InternalServerErrorException",
@@ -271,7 +438,7 @@ async fn proxy(
                 "Endpoint request timed out",
             )
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             tracing::warn!(upstream = %url, error = %e, "the upstream did not answer");
             return refusal(
                 StatusCode::BAD_GATEWAY,

@@ -1505,7 +1505,7 @@ async fn an_object_of_many_segments_is_written_and_replaced_whole() {
 
 #[tokio::test]
 async fn rest_apis_are_put_replaced_listed_and_deleted() {
-    use cognate_core::rest_api::{ResourcePath, RestApi, Route, RouteAuth};
+    use cognate_core::rest_api::{CallerKey, ResourcePath, RestApi, Route, RouteAuth};
     on_every_backend(|s| async move {
         let api = |id: &str, created: i64| RestApi {
             id: id.into(),
@@ -1514,11 +1514,17 @@ async fn rest_apis_are_put_replaced_listed_and_deleted() {
             routes: vec![Route {
                 path: ResourcePath::parse("/items/{id}").unwrap(),
                 method: "GET".into(),
-                auth: RouteAuth::Iam,
+                auth: RouteAuth::UserPool(PoolId::parse("us-east-1_items").unwrap()),
                 upstream: "http://127.0.0.1:8080".into(),
             }],
             created: Timestamp(created),
             modified: Timestamp(created),
+            caller_key: Some(CallerKey {
+                kid: "kid".into(),
+                sealed_private_key: "c2VhbGVk".into(),
+                n: "bg".into(),
+                e: "AQAB".into(),
+            }),
         };
         s.put_rest_api(&api("second", 2)).await.unwrap();
         s.put_rest_api(&api("first", 1)).await.unwrap();

@@ -22,47 +22,60 @@ const CAPACITY: usize = 10_000;
 
 type RolePolicies = Arc<Vec<SourcedPolicy>>;
 
-/// Values as read, each kept for the lifetime after it was read.
-struct Recent<K, V>(Mutex<HashMap<K, (Instant, V)>>);
+/// Values as read, each kept for a lifetime after it was read.
+pub(super) struct Recent<K, V> {
+    lifetime: Duration,
+    entries: Mutex<HashMap<K, (Instant, V)>>,
+}
 
 impl<K, V> Default for Recent<K, V> {
+    /// Kept for [`DECISION_INPUTS_LIFETIME`].
     fn default() -> Self {
-        Recent(Mutex::new(HashMap::new()))
+        Recent::kept_for(DECISION_INPUTS_LIFETIME)
+    }
+}
+
+impl<K, V> Recent<K, V> {
+    pub fn kept_for(lifetime: Duration) -> Self {
+        Recent {
+            lifetime,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 }
 
 impl<K: Eq + std::hash::Hash, V: Clone> Recent<K, V> {
-    fn get<Q>(&self, key: &Q) -> Option<V>
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
     where
         K: std::borrow::Borrow<Q>,
         Q: Eq + std::hash::Hash + ?Sized,
     {
-        self.0
+        self.entries
             .lock()
             .expect("decision cache")
             .get(key)
-            .filter(|(at, _)| at.elapsed() < DECISION_INPUTS_LIFETIME)
+            .filter(|(at, _)| at.elapsed() < self.lifetime)
             .map(|(_, value)| value.clone())
     }
 
-    fn saw(&self, key: K, value: V) {
-        let mut map = self.0.lock().expect("decision cache");
+    pub fn saw(&self, key: K, value: V) {
+        let mut map = self.entries.lock().expect("decision cache");
         if map.len() >= CAPACITY {
             map.clear();
         }
         map.insert(key, (Instant::now(), value));
     }
 
-    fn forget<Q>(&self, key: &Q)
+    pub fn forget<Q>(&self, key: &Q)
     where
         K: std::borrow::Borrow<Q>,
         Q: Eq + std::hash::Hash + ?Sized,
     {
-        self.0.lock().expect("decision cache").remove(key);
+        self.entries.lock().expect("decision cache").remove(key);
     }
 
     fn forget_all(&self) {
-        self.0.lock().expect("decision cache").clear();
+        self.entries.lock().expect("decision cache").clear();
     }
 }
 

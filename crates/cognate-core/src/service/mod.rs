@@ -7,6 +7,7 @@ mod authorize;
 mod backend;
 mod clients;
 mod decision_cache;
+mod gateway;
 mod groups;
 mod iam;
 mod identity;
@@ -33,6 +34,7 @@ pub use authorize::{Explained, SourcedPolicy};
 pub use backend::{AppliedBackend, AuthBackend, Change, IdentityBackend};
 pub use clients::ClientSettings;
 pub use decision_cache::DECISION_INPUTS_LIFETIME;
+pub use gateway::{GatewayCaller, ServedApi, CALLER_TOKEN_LIFETIME};
 pub use groups::{GroupSettings, MAX_GROUPS_PER_POOL, MAX_GROUPS_PER_USER};
 pub use iam::{name_in_arn, NewAccessKey, NewRole, Simulated};
 pub use identity::{
@@ -82,6 +84,7 @@ pub struct Cognito {
     verified: verified::VerifiedTokens,
     policies: authorize::PolicyCache,
     decisions: decision_cache::DecisionCache,
+    gateway: gateway::GatewayCache,
     sender: Option<Arc<dyn MessageSender>>,
     cpu: crate::cpu::CpuPool,
 }
@@ -97,6 +100,7 @@ impl Cognito {
             verified: verified::VerifiedTokens::default(),
             policies: authorize::PolicyCache::default(),
             decisions: decision_cache::DecisionCache::default(),
+            gateway: gateway::GatewayCache::default(),
             sender: None,
             cpu: crate::cpu::CpuPool::new(
                 std::thread::available_parallelism()

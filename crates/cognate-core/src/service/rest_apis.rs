@@ -8,7 +8,7 @@ use super::admin_queries::{generate_api_id, validate_stage};
 use super::Cognito;
 use crate::error::{Error, Result};
 use crate::ids::Timestamp;
-use crate::rest_api::{RestApi, Route, METHODS};
+use crate::rest_api::{RestApi, Route, RouteAuth, METHODS};
 
 /// An API as its owner describes it.
 #[derive(Debug, Clone)]
@@ -95,6 +95,15 @@ impl Cognito {
             }
             None => None,
         };
+        for route in &settings.routes {
+            if let RouteAuth::UserPool(pool) = &route.auth {
+                self.pool(pool).await?;
+            }
+        }
+        let caller_key = match existing.as_ref().and_then(|e| e.caller_key.clone()) {
+            Some(key) => key,
+            None => self.generate_caller_key().await?,
+        };
         let api = RestApi {
             id: settings.id.unwrap_or_else(generate_api_id),
             name: settings.name,
@@ -102,8 +111,10 @@ impl Cognito {
             routes: settings.routes,
             created: existing.as_ref().map_or(now, |e| e.created),
             modified: now,
+            caller_key: Some(caller_key),
         };
         self.store.put_rest_api(&api).await?;
+        self.gateway.forget_api(&api.id);
         Ok(api)
     }
 
@@ -120,6 +131,7 @@ impl Cognito {
 
     pub async fn delete_rest_api(&self, id: &str) -> Result<()> {
         if self.store.delete_rest_api(id).await? {
+            self.gateway.forget_api(id);
             Ok(())
         } else {
             Err(not_found(id))
@@ -130,7 +142,7 @@ impl Cognito {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rest_api::{ResourcePath, RouteAuth};
+    use crate::rest_api::ResourcePath;
 
     fn settings(routes: Vec<Route>) -> RestApiSettings {
         RestApiSettings {

@@ -295,19 +295,32 @@ struct RouteInput {
     /// `AWS_IAM` (the default), `COGNITO_USER_POOLS` or `NONE`, as API Gateway names them.
     #[serde(default)]
     authorization: Option<String>,
+    /// The pool whose ID tokens a `COGNITO_USER_POOLS` route takes.
+    #[serde(default)]
+    user_pool_id: Option<String>,
     upstream: String,
 }
 
-fn route_auth(name: Option<&str>) -> Result<RouteAuth> {
-    match name.unwrap_or("AWS_IAM") {
-        "AWS_IAM" => Ok(RouteAuth::Iam),
-        "COGNITO_USER_POOLS" => Err(Error::invalid(
-            "COGNITO_USER_POOLS routes are not served yet: use AWS_IAM (identity-pool or IAM-user credentials) or NONE",
+fn route_auth(name: Option<&str>, user_pool: Option<&str>) -> Result<RouteAuth> {
+    let auth = match name.unwrap_or("AWS_IAM") {
+        "AWS_IAM" => RouteAuth::Iam,
+        "COGNITO_USER_POOLS" => {
+            let pool = user_pool
+                .ok_or_else(|| Error::invalid("A COGNITO_USER_POOLS route names its UserPoolId"))?;
+            return Ok(RouteAuth::UserPool(PoolId::parse(pool)?));
+        }
+        "NONE" => RouteAuth::None,
+        other => {
+            return Err(Error::invalid(format!(
+                "{other} is not an authorization type; use AWS_IAM, COGNITO_USER_POOLS or NONE"
+            )))
+        }
+    };
+    match user_pool {
+        Some(_) => Err(Error::invalid(
+            "UserPoolId goes only with COGNITO_USER_POOLS routes",
         )),
-        "NONE" => Ok(RouteAuth::None),
-        other => Err(Error::invalid(format!(
-            "{other} is not an authorization type; use AWS_IAM, COGNITO_USER_POOLS or NONE"
-        ))),
+        None => Ok(auth),
     }
 }
 
@@ -316,16 +329,20 @@ fn render_rest_api(api: &RestApi) -> Value {
         .routes
         .iter()
         .map(|r| {
-            json!({
+            let mut route = json!({
                 "Path": r.path.as_str(),
                 "Method": r.method,
                 "Authorization": match r.auth {
                     RouteAuth::Iam => "AWS_IAM",
-                    RouteAuth::UserPool => "COGNITO_USER_POOLS",
+                    RouteAuth::UserPool(_) => "COGNITO_USER_POOLS",
                     RouteAuth::None => "NONE",
                 },
                 "Upstream": r.upstream,
-            })
+            });
+            if let RouteAuth::UserPool(pool) = &r.auth {
+                route["UserPoolId"] = json!(pool);
+            }
+            route
         })
         .collect();
     json!({
@@ -348,7 +365,7 @@ async fn put_rest_api(c: &Cognito, input: Input) -> Result<Value> {
             Ok(Route {
                 path: ResourcePath::parse(&r.path)?,
                 method: r.method.to_ascii_uppercase(),
-                auth: route_auth(r.authorization.as_deref())?,
+                auth: route_auth(r.authorization.as_deref(), r.user_pool_id.as_deref())?,
                 upstream: r.upstream,
             })
         })

@@ -18,7 +18,7 @@ use crate::support::{
 pub(crate) struct Project {
     pub t: TestServer,
     pub user_pool: String,
-    client: String,
+    pub client: String,
     pub identity_pool: String,
     identity: aws_sdk_cognitoidentity::Client,
 }

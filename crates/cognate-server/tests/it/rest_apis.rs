@@ -116,6 +116,8 @@ async fn echo_upstream() -> String {
             "query": parts.uri.query(),
             "contentType": header("content-type"),
             "connection": header("connection"),
+            "caller": header("x-cognate-caller"),
+            "forged": header("x-cognate-role"),
             "bytes": body.len(),
         }))
     });
@@ -131,6 +133,18 @@ async fn signed(
     url: &str,
     body: &[u8],
     keys: &crate::support::Keys<'_>,
+) -> reqwest::Response {
+    signed_with(&reqwest::Client::new(), method, url, body, keys, &[]).await
+}
+
+/// The same through `http`, with `extra` headers signed too.
+async fn signed_with(
+    http: &reqwest::Client,
+    method: &str,
+    url: &str,
+    body: &[u8],
+    keys: &crate::support::Keys<'_>,
+    extra: &[(&str, &str)],
 ) -> reqwest::Response {
     use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
     let identity = aws_credential_types::Credentials::new(
@@ -150,14 +164,22 @@ async fn signed(
         .build()
         .unwrap()
         .into();
-    let headers = [("content-type", "application/json")];
-    let signable =
-        SignableRequest::new(method, url, headers.into_iter(), SignableBody::Bytes(body)).unwrap();
+    let mut headers = vec![("content-type", "application/json")];
+    headers.extend_from_slice(extra);
+    let signable = SignableRequest::new(
+        method,
+        url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut request = reqwest::Client::new()
+    let mut request = http
         .request(method.parse().unwrap(), url)
-        .header("content-type", "application/json")
         .body(body.to_vec());
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
     for (name, value) in instructions.headers() {
         request = request.header(name, value);
     }
@@ -356,4 +378,320 @@ async fn open_routes_need_no_signature_and_a_dead_upstream_is_a_502() {
     assert_eq!(answer.status(), 502);
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body, json!({"message": "Internal server error"}));
+}
+
+#[tokio::test]
+async fn preflights_are_answered_by_the_gateway_and_every_answer_allows_any_origin() {
+    let t = TestServer::start().await;
+    let api = gateway_api(&t, &echo_upstream().await).await;
+    let base = format!("{}/restapis/{api}/dev", t.url());
+    let http = reqwest::Client::new();
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, format!("{base}/items"))
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,x-amz-date,x-amz-security-token,content-type,x-app-tag",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200, "no signature needed");
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(header(&preflight, "access-control-allow-origin"), "*");
+    assert_eq!(
+        header(&preflight, "access-control-allow-headers"),
+        "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent,x-app-tag"
+    );
+    assert_eq!(
+        header(&preflight, "access-control-allow-methods"),
+        "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
+    );
+    let unrouted = http
+        .request(reqwest::Method::OPTIONS, format!("{base}/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_type(&unrouted), "MissingAuthenticationTokenException");
+
+    // A refusal can be read by the page that caused it.
+    let refused = http.get(format!("{base}/items")).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(header(&refused, "access-control-allow-origin"), "*");
+    assert_eq!(
+        header(&refused, "access-control-expose-headers"),
+        "Date,X-Amzn-ErrorType"
+    );
+    let answered = http
+        .get(format!("{base}/public/readme.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&answered, "access-control-allow-origin"), "*");
+}
+
+/// The caller token's claims, verified with the API's published key as an upstream would.
+async fn verified_caller(t: &TestServer, api: &str, token: &str) -> serde_json::Value {
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        reqwest::get(format!("{}/restapis/{api}/.well-known/jwks.json", t.url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&[api]);
+    validation.set_issuer(&[format!("{}/restapis/{api}", t.url())]);
+    jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+        .unwrap()
+        .claims
+}
+
+#[tokio::test]
+async fn the_upstream_learns_who_calls_from_a_token_it_can_verify_and_no_client_can_forge() {
+    let p = crate::identity_pools::Project::new().await;
+    let t = &p.t;
+    let api = gateway_api(t, &echo_upstream().await).await;
+    let iam = crate::support::iam_client(t.url(), &t.root_keys());
+    let arn = format!("arn:aws:execute-api:us-east-1:000000000000:{api}/dev");
+    iam.put_role_policy()
+        .role_name(format!("{}-adminGroupRole", p.user_pool))
+        .policy_name("items")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "execute-api:Invoke", "Resource": [format!("{arn}/GET/items")]}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id_token = p.member("alice", &["admin"]).await;
+    let logins = p.logins(&id_token);
+    let identity_id = p.id_of(Some(logins.clone())).await;
+    let credentials = p
+        .credentials(&identity_id, Some(logins), None)
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let keys = crate::support::Keys {
+        id: credentials.access_key_id().unwrap(),
+        secret: credentials.secret_key().unwrap(),
+        token: credentials.session_token(),
+    };
+    let forged = [
+        (
+            "x-cognate-caller",
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.",
+        ),
+        ("x-cognate-role", "admin"),
+    ];
+    let answer = signed_with(
+        &reqwest::Client::new(),
+        "GET",
+        &format!("{}/restapis/{api}/dev/items", t.url()),
+        b"",
+        &keys,
+        &forged,
+    )
+    .await;
+    assert_eq!(answer.status(), 200);
+    let echoed: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        echoed["forged"],
+        serde_json::Value::Null,
+        "x-cognate-* is the gateway's"
+    );
+    let claims = verified_caller(t, &api, echoed["caller"].as_str().unwrap()).await;
+    assert_eq!(claims["sub"], identity_id);
+    assert_eq!(claims["cognitoIdentityId"], identity_id);
+    assert_eq!(claims["cognitoIdentityPoolId"], p.identity_pool);
+    assert_eq!(claims["cognitoAuthenticationType"], "authenticated");
+    let provider = claims["cognitoAuthenticationProvider"].as_str().unwrap();
+    assert!(
+        provider.starts_with(&format!(
+            "cognito-idp.us-east-1.amazonaws.com/{},",
+            p.user_pool
+        )) && provider.contains(":CognitoSignIn:"),
+        "{provider}"
+    );
+    assert_eq!(
+        claims["roleArn"],
+        format!(
+            "arn:aws:iam::000000000000:role/{}-adminGroupRole",
+            p.user_pool
+        )
+    );
+    assert_eq!(claims["username"], "alice");
+    assert_eq!(claims["groups"], json!(["admin"]));
+    assert_eq!(claims["userPoolId"], p.user_pool);
+    let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+    assert_eq!(lifetime, 300, "short-lived");
+
+    // An IAM user is named by its ARN; an open route names nobody.
+    let answer = signed(
+        "GET",
+        &format!("{}/restapis/{api}/dev/items", t.url()),
+        b"",
+        &t.root_keys(),
+    )
+    .await;
+    let echoed: serde_json::Value = answer.json().await.unwrap();
+    let claims = verified_caller(t, &api, echoed["caller"].as_str().unwrap()).await;
+    assert_eq!(claims["sub"], "arn:aws:iam::000000000000:root");
+    assert_eq!(claims["cognitoAuthenticationType"], "iam");
+    let open = reqwest::Client::new()
+        .get(format!("{}/restapis/{api}/dev/public/x", t.url()))
+        .header("x-cognate-caller", "forged")
+        .send()
+        .await
+        .unwrap();
+    let echoed: serde_json::Value = open.json().await.unwrap();
+    assert_eq!(echoed["caller"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn user_pool_routes_take_an_id_token_of_their_pool_and_answer_401_otherwise() {
+    let p = crate::identity_pools::Project::new().await;
+    let t = &p.t;
+    let upstream = echo_upstream().await;
+    let (status, created) = t
+        .manage(
+            "PutRestApi",
+            json!({"Name": "profile", "Stages": ["dev"], "Routes": [
+                {"Path": "/me", "Method": "GET", "Authorization": "COGNITO_USER_POOLS",
+                 "UserPoolId": p.user_pool, "Upstream": upstream}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["RestApi"]["Routes"][0]["UserPoolId"], p.user_pool);
+    let api = created["RestApi"]["ApiId"].as_str().unwrap().to_owned();
+    let url = format!("{}/restapis/{api}/dev/me", t.url());
+    let id_token = p.member("bob", &["editors"]).await;
+    let http = reqwest::Client::new();
+    let call = |token: Option<String>| {
+        let mut request = http.get(&url);
+        if let Some(token) = token {
+            request = request.header("authorization", token);
+        }
+        request.send()
+    };
+    let answer = call(Some(id_token.clone())).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let echoed: serde_json::Value = answer.json().await.unwrap();
+    let claims = verified_caller(t, &api, echoed["caller"].as_str().unwrap()).await;
+    assert_eq!(claims["cognitoAuthenticationType"], "user_pool");
+    assert_eq!(claims["username"], "bob");
+    assert_eq!(claims["groups"], json!(["editors"]));
+
+    let access_token = t
+        .sign_in(&p.client, "bob", crate::support::PASSWORD)
+        .await
+        .access_token
+        .unwrap();
+    let mut tampered = id_token.clone();
+    tampered.push('x');
+    for token in [
+        None,
+        Some(tampered),
+        Some(access_token),
+        Some("not-a-jwt".to_owned()),
+    ] {
+        let answer = call(token.clone()).await.unwrap();
+        assert_eq!(answer.status(), 401, "{token:?}");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body, json!({"message": "Unauthorized"}));
+    }
+    // A disabled user's token stops working at once.
+    t.client
+        .admin_disable_user()
+        .user_pool_id(&p.user_pool)
+        .username("bob")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(call(Some(id_token)).await.unwrap().status(), 401);
+    let (status, refused) = t
+        .manage(
+            "PutRestApi",
+            json!({"Name": "x", "Stages": ["dev"], "Routes": [
+                {"Path": "/me", "Method": "GET", "Authorization": "COGNITO_USER_POOLS", "Upstream": upstream}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+}
+
+#[tokio::test]
+async fn a_slow_upstream_is_cut_off_with_endpoint_request_timed_out() {
+    let t =
+        TestServer::start_with(|c| c.rest_upstream_timeout = std::time::Duration::from_millis(300))
+            .await;
+    let app = axum::Router::new().fallback(|| async {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        "late"
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (_, created) = t
+        .manage(
+            "PutRestApi",
+            json!({"Name": "slow", "Stages": ["dev"], "Routes": [
+                {"Path": "/wait", "Method": "GET", "Authorization": "NONE", "Upstream": slow}
+            ]}),
+        )
+        .await;
+    let api = created["RestApi"]["ApiId"].as_str().unwrap();
+    let answer = reqwest::get(format!("{}/restapis/{api}/dev/wait", t.url()))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 504);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body, json!({"message": "Endpoint request timed out"}));
+}
+
+#[tokio::test]
+async fn an_api_answers_at_its_own_host_too() {
+    let t = TestServer::start().await;
+    let api = gateway_api(&t, &echo_upstream().await).await;
+    let address: std::net::SocketAddr = t.url().trim_start_matches("http://").parse().unwrap();
+    let host = format!("{api}.execute-api.localhost");
+    let http = reqwest::Client::builder()
+        .resolve(&host, address)
+        .build()
+        .unwrap();
+    let url = format!("http://{host}:{}/dev/items/7?x=1", address.port());
+    let answer = signed_with(&http, "GET", &url, b"", &t.root_keys(), &[]).await;
+    assert_eq!(answer.status(), 200);
+    let echoed: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(echoed["path"], "/items/7");
+    assert_eq!(echoed["query"], "x=1");
+    let answer = http
+        .get(format!("http://{host}:{}/dev/nothing", address.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_type(&answer), "MissingAuthenticationTokenException");
+    let jwks: serde_json::Value = http
+        .get(format!(
+            "http://{host}:{}/.well-known/jwks.json",
+            address.port()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["alg"], "RS256");
 }
