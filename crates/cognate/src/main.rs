@@ -26,14 +26,14 @@ enum Command {
     /// Start a project in this directory (or connect an existing Amplify project to cognate):
     /// project name, environment, source and build directories, the server and its credentials.
     Init(project::InitArgs),
-    /// Add a category to the project: `cognate add auth`, `cognate add storage`.
+    /// Add a category to the project: `cognate add auth`, `cognate add storage`, `cognate add api`.
     #[command(subcommand)]
     Add(AddCommand),
     /// Change a category of the project: `cognate update auth` (groups and their precedence,
     /// the Admin Queries API), `cognate update storage` (who may do what).
     #[command(subcommand)]
     Update(UpdateCommand),
-    /// Take a category's resource out of the project: `cognate remove storage`.
+    /// Take a category's resource out of the project: `cognate remove storage`, `cognate remove api`.
     #[command(subcommand)]
     Remove(RemoveCommand),
     /// What `push` would create, update or delete, and the endpoints.
@@ -101,6 +101,9 @@ enum AddCommand {
     Auth(project::AddAuthArgs),
     /// File storage: an S3 bucket, with access by auth and guest users or by groups.
     Storage(project::StorageArgs),
+    /// A REST API: paths served by your HTTP services behind cognate's gateway, with access by
+    /// auth and guest users or by groups.
+    Api(project::ApiArgs),
 }
 
 #[derive(Subcommand)]
@@ -109,12 +112,16 @@ enum UpdateCommand {
     Auth(project::UpdateAuthArgs),
     /// Who may create/update, read and delete files in the bucket.
     Storage(project::StorageArgs),
+    /// A REST API's paths, upstreams and who may call them.
+    Api(project::ApiArgs),
 }
 
 #[derive(Subcommand)]
 enum RemoveCommand {
     /// The storage resource (the next push takes its policies off the roles; the bucket stays).
     Storage(project::RemoveStorageArgs),
+    /// The REST API (the next push deletes it from the gateway and takes its policies off the roles).
+    Api(project::RemoveApiArgs),
 }
 
 async fn shutdown_signal() {
@@ -345,6 +352,15 @@ async fn main() {
         }
         Command::Remove(RemoveCommand::Storage(args)) => {
             in_project(|dir| async move { project::remove_storage(&dir, args) }).await
+        }
+        Command::Add(AddCommand::Api(args)) => {
+            in_project(|dir| async move { project::add_api(&dir, args) }).await
+        }
+        Command::Update(UpdateCommand::Api(args)) => {
+            in_project(|dir| async move { project::update_api(&dir, args) }).await
+        }
+        Command::Remove(RemoveCommand::Api(args)) => {
+            in_project(|dir| async move { project::remove_api(&dir, args) }).await
         }
         Command::Status => in_project(|dir| async move { project::status(&dir) }).await,
         Command::Push(args) => {

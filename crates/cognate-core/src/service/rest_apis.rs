@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::admin_queries::{generate_api_id, validate_stage};
+use super::storage_backend::{RetiredPolicy, RolePolicy};
 use super::Cognito;
 use crate::error::{Error, Result};
 use crate::ids::Timestamp;
@@ -18,6 +19,17 @@ pub struct RestApiSettings {
     pub name: String,
     pub stages: Vec<String>,
     pub routes: Vec<Route>,
+}
+
+/// What `cognate push` wants for one of the project's REST APIs.
+#[derive(Debug, Clone)]
+pub struct RestApiBackend {
+    /// The API (its id given); None: the project no longer has it, so it is deleted.
+    pub api: Option<RestApiSettings>,
+    pub id: String,
+    pub policies: Vec<RolePolicy>,
+    /// Policies this API may have put before and no longer wants.
+    pub retired: Vec<RetiredPolicy>,
 }
 
 fn not_found(id: &str) -> Error {
@@ -116,6 +128,47 @@ impl Cognito {
         self.store.put_rest_api(&api).await?;
         self.gateway.forget_api(&api.id);
         Ok(api)
+    }
+
+    /// `cognate push` for a REST API: the API as described (put only when it differs), and its
+    /// role policies; or, for an API the project dropped, its deletion and its policies'.
+    /// Idempotent: a repeated push changes nothing, an interrupted one is finished by the next.
+    pub async fn apply_rest_api_backend(&self, wanted: RestApiBackend) -> Result<Vec<String>> {
+        self.check_roles_exist(&wanted.policies).await?;
+        let existing = self.store.get_rest_api(&wanted.id).await?;
+        let mut changes = Vec::new();
+        match wanted.api {
+            Some(settings) => {
+                let unchanged = existing.as_ref().is_some_and(|e| {
+                    e.name == settings.name
+                        && e.stages == settings.stages
+                        && e.routes == settings.routes
+                });
+                if !unchanged {
+                    let verb = if existing.is_some() {
+                        "update"
+                    } else {
+                        "create"
+                    };
+                    let api = self.put_rest_api(settings).await?;
+                    changes.push(format!("{verb} REST API {} ({})", api.name, api.id));
+                }
+            }
+            None => {
+                if let Some(existing) = existing {
+                    self.delete_rest_api(&existing.id).await?;
+                    changes.push(format!(
+                        "delete REST API {} ({})",
+                        existing.name, existing.id
+                    ));
+                }
+            }
+        }
+        changes.extend(
+            self.apply_role_policies(&wanted.policies, &wanted.retired)
+                .await?,
+        );
+        Ok(changes)
     }
 
     pub async fn rest_api(&self, id: &str) -> Result<RestApi> {

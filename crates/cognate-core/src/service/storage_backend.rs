@@ -16,6 +16,9 @@ pub struct RolePolicy {
     pub document: String,
 }
 
+/// A policy that a push no longer wants: its role and its name.
+pub type RetiredPolicy = (IamName, IamName);
+
 /// What a project's storage resource wants on the server.
 #[derive(Debug, Clone)]
 pub struct StorageBackend {
@@ -23,7 +26,7 @@ pub struct StorageBackend {
     pub cors: Vec<CorsRule>,
     pub policies: Vec<RolePolicy>,
     /// Policies this resource may have put before and no longer wants (on roles that exist).
-    pub retired: Vec<(IamName, IamName)>,
+    pub retired: Vec<RetiredPolicy>,
 }
 
 /// What a storage push did.
@@ -40,14 +43,7 @@ impl Cognito {
 
     pub async fn apply_storage_backend(&self, wanted: &StorageBackend) -> Result<AppliedStorage> {
         let mut applied = AppliedStorage::default();
-        for policy in &wanted.policies {
-            if self.store.get_role(&policy.role).await?.is_none() {
-                return Err(Error::NoSuchEntity(format!(
-                    "The role with name {} cannot be found: push the project's auth with its identity pool first (authSelections identityPoolAndUserPool).",
-                    policy.role
-                )));
-            }
-        }
+        self.check_roles_exist(&wanted.policies).await?;
         let bucket = match self.store.get_bucket(&wanted.bucket).await? {
             Some(bucket) => bucket,
             None => {
@@ -76,7 +72,35 @@ impl Cognito {
                 .changes
                 .push(format!("set the CORS rules of bucket {}", wanted.bucket));
         }
-        for policy in &wanted.policies {
+        applied.changes.extend(
+            self.apply_role_policies(&wanted.policies, &wanted.retired)
+                .await?,
+        );
+        Ok(applied)
+    }
+
+    /// Fails, before anything changes, when a policy's role does not exist.
+    pub(super) async fn check_roles_exist(&self, policies: &[RolePolicy]) -> Result<()> {
+        for policy in policies {
+            if self.store.get_role(&policy.role).await?.is_none() {
+                return Err(Error::NoSuchEntity(format!(
+                    "The role with name {} cannot be found: push the project's auth with its identity pool first (authSelections identityPoolAndUserPool).",
+                    policy.role
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts each policy whose document differs from the role's, and deletes the retired ones
+    /// that are not wanted again; says what it changed.
+    pub(super) async fn apply_role_policies(
+        &self,
+        policies: &[RolePolicy],
+        retired: &[RetiredPolicy],
+    ) -> Result<Vec<String>> {
+        let mut changes = Vec::new();
+        for policy in policies {
             let owner = PolicyOwner::Role(policy.role.clone());
             let current = self
                 .store
@@ -87,15 +111,14 @@ impl Cognito {
             if current.as_ref().map(|(_, d)| d) != Some(&policy.document) {
                 self.put_inline_policy(owner, policy.name.clone(), policy.document.clone())
                     .await?;
-                applied.changes.push(format!(
+                changes.push(format!(
                     "put policy {} on role {}",
                     policy.name, policy.role
                 ));
             }
         }
-        for (role, name) in &wanted.retired {
-            if wanted
-                .policies
+        for (role, name) in retired {
+            if policies
                 .iter()
                 .any(|p| p.role.key() == role.key() && p.name.key() == name.key())
             {
@@ -110,11 +133,9 @@ impl Cognito {
                 .any(|(n, _)| n.key() == name.key());
             if exists {
                 self.delete_inline_policy(&owner, name).await?;
-                applied
-                    .changes
-                    .push(format!("delete policy {name} from role {role}"));
+                changes.push(format!("delete policy {name} from role {role}"));
             }
         }
-        Ok(applied)
+        Ok(changes)
     }
 }

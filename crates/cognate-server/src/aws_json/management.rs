@@ -7,8 +7,8 @@ use cognate_core::ids::{ClientId, GroupName, PoolId};
 use cognate_core::model::{AdminQueriesApi, AdminRoute, PasswordPolicy};
 use cognate_core::rest_api::{ResourcePath, RestApi, Route, RouteAuth};
 use cognate_core::service::{
-    AdminQueriesSettings, AuthBackend, Change, Cognito, IdentityBackend, RestApiSettings,
-    RolePolicy, StorageBackend,
+    AdminQueriesSettings, AuthBackend, Change, Cognito, IdentityBackend, RestApiBackend,
+    RestApiSettings, RetiredPolicy, RolePolicy, StorageBackend,
 };
 use cognate_core::storage::{BucketName, CorsRule};
 use cognate_core::{Error, Result};
@@ -31,6 +31,7 @@ operations! {
         "GetRestApi" => get_rest_api,
         "ListRestApis" => list_rest_apis,
         "DeleteRestApi" => delete_rest_api,
+        "ApplyRestApiBackend" => apply_rest_api_backend,
     }
 }
 
@@ -208,6 +209,8 @@ async fn apply_auth_backend(c: &Cognito, input: Input) -> Result<Value> {
         "AppClientId": applied.client_id,
         "AdminQueriesApi": applied.admin_queries.as_ref().map(|api| render(c, api)),
         "IdentityPoolId": applied.identity_pool,
+        "Region": c.config().region,
+        "AccountId": c.config().account_id,
         "Changes": describe(&applied.changes),
     }))
 }
@@ -236,22 +239,8 @@ struct PolicyInput {
     policy_document: String,
 }
 
-/// `cognate push` for a storage resource: the bucket, its CORS rules, the role policies.
-async fn apply_storage_backend(c: &Cognito, input: Input) -> Result<Value> {
-    let bucket = BucketName::parse(input.str("Bucket")?)?;
-    let cors = input
-        .opt_typed::<Vec<CorsInput>>("Cors")?
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| CorsRule {
-            id: r.id,
-            allowed_headers: r.allowed_headers,
-            allowed_methods: r.allowed_methods,
-            allowed_origins: r.allowed_origins,
-            expose_headers: r.expose_headers,
-            max_age_seconds: r.max_age_seconds,
-        })
-        .collect();
+/// `Policies` to put and `RetiredPolicies` to take off, as a push sends them.
+fn role_policies(input: &Input) -> Result<(Vec<RolePolicy>, Vec<RetiredPolicy>)> {
     let policy = |p: PolicyInput| -> Result<RolePolicy> {
         Ok(RolePolicy {
             role: IamName::role(&p.role_name)?,
@@ -271,6 +260,26 @@ async fn apply_storage_backend(c: &Cognito, input: Input) -> Result<Value> {
         .into_iter()
         .map(|p| policy(p).map(|p| (p.role, p.name)))
         .collect::<Result<Vec<_>>>()?;
+    Ok((policies, retired))
+}
+
+/// `cognate push` for a storage resource: the bucket, its CORS rules, the role policies.
+async fn apply_storage_backend(c: &Cognito, input: Input) -> Result<Value> {
+    let bucket = BucketName::parse(input.str("Bucket")?)?;
+    let cors = input
+        .opt_typed::<Vec<CorsInput>>("Cors")?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| CorsRule {
+            id: r.id,
+            allowed_headers: r.allowed_headers,
+            allowed_methods: r.allowed_methods,
+            allowed_origins: r.allowed_origins,
+            expose_headers: r.expose_headers,
+            max_age_seconds: r.max_age_seconds,
+        })
+        .collect();
+    let (policies, retired) = role_policies(&input)?;
     let applied = c
         .apply_storage_backend(&StorageBackend {
             bucket: bucket.clone(),
@@ -355,8 +364,8 @@ fn render_rest_api(api: &RestApi) -> Value {
     })
 }
 
-/// Creates a REST API, or replaces the one `ApiId` names, whole.
-async fn put_rest_api(c: &Cognito, input: Input) -> Result<Value> {
+/// An API's description: `ApiId` (optional), `Name`, `Stages`, `Routes`.
+fn rest_api_settings(input: &Input) -> Result<RestApiSettings> {
     let routes = input
         .opt_typed::<Vec<RouteInput>>("Routes")?
         .unwrap_or_default()
@@ -370,15 +379,53 @@ async fn put_rest_api(c: &Cognito, input: Input) -> Result<Value> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let api = c
-        .put_rest_api(RestApiSettings {
-            id: input.opt_str("ApiId")?.map(str::to_owned),
-            name: input.str("Name")?.to_owned(),
-            stages: input.strings("Stages")?,
-            routes,
+    Ok(RestApiSettings {
+        id: input.opt_str("ApiId")?.map(str::to_owned),
+        name: input.str("Name")?.to_owned(),
+        stages: input.strings("Stages")?,
+        routes,
+    })
+}
+
+/// Creates a REST API, or replaces the one `ApiId` names, whole.
+async fn put_rest_api(c: &Cognito, input: Input) -> Result<Value> {
+    let api = c.put_rest_api(rest_api_settings(&input)?).await?;
+    Ok(json!({ "RestApi": render_rest_api(&api) }))
+}
+
+/// `cognate push` for a REST API: the API (or with `Remove`, its deletion) and its role
+/// policies.
+async fn apply_rest_api_backend(c: &Cognito, input: Input) -> Result<Value> {
+    let id = input.str("ApiId")?.to_owned();
+    let remove = input.opt_bool("Remove")?.unwrap_or(false);
+    let api = if remove {
+        None
+    } else {
+        Some(rest_api_settings(&input)?)
+    };
+    let stages = api.as_ref().map(|a| a.stages.clone()).unwrap_or_default();
+    let (policies, retired) = role_policies(&input)?;
+    let changes = c
+        .apply_rest_api_backend(RestApiBackend {
+            api,
+            id: id.clone(),
+            policies,
+            retired,
         })
         .await?;
-    Ok(json!({ "RestApi": render_rest_api(&api) }))
+    let endpoints: serde_json::Map<String, Value> = stages
+        .iter()
+        .map(|stage| {
+            let url = format!("{}/restapis/{id}/{stage}", c.config().public_url);
+            (stage.clone(), json!(url))
+        })
+        .collect();
+    Ok(json!({
+        "ApiId": id,
+        "Region": c.config().region,
+        "Endpoints": endpoints,
+        "Changes": changes,
+    }))
 }
 
 async fn get_rest_api(c: &Cognito, input: Input) -> Result<Value> {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::auth::Auth;
 use super::files::{object_at, read_object, Changes, Layout};
-use super::prompts::{ask, confirm, select, text_question};
+use super::prompts::{ask, ask_group_rights, confirm, select, text_question};
 use super::storage::{Permission, Storage};
 use super::ProjectError;
 
@@ -357,66 +357,22 @@ fn ask_groups(
     groups: &[String],
     current: Option<&BTreeMap<String, Vec<Permission>>>,
 ) -> Result<BTreeMap<String, Vec<Permission>>, ProjectError> {
-    let mut access = BTreeMap::new();
-    if !args.group_access.is_empty() {
-        for entry in &args.group_access {
-            let (group, rights) = entry.split_once('=').ok_or_else(|| {
-                ProjectError::Input(format!("--group-access {entry:?}: write GROUP=RIGHT,RIGHT, e.g. admin=create/update,read,delete"))
-            })?;
-            if !groups.iter().any(|g| g == group) {
-                return Err(ProjectError::Input(format!(
-                    "--group-access: the project has no group {group:?} (its groups: {}); add it with `cognate update auth --groups`",
-                    groups.join(", ")
-                )));
-            }
-            let rights: Vec<String> = rights.split(',').map(str::to_owned).collect();
-            let rights = parse_rights(&rights)?;
-            if rights.is_empty() {
-                return Err(ProjectError::Input(format!(
-                    "--group-access {entry:?}: give at least one right"
-                )));
-            }
-            access.insert(group.to_owned(), rights);
-        }
-        return Ok(access);
-    }
-    if groups.is_empty() {
-        return Err(ProjectError::Input(
-            "the project has no user pool groups to restrict access by; add them with `cognate update auth --groups`".into(),
-        ));
-    }
-    let defaults: Vec<bool> = groups
-        .iter()
-        .map(|g| current.is_some_and(|c| c.contains_key(g)))
-        .collect();
-    let chosen = ask("--group-access", || {
-        dialoguer::MultiSelect::new()
-            .with_prompt("Select groups:")
-            .items(groups)
-            .defaults(&defaults)
-            .interact()
-            .map_err(std::io::Error::other)
-    })?;
-    if chosen.is_empty() {
-        return Err(ProjectError::Input(
-            "Select groups: choose at least one".into(),
-        ));
-    }
-    for index in chosen {
-        let group = &groups[index];
-        let before = current
-            .and_then(|c| c.get(group))
-            .cloned()
-            .unwrap_or_default();
-        let rights = ask_rights(
-            "--group-access",
-            &format!("What kind of access do you want for {group} users?"),
-            &before,
-        )?;
-        println!("  {group}: {}", spoken(&rights));
-        access.insert(group.clone(), rights);
-    }
-    Ok(access)
+    ask_group_rights(
+        &args.group_access,
+        groups,
+        current,
+        "admin=create/update,read,delete",
+        |rights| parse_rights(&rights.split(',').map(str::to_owned).collect::<Vec<_>>()),
+        |group, before| {
+            let rights = ask_rights(
+                "--group-access",
+                &format!("What kind of access do you want for {group} users?"),
+                before,
+            )?;
+            println!("  {group}: {}", spoken(&rights));
+            Ok(rights)
+        },
+    )
 }
 
 /// Writes the resource's cli-inputs.json and its backend-config.json entry. Guest access needs

@@ -74,6 +74,17 @@ impl Layout {
             "#current-cloud-backend/storage/{resource}/cli-inputs.json"
         ))
     }
+    pub fn api_dir(&self, resource: &str) -> PathBuf {
+        self.amplify().join(format!("backend/api/{resource}"))
+    }
+    pub fn api_inputs(&self, resource: &str) -> PathBuf {
+        self.api_dir(resource).join("cli-inputs.json")
+    }
+    pub fn current_api_inputs(&self, resource: &str) -> PathBuf {
+        self.amplify().join(format!(
+            "#current-cloud-backend/api/{resource}/cli-inputs.json"
+        ))
+    }
     pub fn current_group_precedence(&self) -> PathBuf {
         self.amplify()
             .join("#current-cloud-backend/auth/userPoolGroups/user-pool-group-precedence.json")

@@ -1,5 +1,5 @@
 //! The project toolchain: `cognate init`, `add auth`, `update auth`, `add / update / remove
-//! storage`, `status` and `push`, with
+//! storage`, `add / update / remove api` (REST), `status` and `push`, with
 //! the Amplify CLI's questions and project files. Every question has a flag; a question whose
 //! flag is missing is asked on the terminal, and is an error without one.
 //!
@@ -7,8 +7,10 @@
 //! and `profile` keep the files. A new category (`add storage`, `add api`) is one more module
 //! beside these.
 
+mod add_api;
 mod add_auth;
 mod add_storage;
+mod api;
 mod auth;
 pub mod commands;
 pub mod files;
@@ -21,6 +23,7 @@ mod status;
 mod storage;
 mod update_auth;
 
+pub use add_api::{add_api, remove_api, update_api, ApiArgs, RemoveApiArgs};
 pub use add_auth::{add_auth, AddAuthArgs};
 pub use add_storage::{
     add_storage, remove_storage, update_storage, RemoveStorageArgs, StorageArgs,

@@ -139,3 +139,71 @@ pub(crate) fn read_stdin_json() -> Result<Value, ProjectError> {
     serde_json::from_str(&text)
         .map_err(|e| ProjectError::Input(format!("the headless input is not JSON: {e}")))
 }
+
+/// Each group's rights: from `given` (`--group-access GROUP=RIGHT,RIGHT`, `example` shows one),
+/// or asked: which groups, then each one's rights (`ask_rights(prompt, current)`).
+pub(crate) fn ask_group_rights<R: Clone>(
+    given: &[String],
+    groups: &[String],
+    current: Option<&std::collections::BTreeMap<String, Vec<R>>>,
+    example: &str,
+    parse: impl Fn(&str) -> Result<Vec<R>, ProjectError>,
+    ask_rights: impl Fn(&str, &[R]) -> Result<Vec<R>, ProjectError>,
+) -> Result<std::collections::BTreeMap<String, Vec<R>>, ProjectError> {
+    let mut access = std::collections::BTreeMap::new();
+    if !given.is_empty() {
+        for entry in given {
+            let (group, rights) = entry.split_once('=').ok_or_else(|| {
+                ProjectError::Input(format!(
+                    "--group-access {entry:?}: write GROUP=RIGHT,RIGHT, e.g. {example}"
+                ))
+            })?;
+            if !groups.iter().any(|g| g == group) {
+                return Err(ProjectError::Input(format!(
+                    "--group-access: the project has no group {group:?} (its groups: {}); add it with `cognate update auth --groups`",
+                    groups.join(", ")
+                )));
+            }
+            let rights = parse(rights)?;
+            if rights.is_empty() {
+                return Err(ProjectError::Input(format!(
+                    "--group-access {entry:?}: give at least one right"
+                )));
+            }
+            access.insert(group.to_owned(), rights);
+        }
+        return Ok(access);
+    }
+    if groups.is_empty() {
+        return Err(ProjectError::Input(
+            "the project has no user pool groups to restrict access by; add them with `cognate update auth --groups`".into(),
+        ));
+    }
+    let defaults: Vec<bool> = groups
+        .iter()
+        .map(|g| current.is_some_and(|c| c.contains_key(g)))
+        .collect();
+    let chosen = ask("--group-access", || {
+        dialoguer::MultiSelect::new()
+            .with_prompt("Select groups:")
+            .items(groups)
+            .defaults(&defaults)
+            .interact()
+            .map_err(std::io::Error::other)
+    })?;
+    if chosen.is_empty() {
+        return Err(ProjectError::Input(
+            "Select groups: choose at least one".into(),
+        ));
+    }
+    for index in chosen {
+        let group = &groups[index];
+        let before = current
+            .and_then(|c| c.get(group))
+            .cloned()
+            .unwrap_or_default();
+        let rights = ask_rights(group, &before)?;
+        access.insert(group.clone(), rights);
+    }
+    Ok(access)
+}

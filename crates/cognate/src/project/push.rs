@@ -9,6 +9,7 @@ use std::path::Path;
 use cognate_client::{CallError, Client};
 use serde_json::{json, Map, Value};
 
+use super::api::{api_id, auth_and_guest_policies, RestApi, Target};
 use super::files::{object_at, read_json, read_object, Changes, Layout};
 use super::profile::{self, Profile};
 use super::storage::Storage;
@@ -194,12 +195,16 @@ pub async fn push(dir: &Path, args: PushArgs) -> Result<(), ProjectError> {
         .unwrap_or_default()
         .to_owned();
     let buckets = push_storage(&layout, &client, &pool_id).await?;
-    write_outputs(&layout, &profile, &auth, &applied, &buckets, meta)?;
+    let apis = push_apis(&layout, &client, &applied, &env).await?;
+    write_outputs(&layout, &profile, &auth, &applied, &buckets, &apis, meta)?;
     if !plan.is_empty() {
         println!("✔ All resources are updated on the server");
     }
     if let Some(endpoint) = applied["AdminQueriesApi"]["Endpoint"].as_str() {
         println!("REST API endpoint: {endpoint}");
+    }
+    for api in &apis {
+        println!("REST API endpoint ({}): {}", api.resource, api.endpoint);
     }
     let source_dir = source_dir(&layout)?;
     println!(
@@ -213,6 +218,178 @@ pub async fn push(dir: &Path, args: PushArgs) -> Result<(), ProjectError> {
         CONFIG_FILES[0]
     );
     Ok(())
+}
+
+/// A pushed REST API: its name, its gateway id and its stage's URL.
+struct PushedApi {
+    resource: String,
+    id: String,
+    endpoint: String,
+}
+
+fn policy_list(policies: Vec<super::storage::RolePolicy>) -> Vec<Value> {
+    policies
+        .into_iter()
+        .map(|(role, name, document)| json!({"RoleName": role, "PolicyName": name, "PolicyDocument": document.to_string()}))
+        .collect()
+}
+
+/// Pushes each REST API (after auth: its policies go on the group, auth and guest roles) on
+/// the stage named after the environment, and deletes the ones the project dropped. The auth
+/// and guest roles' policies cover every API at once, as Amplify's APIGatewayAuthStack does:
+/// they go with the last call.
+async fn push_apis(
+    layout: &Layout,
+    client: &Client,
+    applied: &Value,
+    env: &str,
+) -> Result<Vec<PushedApi>, ProjectError> {
+    let pool = applied["UserPoolId"].as_str().unwrap_or_default();
+    let region = applied["Region"].as_str().unwrap_or("us-east-1");
+    let account = applied["AccountId"].as_str().unwrap_or("000000000000");
+    let wanted = RestApi::all(layout)?;
+    let pushed = read_object(&layout.current_backend_config())?;
+    let mut removed = Vec::new();
+    for name in pushed
+        .get("api")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|a| a.keys())
+    {
+        if !wanted.iter().any(|a| &a.resource == name) {
+            if let Some(previous) = RestApi::read_pushed(layout, name)? {
+                removed.push(previous);
+            }
+        }
+    }
+    let ids: Vec<String> = wanted
+        .iter()
+        .chain(&removed)
+        .map(|a| recorded_api_id(layout, &a.resource).unwrap_or_else(|| api_id(pool, &a.resource)))
+        .collect();
+    let place = Place {
+        region,
+        account,
+        stage: env,
+        pool,
+    };
+    let all: Vec<&RestApi> = wanted.iter().chain(&removed).collect();
+    let previous: Vec<Option<RestApi>> = all
+        .iter()
+        .map(|a| RestApi::read_pushed(layout, &a.resource))
+        .collect::<Result<_, _>>()?;
+    let shared_now = auth_and_guest_policies(
+        &wanted
+            .iter()
+            .zip(&ids)
+            .map(|(a, id)| (a, place.target(id)))
+            .collect::<Vec<_>>(),
+        pool,
+    );
+    let shared_before = auth_and_guest_policies(
+        &previous
+            .iter()
+            .zip(&ids)
+            .filter_map(|(p, id)| p.as_ref().map(|p| (p, place.target(id))))
+            .collect::<Vec<_>>(),
+        pool,
+    );
+    let mut results = Vec::new();
+    for (i, api) in all.iter().enumerate() {
+        let keep = i < wanted.len();
+        let id = &ids[i];
+        let mut policies = if keep {
+            api.group_policies(&place.target(id))
+        } else {
+            Vec::new()
+        };
+        let mut retired: Vec<_> = previous[i]
+            .iter()
+            .flat_map(|p| p.group_policies(&place.target(id)))
+            .collect();
+        if i + 1 == all.len() {
+            policies.extend(shared_now.clone());
+            retired.extend(shared_before.clone());
+        }
+        let mut input = json!({
+            "ApiId": id,
+            "Policies": policy_list(policies),
+            "RetiredPolicies": policy_list(retired),
+        });
+        if keep {
+            input["Name"] = json!(api.resource);
+            input["Stages"] = json!([env]);
+            input["Routes"] = json!(api.routes()?);
+        } else {
+            input["Remove"] = json!(true);
+        }
+        let answer = client
+            .manage("ApplyRestApiBackend", &input)
+            .await
+            .map_err(|e| {
+                ProjectError::Server(format!(
+                    "pushing api {} failed: {}",
+                    api.resource,
+                    server_error(e)
+                ))
+            })?;
+        for change in answer["Changes"].as_array().into_iter().flatten() {
+            println!(
+                "✔ api {}: {}",
+                api.resource,
+                change.as_str().unwrap_or_default()
+            );
+        }
+        if keep {
+            results.push(PushedApi {
+                resource: api.resource.clone(),
+                id: id.clone(),
+                endpoint: answer["Endpoints"][env]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            });
+        }
+    }
+    Ok(results)
+}
+
+/// Where the APIs are pushed to: what their ARNs hold besides the API id.
+struct Place<'a> {
+    region: &'a str,
+    account: &'a str,
+    stage: &'a str,
+    pool: &'a str,
+}
+
+impl<'a> Place<'a> {
+    fn target<'b>(&self, api_id: &'b str) -> Target<'b>
+    where
+        'a: 'b,
+    {
+        Target {
+            region: self.region,
+            account: self.account,
+            api_id,
+            stage: self.stage,
+            pool: self.pool,
+        }
+    }
+}
+
+/// The id amplify-meta.json records for an API (an Amplify project's own, or an earlier
+/// push's).
+fn recorded_api_id(layout: &Layout, resource: &str) -> Option<String> {
+    let meta = super::files::read_value(&layout.amplify_meta()).ok()?;
+    meta["api"][resource]["output"]["ApiId"]
+        .as_str()
+        .filter(|id| {
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        .map(str::to_owned)
 }
 
 /// A pushed storage resource: its name and what ApplyStorageBackend answered.
@@ -243,12 +420,6 @@ async fn push_storage(
             }
         }
     }
-    let policy_list = |policies: Vec<super::storage::RolePolicy>| -> Vec<Value> {
-        policies
-            .into_iter()
-            .map(|(role, name, document)| json!({"RoleName": role, "PolicyName": name, "PolicyDocument": document.to_string()}))
-            .collect()
-    };
     let mut results = Vec::new();
     for storage in wanted.iter().chain(&removed) {
         let keep = wanted.iter().any(|s| s.resource == storage.resource);
@@ -300,6 +471,7 @@ fn write_outputs(
     desired: &Auth,
     applied: &Value,
     buckets: &[PushedStorage],
+    apis: &[PushedApi],
     mut meta: Map<String, Value>,
 ) -> Result<(), ProjectError> {
     let pool_id = applied["UserPoolId"]
@@ -373,6 +545,19 @@ fn write_outputs(
             }
         }
     }
+    let api_meta = object_at(&mut meta, "api");
+    api_meta.retain(|name, _| name == "AdminQueries" || apis.iter().any(|a| &a.resource == name));
+    for api in apis {
+        api_meta.insert(
+            api.resource.clone(),
+            json!({"service": "API Gateway", "providerPlugin": "awscloudformation",
+                   "output": {"ApiName": api.resource, "ApiId": api.id, "RootUrl": api.endpoint, "Region": profile.region},
+                   "lastPushTimeStamp": now}),
+        );
+    }
+    if api_meta.is_empty() {
+        meta.remove("api");
+    }
 
     let storage_meta = object_at(&mut meta, "storage");
     storage_meta.retain(|name, _| buckets.iter().any(|b| &b.resource == name));
@@ -408,6 +593,11 @@ fn write_outputs(
             changes.json(layout.current_storage_inputs(&pushed.resource), value);
         }
     }
+    for pushed in apis {
+        if let Some(value) = read_json(&layout.api_inputs(&pushed.resource))? {
+            changes.json(layout.current_api_inputs(&pushed.resource), value);
+        }
+    }
 
     let source = layout.root.join(source_dir(layout)?);
     let mut config = client_config(
@@ -422,6 +612,9 @@ fn write_outputs(
     );
     if let Some(first) = buckets.first() {
         add_storage_config(&mut config, &first.applied);
+    }
+    for api in apis {
+        add_rest_api_config(&mut config, &api.resource, &api.endpoint, &profile.region);
     }
     let pretty = serde_json::to_string_pretty(&config).expect("JSON");
     changes.text(
@@ -494,6 +687,18 @@ fn client_config(
     config
 }
 
+/// A REST API in the client config: v6 reads `API.REST.<name>`, v5 `API.endpoints`.
+fn add_rest_api_config(config: &mut Value, name: &str, endpoint: &str, region: &str) {
+    let api = &mut config["API"];
+    api["REST"][name] = json!({"endpoint": endpoint, "region": region});
+    if !api["endpoints"].is_array() {
+        api["endpoints"] = json!([]);
+    }
+    if let Some(list) = api["endpoints"].as_array_mut() {
+        list.push(json!({"name": name, "endpoint": endpoint, "region": region}));
+    }
+}
+
 /// The bucket in the client config: v6 reads `Storage.S3`, v5 `Storage.AWSS3`. aws-amplify
 /// takes no storage endpoint from its config (each call passes `options.customEndpoint`), so
 /// cognate's is under a key of its own for the app to pass on.
@@ -559,6 +764,15 @@ pub fn status_rows(layout: &Layout) -> Result<Vec<[String; 4]>, ProjectError> {
                 parts.push(inputs["cognitoConfig"]["adminQueryGroup"].clone());
                 parts.push(inputs["cognitoConfig"]["adminQueryGroups"].clone());
             }
+        } else if category == "api" {
+            parts.push(
+                read_json(&if current {
+                    layout.current_api_inputs(name)
+                } else {
+                    layout.api_inputs(name)
+                })?
+                .unwrap_or(Value::Null),
+            );
         }
         Ok(Value::Array(parts))
     };

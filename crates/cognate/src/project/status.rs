@@ -48,6 +48,13 @@ pub fn status(dir: &Path) -> Result<(), ProjectError> {
     if let Some(url) = meta["api"]["AdminQueries"]["output"]["RootUrl"].as_str() {
         println!("\nREST API endpoint: {url}");
     }
+    for (name, api) in meta["api"].as_object().into_iter().flatten() {
+        if name != "AdminQueries" {
+            if let Some(url) = api["output"]["RootUrl"].as_str() {
+                println!("REST API endpoint ({name}): {url}");
+            }
+        }
+    }
     if let Some(endpoint) = push::recorded_endpoint(&layout, &env)?.or_else(|| {
         meta["providers"]["cognate"]["Endpoint"]
             .as_str()

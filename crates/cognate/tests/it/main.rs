@@ -1058,7 +1058,7 @@ async fn the_blogs_word_order_works_and_missing_commands_say_so() {
         serde_json::json!(["admin", "editors"])
     );
     for missing in [
-        &["api", "add"][..],
+        &["function", "add"][..],
         &["add", "function"],
         &["auth", "console"],
     ] {
@@ -1466,4 +1466,203 @@ async fn add_storage_with_groups_pushes_the_bucket_and_amplifys_policies() {
     .is_none());
     assert!(env.meta()["storage"].is_null());
     assert!(env.json("src/amplifyconfiguration.json")["Storage"].is_null());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_api_with_groups_pushes_the_api_and_amplifys_invoke_policies() {
+    let env = Env::start().await;
+    env.init();
+    env.ok(&["add", "auth", "--default", "--resource-name", "demoauth"]);
+    env.ok(&["update", "auth", "--groups", "admin,editors"]);
+    let graphql = env.fails(&["add", "api", "--service", "graphql"]);
+    assert!(graphql.contains("choose REST"), "{graphql}");
+    let bad_upstream = env.fails(&[
+        "add",
+        "api",
+        "--service",
+        "rest",
+        "--resource-name",
+        "itemsApi",
+        "--path",
+        "/items",
+        "--upstream",
+        "localhost:8080",
+        "--group-access",
+        "admin=read",
+    ]);
+    assert!(
+        bad_upstream.contains("is not an upstream"),
+        "{bad_upstream}"
+    );
+    env.ok(&[
+        "add",
+        "api",
+        "--service",
+        "rest",
+        "--resource-name",
+        "itemsApi",
+        "--path",
+        "/items",
+        "--upstream",
+        "http://127.0.0.1:8080",
+        "--restrict",
+        "true",
+        "--restrict-access-by",
+        "groups",
+        "--group-access",
+        "admin=create,read",
+        "--group-access",
+        "editors=read",
+    ]);
+    let inputs = env.json("amplify/backend/api/itemsApi/cli-inputs.json");
+    assert_eq!(
+        inputs["paths"]["/items"]["permissions"],
+        serde_json::json!({"setting": "private", "groups": {"admin": ["create", "read"], "editors": ["read"]}})
+    );
+    assert_eq!(
+        inputs["paths"]["/items"]["upstream"],
+        "http://127.0.0.1:8080"
+    );
+    assert_eq!(
+        env.json("amplify/backend/backend-config.json")["api"]["itemsApi"]["service"],
+        "API Gateway"
+    );
+    assert!(env.ok(&["status"]).contains("│ Api      │ itemsApi"));
+
+    let pushed = env.ok(&["push", "--yes"]);
+    assert!(
+        pushed.contains("api itemsApi: create REST API itemsApi"),
+        "{pushed}"
+    );
+    let pool = env.pool_id();
+    let api_id = env.meta()["api"]["itemsApi"]["output"]["ApiId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = role_policy(
+        &env,
+        &format!("{pool}-adminGroupRole"),
+        "itemsApi-items-admin-group-policy",
+    )
+    .await
+    .expect("the admin group's policy");
+    let arn = format!("arn:aws:execute-api:us-east-1:000000000000:{api_id}/dev");
+    assert_eq!(
+        admin["Statement"][0]["Resource"],
+        serde_json::json!([
+            format!("{arn}/POST/items"),
+            format!("{arn}/POST/items/*"),
+            format!("{arn}/GET/items"),
+            format!("{arn}/GET/items/*"),
+        ])
+    );
+    let gateway = env
+        .server
+        .services()
+        .rest_api(&api_id)
+        .await
+        .expect("the API is on the gateway");
+    assert_eq!(gateway.stages, ["dev"]);
+    let paths: Vec<&str> = gateway.routes.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/items", "/items/{proxy+}"]);
+    let config = env.json("src/amplifyconfiguration.json");
+    let endpoint = format!("{}/restapis/{api_id}/dev", env.server.public_url);
+    assert_eq!(config["API"]["REST"]["itemsApi"]["endpoint"], endpoint);
+    assert_eq!(config["API"]["REST"]["itemsApi"]["region"], "us-east-1");
+    assert!(env.ok(&["status"]).contains(&endpoint));
+    let again = env.ok(&["push", "--yes"]);
+    assert!(!again.contains("api itemsApi:"), "{again}");
+
+    // Authenticated users get every method of a new path; all four collapse to `*`.
+    env.ok(&[
+        "update",
+        "api",
+        "--path",
+        "/orders/{id}",
+        "--upstream",
+        "http://127.0.0.1:8081",
+        "--restrict-access-by",
+        "auth-guest",
+        "--access",
+        "auth",
+        "--auth-access",
+        "create,read,update,delete",
+    ]);
+    let updated = env.ok(&["push", "--yes"]);
+    assert!(updated.contains("update REST API itemsApi"), "{updated}");
+    let auth = role_policy(&env, &format!("{pool}-authRole"), "PolicyAPIGWAuth1")
+        .await
+        .expect("the auth role's policy");
+    assert_eq!(
+        auth["Statement"][0]["Resource"],
+        serde_json::json!([format!("{arn}/*/orders/*"), format!("{arn}/*/orders/*/*")])
+    );
+
+    // Removed: off the gateway and off the roles.
+    env.ok(&["remove", "api", "--yes"]);
+    let removed = env.ok(&["push", "--yes"]);
+    assert!(removed.contains("delete REST API itemsApi"), "{removed}");
+    assert!(env.server.services().rest_api(&api_id).await.is_err());
+    for (role, name) in [
+        (
+            format!("{pool}-adminGroupRole"),
+            "itemsApi-items-admin-group-policy",
+        ),
+        (format!("{pool}-authRole"), "PolicyAPIGWAuth1"),
+    ] {
+        assert!(role_policy(&env, &role, name).await.is_none(), "{name}");
+    }
+    assert!(env.json("src/amplifyconfiguration.json")["API"]["REST"]["itemsApi"].is_null());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amplify_rest_api_with_a_function_asks_for_its_upstream_at_push() {
+    let env = Env::start().await;
+    env.init();
+    env.ok(&["add", "auth", "--default", "--resource-name", "demoauth"]);
+    env.ok(&["push", "--yes"]);
+    // As the Amplify CLI leaves it: a Lambda function behind the path, no upstream.
+    std::fs::create_dir_all(env.dir().join("amplify/backend/api/legacy")).unwrap();
+    std::fs::write(
+        env.dir().join("amplify/backend/api/legacy/cli-inputs.json"),
+        r#"{"version":1,"paths":{"/items":{"name":"/items","lambdaFunction":"itemsFn","permissions":{"setting":"private","auth":["read"]}}}}"#,
+    )
+    .unwrap();
+    let mut backend = env.json("amplify/backend/backend-config.json");
+    backend["api"]["legacy"] = serde_json::json!({"service": "API Gateway", "providerPlugin": "awscloudformation", "dependsOn": []});
+    std::fs::write(
+        env.dir().join("amplify/backend/backend-config.json"),
+        backend.to_string(),
+    )
+    .unwrap();
+    let refused = env.fails(&["push", "--yes"]);
+    assert!(
+        refused.contains("Lambda function itemsFn")
+            && refused
+                .contains("cognate update api --resource-name legacy --path /items --upstream"),
+        "{refused}"
+    );
+    env.ok(&[
+        "update",
+        "api",
+        "--resource-name",
+        "legacy",
+        "--path",
+        "/items",
+        "--upstream",
+        "http://127.0.0.1:9000",
+        "--restrict-access-by",
+        "auth-guest",
+        "--access",
+        "auth",
+        "--auth-access",
+        "read",
+    ]);
+    let inputs = env.json("amplify/backend/api/legacy/cli-inputs.json");
+    assert_eq!(
+        inputs["paths"]["/items"]["lambdaFunction"], "itemsFn",
+        "kept as written"
+    );
+    let pushed = env.ok(&["push", "--yes"]);
+    assert!(pushed.contains("create REST API legacy"), "{pushed}");
 }

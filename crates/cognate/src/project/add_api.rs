@@ -1,0 +1,460 @@
+//! `cognate add api`, `update api` and `remove api` for REST: the Amplify CLI's questions
+//! (friendly name, path, what serves it, "Restrict API access?", who, each group's rights,
+//! another path?), with the upstream URL of an HTTP service where Amplify asks for a function.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use cognate_core::rest_api::ResourcePath;
+use serde_json::Value;
+
+use super::api::{parse_cruds, Access, ApiPath, Crud, RestApi};
+use super::auth::Auth;
+use super::files::{object_at, read_object, Changes, Layout};
+use super::prompts::{ask, ask_group_rights, confirm, select, text_question};
+use super::ProjectError;
+
+const DEFAULT_UPSTREAM: &str = "http://127.0.0.1:8080";
+
+#[derive(clap::Args, Debug, Default)]
+pub struct ApiArgs {
+    /// The kind of API: rest (graphql is not built yet) [asked; default: rest]
+    #[arg(long, value_parser = ["rest", "graphql"])]
+    pub service: Option<String>,
+    /// Friendly name of the resource [default: api + 8 hex digits]
+    #[arg(long)]
+    pub resource_name: Option<String>,
+    /// A path, as API Gateway writes it (/items, /book/{isbn}); once per path; `update api` adds
+    /// it or changes it [asked]
+    #[arg(long = "path")]
+    pub paths: Vec<String>,
+    /// The URL of the HTTP service that answers the paths, where Amplify asks for a Lambda
+    /// function (the request's path is appended) [asked; default: http://127.0.0.1:8080]
+    #[arg(long)]
+    pub upstream: Option<String>,
+    /// Restrict API access (no: anyone may call the paths) [asked; default: true]
+    #[arg(long)]
+    pub restrict: Option<bool>,
+    /// Restrict access by: auth-guest (Auth/Guest Users), groups (Individual Groups) or both
+    /// [asked when the project has groups; default: auth-guest]
+    #[arg(long, value_parser = ["auth-guest", "groups", "both"])]
+    pub restrict_access_by: Option<String>,
+    /// Who should have access: auth (Authenticated users only) or auth-and-guest [asked]
+    #[arg(long, value_parser = ["auth", "auth-and-guest"])]
+    pub access: Option<String>,
+    /// Authenticated users' permissions, comma-separated: create, read, update, delete [asked]
+    #[arg(long, value_delimiter = ',')]
+    pub auth_access: Option<Vec<String>>,
+    /// Guest users' permissions, comma-separated [asked]
+    #[arg(long, value_delimiter = ',')]
+    pub guest_access: Option<Vec<String>>,
+    /// A group's permissions, as GROUP=PERMISSION,PERMISSION (e.g. admin=create,read); once per
+    /// group, and only those groups get access [asked]
+    #[arg(long = "group-access")]
+    pub group_access: Vec<String>,
+    /// `update api`: take this path out of the API; once per path
+    #[arg(long = "remove-path")]
+    pub remove_paths: Vec<String>,
+}
+
+#[derive(clap::Args, Debug, Default)]
+pub struct RemoveApiArgs {
+    /// The resource to remove [default: the project's only REST API]
+    #[arg(long)]
+    pub resource_name: Option<String>,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+}
+
+fn pick(layout: &Layout, name: Option<&str>) -> Result<RestApi, ProjectError> {
+    let all = RestApi::all(layout)?;
+    match name {
+        Some(name) => all.into_iter().find(|a| a.resource == name).ok_or_else(|| {
+            ProjectError::Input(format!("there is no REST API {name:?} in this project"))
+        }),
+        None => match all.len() {
+            0 => Err(ProjectError::Input(
+                "this project has no REST API; run `cognate add api`".into(),
+            )),
+            1 => Ok(all.into_iter().next().expect("one")),
+            _ => Err(ProjectError::Input(format!(
+                "this project has several REST APIs ({}); name one with --resource-name",
+                all.iter()
+                    .map(|a| a.resource.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        },
+    }
+}
+
+fn check_path(path: &str, api: &RestApi, replacing: bool) -> Result<(), ProjectError> {
+    ResourcePath::parse(path).map_err(|e| ProjectError::Input(e.message().to_owned()))?;
+    if path.ends_with("{proxy+}") {
+        return Err(ProjectError::Input(format!(
+            "{path}: give the path without {{proxy+}}; every path also serves everything below it"
+        )));
+    }
+    if !replacing && api.paths.iter().any(|p| p.path == path) {
+        return Err(ProjectError::Input(format!(
+            "{path} is already a path of {}",
+            api.resource
+        )));
+    }
+    Ok(())
+}
+
+fn check_upstream(url: &str) -> Result<(), ProjectError> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(()),
+        _ => Err(ProjectError::Input(format!(
+            "{url:?} is not an upstream: give the http:// or https:// URL of the service that answers, e.g. {DEFAULT_UPSTREAM}"
+        ))),
+    }
+}
+
+pub fn add_api(dir: &Path, args: ApiArgs) -> Result<(), ProjectError> {
+    let layout = Layout::find(dir)?;
+    let service = match args.service.as_deref() {
+        Some(s) => s.to_owned(),
+        None => ["graphql", "rest"][select(
+            "--service",
+            "Select from one of the below mentioned services:",
+            &["GraphQL", "REST"],
+            1,
+        )?]
+        .to_owned(),
+    };
+    if service == "graphql" {
+        return Err(ProjectError::Input(
+            "GraphQL APIs are not built in cognate yet; choose REST (`--service rest`)".into(),
+        ));
+    }
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let resource = match &args.resource_name {
+        Some(name) => name.clone(),
+        None => text_question(
+            "--resource-name",
+            "Provide a friendly name for your resource to be used as a label for this category in the project:",
+            &format!("api{suffix}"),
+        )?,
+    };
+    super::check_group_name(&resource).map_err(|_| {
+        ProjectError::Input(format!(
+            "{resource:?}: the resource name must be letters and digits"
+        ))
+    })?;
+    let backend = read_object(&layout.backend_config())?;
+    if resource == "AdminQueries" || backend.get("api").and_then(|a| a.get(&resource)).is_some() {
+        return Err(ProjectError::Input(format!(
+            "api {resource:?} is already in this project; use `cognate update api`"
+        )));
+    }
+    let mut api = RestApi {
+        resource,
+        paths: Vec::new(),
+    };
+    if args.paths.is_empty() {
+        loop {
+            let path = text_question(
+                "--path",
+                "Provide a path (e.g., /book/{isbn}):",
+                if api.paths.is_empty() { "/items" } else { "" },
+            )?;
+            check_path(&path, &api, false)?;
+            let answered = ask_path(&layout, &args, &path, None)?;
+            api.paths.push(answered);
+            if !confirm("--path", "Do you want to add another path?", false)? {
+                break;
+            }
+        }
+    } else {
+        for path in &args.paths {
+            check_path(path, &api, false)?;
+            let answered = ask_path(&layout, &args, path, None)?;
+            api.paths.push(answered);
+        }
+    }
+    save(&layout, &api)?;
+    println!(
+        "✔ Added REST API {} ({}); `cognate push` creates it with its policies",
+        api.resource,
+        api.paths
+            .iter()
+            .map(|p| p.path.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+pub fn update_api(dir: &Path, args: ApiArgs) -> Result<(), ProjectError> {
+    let layout = Layout::find(dir)?;
+    let mut api = pick(&layout, args.resource_name.as_deref())?;
+    let mut targets: Vec<String> = args.paths.clone();
+    let mut removals: Vec<String> = args.remove_paths.clone();
+    if targets.is_empty() && removals.is_empty() {
+        let action = select(
+            "--path or --remove-path",
+            "What would you like to do?",
+            &["Add another path", "Update path", "Remove path"],
+            0,
+        )?;
+        let names: Vec<String> = api.paths.iter().map(|p| p.path.clone()).collect();
+        match action {
+            0 => targets.push(text_question(
+                "--path",
+                "Provide a path (e.g., /book/{isbn}):",
+                "",
+            )?),
+            1 => {
+                targets.push(names[select("--path", "Select the path to edit", &names, 0)?].clone())
+            }
+            _ => removals.push(
+                names[select("--remove-path", "Select the path to remove", &names, 0)?].clone(),
+            ),
+        }
+    }
+    for path in &removals {
+        let before = api.paths.len();
+        api.paths.retain(|p| &p.path != path);
+        if api.paths.len() == before {
+            return Err(ProjectError::Input(format!(
+                "{path} is not a path of {}",
+                api.resource
+            )));
+        }
+    }
+    for path in &targets {
+        let existing = api.paths.iter().position(|p| &p.path == path);
+        check_path(path, &api, existing.is_some())?;
+        let current = existing.map(|i| api.paths[i].clone());
+        let answered = ask_path(&layout, &args, path, current.as_ref())?;
+        match existing {
+            Some(i) => api.paths[i] = answered,
+            None => api.paths.push(answered),
+        }
+    }
+    if api.paths.is_empty() {
+        return Err(ProjectError::Input(format!(
+            "{} would have no paths left; remove the API with `cognate remove api`",
+            api.resource
+        )));
+    }
+    save(&layout, &api)?;
+    println!(
+        "✔ Updated REST API {}; `cognate push` applies it",
+        api.resource
+    );
+    Ok(())
+}
+
+pub fn remove_api(dir: &Path, args: RemoveApiArgs) -> Result<(), ProjectError> {
+    let layout = Layout::find(dir)?;
+    let api = pick(&layout, args.resource_name.as_deref())?;
+    if !args.yes
+        && !confirm(
+            "--yes",
+            &format!("Are you sure you want to delete the resource {}? This action deletes all files related to this resource from the backend directory.", api.resource),
+            false,
+        )?
+    {
+        return Err(ProjectError::Aborted);
+    }
+    let mut backend = read_object(&layout.backend_config())?;
+    if let Some(category) = backend.get_mut("api").and_then(Value::as_object_mut) {
+        category.remove(&api.resource);
+    }
+    let mut changes = Changes::default();
+    changes.json(layout.backend_config(), Value::Object(backend));
+    changes.write()?;
+    std::fs::remove_dir_all(layout.api_dir(&api.resource)).map_err(|e| {
+        ProjectError::Io(format!(
+            "cannot remove {}: {e}",
+            layout.api_dir(&api.resource).display()
+        ))
+    })?;
+    println!(
+        "✔ Removed REST API {}; the next `cognate push` deletes it from the gateway and takes its policies off the roles",
+        api.resource
+    );
+    Ok(())
+}
+
+/// A path's upstream and access, each answered by its flag or asked.
+fn ask_path(
+    layout: &Layout,
+    args: &ApiArgs,
+    path: &str,
+    current: Option<&ApiPath>,
+) -> Result<ApiPath, ProjectError> {
+    let upstream = match &args.upstream {
+        Some(url) => url.clone(),
+        None => text_question(
+            "--upstream",
+            &format!("Provide the URL of the HTTP service that serves {path} (cognate's stand-in for a Lambda function):"),
+            current
+                .and_then(|c| c.upstream.as_deref())
+                .unwrap_or(DEFAULT_UPSTREAM),
+        )?,
+    };
+    check_upstream(&upstream)?;
+    let restrict = match args.restrict {
+        Some(answer) => answer,
+        None if !args.group_access.is_empty() || args.auth_access.is_some() => true,
+        None => confirm(
+            "--restrict",
+            "Restrict API access?",
+            current.is_none_or(|c| c.access.is_some()),
+        )?,
+    };
+    let access = if restrict {
+        let auth = Auth::find(layout)?.ok_or_else(|| {
+            ProjectError::Input(
+                "restricting access needs auth (an identity pool's roles): run `cognate add auth` first, or answer --restrict false"
+                    .into(),
+            )
+        })?;
+        Some(ask_access(
+            layout,
+            &auth,
+            args,
+            current.and_then(|c| c.access.as_ref()),
+        )?)
+    } else {
+        None
+    };
+    Ok(ApiPath {
+        path: path.to_owned(),
+        upstream: Some(upstream),
+        lambda_function: current.and_then(|c| c.lambda_function.clone()),
+        access,
+    })
+}
+
+fn ask_cruds(flag: &str, prompt: &str, current: &[Crud]) -> Result<Vec<Crud>, ProjectError> {
+    let items: Vec<&str> = Crud::ALL.iter().map(|c| c.word()).collect();
+    let defaults: Vec<bool> = Crud::ALL.iter().map(|c| current.contains(c)).collect();
+    let chosen = ask(flag, || {
+        dialoguer::MultiSelect::new()
+            .with_prompt(prompt)
+            .items(&items)
+            .defaults(&defaults)
+            .interact()
+            .map_err(std::io::Error::other)
+    })?;
+    if chosen.is_empty() {
+        return Err(ProjectError::Input(format!(
+            "{prompt}: choose at least one"
+        )));
+    }
+    Ok(chosen.into_iter().map(|i| Crud::ALL[i]).collect())
+}
+
+fn ask_access(
+    layout: &Layout,
+    auth: &Auth,
+    args: &ApiArgs,
+    current: Option<&Access>,
+) -> Result<Access, ProjectError> {
+    let groups = auth.groups(layout)?;
+    let had_groups = current.is_some_and(|c| !c.groups.is_empty());
+    let by = match args.restrict_access_by.as_deref() {
+        Some(by) => by.to_owned(),
+        None if !args.group_access.is_empty() && args.auth_access.is_none() => "groups".to_owned(),
+        None if groups.is_empty() => "auth-guest".to_owned(),
+        None => ["auth-guest", "groups", "both"][select(
+            "--restrict-access-by",
+            "Restrict access by:",
+            &["Auth/Guest Users", "Individual Groups", "Both"],
+            usize::from(had_groups),
+        )?]
+        .to_owned(),
+    };
+    let mut access = Access::default();
+    if by != "groups" {
+        access.guests = match args.access.as_deref() {
+            Some(who) => who == "auth-and-guest",
+            None => {
+                select(
+                    "--access",
+                    "Who should have access?",
+                    &["Authenticated users only", "Authenticated and Guest users"],
+                    usize::from(current.is_some_and(|c| c.guests)),
+                )? == 1
+            }
+        };
+        access.auth = match &args.auth_access {
+            Some(list) => parse_cruds(list)?,
+            None => ask_cruds(
+                "--auth-access",
+                "What permissions do you want to grant to Authenticated users?",
+                current.map_or(&[][..], |c| &c.auth),
+            )?,
+        };
+        if access.guests {
+            access.guest = match &args.guest_access {
+                Some(list) => parse_cruds(list)?,
+                None => ask_cruds(
+                    "--guest-access",
+                    "What permissions do you want to grant to Guest users?",
+                    current.map_or(&[][..], |c| &c.guest),
+                )?,
+            };
+            if !auth.allows_guests() {
+                return Err(ProjectError::Input(format!(
+                    "guest access needs guest identities: turn them on with `cognate update auth` (auth {} does not allow unauthenticated logins)",
+                    auth.resource
+                )));
+            }
+        }
+    }
+    if by != "auth-guest" {
+        access.groups = ask_groups(args, &groups, current.map(|c| &c.groups))?;
+    }
+    if access.auth.is_empty() && access.guest.is_empty() && access.groups.is_empty() {
+        return Err(ProjectError::Input(
+            "nobody could call the path: give auth, guest or group permissions, or answer --restrict false".into(),
+        ));
+    }
+    Ok(access)
+}
+
+fn ask_groups(
+    args: &ApiArgs,
+    groups: &[String],
+    current: Option<&BTreeMap<String, Vec<Crud>>>,
+) -> Result<BTreeMap<String, Vec<Crud>>, ProjectError> {
+    ask_group_rights(
+        &args.group_access,
+        groups,
+        current,
+        "admin=create,read",
+        |rights| parse_cruds(&[rights.to_owned()]),
+        |group, before| {
+            ask_cruds(
+                "--group-access",
+                &format!("What permissions do you want to grant to {group} users?"),
+                before,
+            )
+        },
+    )
+}
+
+/// Writes the API's cli-inputs.json and its backend-config.json entry.
+fn save(layout: &Layout, api: &RestApi) -> Result<(), ProjectError> {
+    let auth_resource = Auth::find(layout)?.map(|a| a.resource);
+    let mut backend = read_object(&layout.backend_config())?;
+    object_at(&mut backend, "api").insert(
+        api.resource.clone(),
+        api.backend_entry(auth_resource.as_deref()),
+    );
+    let mut changes = Changes::default();
+    changes.json(layout.api_inputs(&api.resource), api.inputs());
+    changes.json(layout.backend_config(), Value::Object(backend));
+    changes.write()
+}
