@@ -405,12 +405,6 @@ fn ask_access(
                     current.map_or(&[][..], |c| &c.guest),
                 )?,
             };
-            if !auth.allows_guests() {
-                return Err(ProjectError::Input(format!(
-                    "guest access needs guest identities: turn them on with `cognate update auth` (auth {} does not allow unauthenticated logins)",
-                    auth.resource
-                )));
-            }
         }
     }
     if by != "auth-guest" {
@@ -445,16 +439,24 @@ fn ask_groups(
     )
 }
 
-/// Writes the API's cli-inputs.json and its backend-config.json entry.
+/// Writes the API's cli-inputs.json and its backend-config.json entry; guest access turns on
+/// guest identities, as for storage.
 fn save(layout: &Layout, api: &RestApi) -> Result<(), ProjectError> {
-    let auth_resource = Auth::find(layout)?.map(|a| a.resource);
+    let auth = Auth::find(layout)?;
     let mut backend = read_object(&layout.backend_config())?;
     object_at(&mut backend, "api").insert(
         api.resource.clone(),
-        api.backend_entry(auth_resource.as_deref()),
+        api.backend_entry(auth.as_ref().map(|a| a.resource.as_str())),
     );
     let mut changes = Changes::default();
     changes.json(layout.api_inputs(&api.resource), api.inputs());
     changes.json(layout.backend_config(), Value::Object(backend));
+    let guests = api
+        .paths
+        .iter()
+        .any(|p| p.access.as_ref().is_some_and(|a| a.guests));
+    if let (true, Some(auth)) = (guests, &auth) {
+        auth.let_guests_in(layout, &mut changes);
+    }
     changes.write()
 }

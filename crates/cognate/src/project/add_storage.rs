@@ -387,15 +387,8 @@ fn save(layout: &Layout, auth: &Auth, storage: &Storage) -> Result<(), ProjectEr
     let mut changes = Changes::default();
     changes.json(layout.storage_inputs(&storage.resource), storage.inputs());
     changes.json(layout.backend_config(), Value::Object(backend));
-    if storage.guests && !auth.allows_guests() {
-        let mut inputs = auth.inputs.clone();
-        let cognito = object_at(&mut inputs, "cognitoConfig");
-        cognito.insert("allowUnauthenticatedIdentities".into(), Value::Bool(true));
-        changes.json(layout.auth_inputs(&auth.resource), Value::Object(inputs));
-        println!(
-            "Guest access needs guest identities: auth {} now allows unauthenticated logins",
-            auth.resource
-        );
+    if storage.guests {
+        auth.let_guests_in(layout, &mut changes);
     }
     changes.write()
 }

@@ -121,6 +121,22 @@ impl Auth {
         self.cognito()["allowUnauthenticatedIdentities"] == json!(true)
     }
 
+    /// Guest access needs guest identities: as Amplify's walkthroughs do, the resource is
+    /// switched to allow unauthenticated logins (in `changes`) when it does not yet.
+    pub fn let_guests_in(&self, layout: &Layout, changes: &mut super::files::Changes) {
+        if self.allows_guests() {
+            return;
+        }
+        let mut inputs = self.inputs.clone();
+        let cognito = super::files::object_at(&mut inputs, "cognitoConfig");
+        cognito.insert("allowUnauthenticatedIdentities".into(), json!(true));
+        changes.json(layout.auth_inputs(&self.resource), Value::Object(inputs));
+        println!(
+            "Guest access needs guest identities: auth {} now allows unauthenticated logins",
+            self.resource
+        );
+    }
+
     /// The identity pool as the management API takes it, when the project has one (Amplify's
     /// `authSelections: identityPoolAndUserPool`): its name, whether guests get identities, and
     /// each group's `customPolicies` for its role. `id` is the one an earlier push made.
