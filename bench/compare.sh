@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every cognate-bench scenario against cognate, moto's server and cognito-local in one run,
 # on this machine, at the same concurrency, then the large-pool checks on cognate alone, then the
-# storage scenarios against cognate, moto and s3s-fs (bench/storage.sh), and writes a markdown
+# storage scenarios against cognate, moto and s3s-fs (bench/storage.sh), then the REST gateway
+# against its upstream called directly (bench/rest.sh), and writes a markdown
 # report (default bench/results.md).
 #
 #   bench/compare.sh [--seconds 10] [--concurrency 16] [--large-users 1000000] [--out FILE]
@@ -117,5 +118,8 @@ echo "== storage: cognate, moto's S3 and s3s-fs"
 kill "${pids[@]}" 2>/dev/null || true
 printf '\n' >>"$out"
 bash bench/storage.sh --seconds "$seconds" --concurrency "$concurrency" --work "$work" >>"$out"
+echo "== the REST gateway against its upstream called directly"
+printf '\n' >>"$out"
+bash bench/rest.sh --seconds "$seconds" --concurrency "$concurrency" --work "$work" >>"$out"
 echo "== wrote $out"
 cat "$out"

@@ -34,7 +34,9 @@ enum Command {
     /// a user in 100 groups), srp-sign-in (USER_SRP_AUTH + PASSWORD_VERIFIER), credentials
     /// (a guest's GetId + GetCredentialsForIdentity), temp-creds-admin-get-user (AdminGetUser
     /// signed with identity-pool credentials), wrong-password (the parallel-guess attack),
-    /// s3-get-4k, s3-put-4k, s3-put-256m (S3 with a guest's temporary credentials).
+    /// s3-get-4k, s3-put-4k, s3-put-256m (S3 with a guest's temporary credentials), rest-proxy
+    /// (a signed GET through the REST gateway to an upstream in this process) and rest-direct (the
+    /// same GET straight to that upstream).
     Run {
         /// The endpoint, e.g. http://127.0.0.1:9230
         #[arg(long)]

@@ -46,6 +46,11 @@ pub enum Scenario {
     /// S3 PutObject of 256 MiB with temporary credentials: throughput and the server's memory.
     #[value(name = "s3-put-256m")]
     S3Put256m,
+    /// GET through the REST gateway, SigV4-signed with a guest's temporary credentials, the
+    /// role's execute-api:Invoke policy checked, proxied to a small upstream this process runs.
+    RestProxy,
+    /// The same GET sent to that upstream directly: rest-proxy's baseline.
+    RestDirect,
     /// Wrong passwords for one user from every connection at once: an attack, not a workload.
     /// Every answer must be NotAuthorized, and no more guesses checked than Cognito's lockout
     /// allows in the time elapsed (five, then one more each time the doubling wait runs out);
@@ -59,6 +64,10 @@ impl Scenario {
             self,
             Scenario::S3Get4k | Scenario::S3Put4k | Scenario::S3Put256m
         )
+    }
+
+    fn is_rest(self) -> bool {
+        matches!(self, Scenario::RestProxy | Scenario::RestDirect)
     }
 
     pub fn name(self) -> String {
@@ -100,6 +109,116 @@ pub struct Prepared {
     /// A client signing with temporary credentials (temp-creds-admin-get-user).
     session: Option<Client>,
     storage: Option<StorageTarget>,
+    rest: Option<RestTarget>,
+}
+
+/// The REST scenarios' URL, and for rest-proxy the credentials that sign each call.
+struct RestTarget {
+    http: reqwest::Client,
+    url: String,
+    region: String,
+    credentials: Option<aws_credential_types::Credentials>,
+}
+
+/// What the upstream answers: a small JSON list, as a typical API would.
+const UPSTREAM_ANSWER: &str = r#"[{"id":"a1","name":"lamp"},{"id":"b2","name":"desk"}]"#;
+
+/// An upstream in this process (the same for both scenarios, so its cost is in both), and for
+/// rest-proxy an API in front of it whose route the guest role may invoke.
+async fn prepare_rest(c: &Client, scenario: Scenario) -> Result<RestTarget, CallError> {
+    let app = axum::Router::new().route(
+        "/items",
+        axum::routing::get(|| async { ([("content-type", "application/json")], UPSTREAM_ANSWER) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| CallError::Transport(e.to_string()))?;
+    let upstream = format!(
+        "http://{}",
+        listener
+            .local_addr()
+            .map_err(|e| CallError::Transport(e.to_string()))?
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    if scenario == Scenario::RestDirect {
+        return Ok(RestTarget {
+            http,
+            url: format!("{upstream}/items"),
+            region: c.region().to_owned(),
+            credentials: None,
+        });
+    }
+    let api = c
+        .manage(
+            "PutRestApi",
+            &json!({"Name": "bench", "Stages": ["bench"], "Routes": [
+                {"Path": "/items", "Method": "GET", "Authorization": "AWS_IAM", "Upstream": upstream}]}),
+        )
+        .await?;
+    let api_id = field(&api, "/RestApi/ApiId")?;
+    let identity_pool = guest_identity_pool(c).await?;
+    let issued = guest_credentials(c, &identity_pool).await?;
+    Ok(RestTarget {
+        http,
+        url: format!(
+            "{}/restapis/{api_id}/bench/items",
+            c.endpoint().trim_end_matches('/')
+        ),
+        region: c.region().to_owned(),
+        credentials: Some(aws_credential_types::Credentials::new(
+            field(&issued, "/Credentials/AccessKeyId")?,
+            field(&issued, "/Credentials/SecretKey")?,
+            Some(field(&issued, "/Credentials/SessionToken")?),
+            None,
+            "bench",
+        )),
+    })
+}
+
+impl RestTarget {
+    /// One GET, signed for execute-api as aws-amplify's REST client signs when there are
+    /// credentials; the answer must be the upstream's.
+    async fn call(&self) -> Result<(), CallError> {
+        let transport = |e: &dyn std::fmt::Display| CallError::Transport(e.to_string());
+        let mut request = self.http.get(&self.url);
+        if let Some(credentials) = &self.credentials {
+            use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+            let identity = credentials.clone().into();
+            let params = aws_sigv4::sign::v4::SigningParams::builder()
+                .identity(&identity)
+                .region(&self.region)
+                .name("execute-api")
+                .time(std::time::SystemTime::now())
+                .settings(SigningSettings::default())
+                .build()
+                .map_err(|e| transport(&e))?
+                .into();
+            let signable = SignableRequest::new(
+                "GET",
+                &self.url,
+                std::iter::empty(),
+                SignableBody::Bytes(b""),
+            )
+            .map_err(|e| transport(&e))?;
+            let (instructions, _) = sign(signable, &params)
+                .map_err(|e| transport(&e))?
+                .into_parts();
+            for (name, value) in instructions.headers() {
+                request = request.header(name, value);
+            }
+        }
+        let answer = request.send().await.map_err(|e| transport(&e))?;
+        let (status, headers) = (answer.status(), answer.headers().clone());
+        let body = answer.text().await.map_err(|e| transport(&e))?;
+        if !status.is_success() || body != UPSTREAM_ANSWER {
+            return Err(CallError::Transport(format!(
+                "{} {status} {headers:?}: {body}",
+                self.url
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The storage scenarios' client (temporary credentials), bucket and body.
@@ -277,7 +396,8 @@ async fn guest_identity_pool(c: &Client) -> Result<String, CallError> {
         .ok_or_else(|| CallError::Transport(format!("CreateRole answered no Arn: {created}")))?;
     let policy = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "cognito-idp:AdminGetUser", "Resource": "*"},
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": format!("arn:aws:s3:::{STORAGE_BUCKET}/*")}]})
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": format!("arn:aws:s3:::{STORAGE_BUCKET}/*")},
+        {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:*/bench/GET/items"}]})
     .to_string();
     c.iam(
         "PutRolePolicy",
@@ -343,6 +463,25 @@ pub async fn prepare(
             identity_pool: String::new(),
             session: None,
             storage: Some(prepare_storage(c, scenario, options).await?),
+            rest: None,
+        });
+    }
+    if scenario.is_rest() {
+        return Ok(Prepared {
+            scenario,
+            pool: String::new(),
+            client_id: String::new(),
+            usernames: Vec::new(),
+            access_token: String::new(),
+            refresh_token: String::new(),
+            digits: 0,
+            next: AtomicUsize::new(0),
+            checked: AtomicUsize::new(0),
+            started: std::time::Instant::now(),
+            identity_pool: String::new(),
+            session: None,
+            storage: None,
+            rest: Some(prepare_rest(c, scenario).await?),
         });
     }
     let (pool, client_id) = match (&options.pool_id, scenario) {
@@ -419,6 +558,7 @@ pub async fn prepare(
         identity_pool,
         session,
         storage: None,
+        rest: None,
     })
 }
 
@@ -487,6 +627,9 @@ pub async fn run_once(
                 .send()
                 .await
                 .map_err(s3_error)?;
+        }
+        Scenario::RestProxy | Scenario::RestDirect => {
+            p.rest.as_ref().expect("prepared for REST").call().await?;
         }
         Scenario::AdminGetUser => {
             c.admin(

@@ -4,8 +4,9 @@
 //! upstream: who is calling, signed with the API's key so the upstream can trust it.
 //!
 //! Signing is RS256, a millisecond of CPU: a caller's token is signed once and handed out
-//! again for [`CALLER_TOKEN_REUSE`] of its [`CALLER_TOKEN_LIFETIME`], so a change of the
-//! caller's groups reaches the upstream within that minute.
+//! again for [`CALLER_TOKEN_REUSE`] of its [`CALLER_TOKEN_LIFETIME`]; who an identity-pool
+//! session is (its user and groups, two store reads) is kept as long. A change of the caller's
+//! groups reaches the upstream within that minute; the gateway's own decision does not wait.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,6 +103,8 @@ pub(super) struct GatewayCache {
     apis: Arc<Recent<String, Arc<ServedApi>>>,
     /// A caller's signed token, by API and claims.
     tokens: Arc<Recent<String, String>>,
+    /// Who an identity-pool session is (its user and groups looked up), by role and identity.
+    callers: Arc<Recent<String, GatewayCaller>>,
 }
 
 impl Default for GatewayCache {
@@ -109,6 +112,7 @@ impl Default for GatewayCache {
         GatewayCache {
             apis: Arc::default(),
             tokens: Arc::new(Recent::kept_for(CALLER_TOKEN_REUSE)),
+            callers: Arc::new(Recent::kept_for(CALLER_TOKEN_REUSE)),
         }
     }
 }
@@ -221,6 +225,10 @@ impl Cognito {
         let Some(identity) = &session.identity else {
             return Ok(caller);
         };
+        let key = format!("{}\n{}", session.role_arn, identity.identity_id);
+        if let Some(known) = self.gateway.callers.get(&key) {
+            return Ok(known);
+        }
         caller.subject = identity.identity_id.to_string();
         caller.identity_id = Some(identity.identity_id.to_string());
         caller.identity_pool_id = Some(identity.identity_pool_id.to_string());
@@ -236,19 +244,17 @@ impl Cognito {
             .amr
             .iter()
             .find_map(|entry| entry.rsplit_once(":CognitoSignIn:"));
-        let Some((provider, sub)) = login else {
-            return Ok(caller);
-        };
-        let Some(pool) = user_pool_of_provider(provider) else {
-            return Ok(caller);
-        };
-        match self.store.get_user_by_sub(&pool, sub).await? {
-            Some(user) => {
-                let groups = self.group_names_of(&user).await?;
-                Ok(caller.with_user(&user, groups))
-            }
-            None => Ok(caller),
+        let user =
+            match login.and_then(|(provider, sub)| Some((user_pool_of_provider(provider)?, sub))) {
+                Some((pool, sub)) => self.store.get_user_by_sub(&pool, sub).await?,
+                None => None,
+            };
+        if let Some(user) = user {
+            let groups = self.group_names_of(&user).await?;
+            caller = caller.with_user(&user, groups);
         }
+        self.gateway.callers.saw(key, caller.clone());
+        Ok(caller)
     }
 
     /// The user a user-pool route's ID token belongs to: a token of `pool` verified in full
