@@ -1,12 +1,14 @@
 // The app of Amplify's announcement of user pool groups and Admin Queries: an admin adds a user
 // to `editors` and lists the editors, page by page; below, the files of the storage the groups'
-// roles open (admins change them, editors read them). Guests browse the public files at `?guest`.
+// roles open (admins change them, editors read them), and the /items API behind the gateway (admins
+// add and list, editors list). Guests browse the public files at `?guest`.
 import { useState } from 'react';
 import { withAuthenticator } from '@aws-amplify/ui-react';
 import { get, post } from 'aws-amplify/api';
 import { fetchAuthSession } from 'aws-amplify/auth';
 
 import Files from './Files.jsx';
+import Items from './Items.jsx';
 
 async function headers() {
   const { tokens } = await fetchAuthSession();
@@ -60,6 +62,7 @@ function App({ signOut, user }) {
       <button onClick={signOut}>Sign out</button>
       <p data-testid="result">{result}</p>
       <Files canChange />
+      <Items />
     </main>
   );
 }

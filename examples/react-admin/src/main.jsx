@@ -4,8 +4,9 @@ import '@aws-amplify/ui-react/styles.css';
 
 import App from './App.jsx';
 import Files from './Files.jsx';
+import Items from './Items.jsx';
 // Written by `cognate push`: the user pool, its client, the identity pool, cognate's endpoint, the
-// Admin Queries API and the bucket with cognate's storage endpoint.
+// Admin Queries API, the bucket with cognate's storage endpoint and the /items API.
 import config from './amplify-config.json';
 
 Amplify.configure(config);
@@ -16,6 +17,7 @@ function Guest() {
       <h1>Hello guest</h1>
       <a href="./">Sign in</a>
       <Files canChange={false} />
+      <Items />
     </main>
   );
 }

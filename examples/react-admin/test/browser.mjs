@@ -1,7 +1,8 @@
 // Drives the built app in Debian's Chromium (playwright-core, no browser download): an admin signs
 // in through the Authenticator (SRP), adds awesomeeditor to editors and lists the editors, then
 // uploads, lists, downloads and deletes files; the editor downloads and is refused an upload; a
-// user outside admin gets the Admin Queries 403; a guest downloads a public file. Screenshots of
+// user outside admin gets the Admin Queries 403; a guest downloads a public file. The /items API:
+// the admin adds and lists items, the editor lists and is refused an add, a guest is refused. Screenshots of
 // each step go to test/screenshots/.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -65,6 +66,17 @@ async function download(page, name) {
   return readFileSync(await file.path(), 'utf8');
 }
 
+async function itemsStatus(page, expected) {
+  const status = page.getByTestId('items-status');
+  await status.getByText(expected).waitFor({ timeout: 20000 });
+  return status.textContent();
+}
+
+async function addItem(page, name) {
+  await page.getByLabel('Item name').fill(name);
+  await page.getByRole('button', { name: 'Add item' }).click();
+}
+
 async function signOut(page) {
   // Signing out revokes the tokens; the Authenticator shows its form again when that is done.
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -114,6 +126,14 @@ try {
   await shot(page, 'admin-deleted');
   passed += 1;
 
+  // The admin group's role may POST and GET /items; the items service learns who added it.
+  await addItem(page, 'lamp');
+  console.log(await itemsStatus(page, 'Added lamp (by someadminuser)'));
+  await page.getByRole('button', { name: 'List items' }).click();
+  console.log(await itemsStatus(page, 'Items: lamp'));
+  await shot(page, 'admin-items');
+  passed += 1;
+
   // awesomeeditor, now in editors, has the editors' role: read only.
   await signOut(page);
   await signIn(page, 'awesomeeditor');
@@ -123,6 +143,15 @@ try {
   console.log(refusal);
   await shot(page, 'editor-refused-upload');
   assert.deepEqual(await page.getByTestId('files').locator('li').allTextContents(), ['notes.txt (15 bytes) Download Delete']);
+  passed += 1;
+  // The editors' role may GET /items, not POST: the gateway's 403.
+  await page.getByRole('button', { name: 'List items' }).click();
+  console.log(await itemsStatus(page, 'Items: lamp'));
+  await addItem(page, 'pencil');
+  const denied = await itemsStatus(page, 'Error: AccessDeniedException');
+  assert.match(denied, /is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:.*\/dev\/POST\/items/);
+  console.log(denied);
+  await shot(page, 'editor-refused-item');
   passed += 1;
 
   await signOut(page);
@@ -141,7 +170,12 @@ try {
   assert.equal(await page.getByLabel('Upload a file').count(), 0, 'a guest is offered no upload');
   await shot(page, 'guest-downloaded');
   passed += 1;
+  // Guests may not call /items at all.
+  await page.getByRole('button', { name: 'List items' }).click();
+  console.log(await itemsStatus(page, 'Error: AccessDeniedException'));
+  await shot(page, 'guest-refused-items');
+  passed += 1;
 } finally {
-  console.log(`browser test: ${passed} passed, ${passed === 6 ? 0 : 1} failed`);
+  console.log(`browser test: ${passed} passed, ${passed === 9 ? 0 : 1} failed`);
   await browser.close();
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The groups demo end to end: start cognate, build the backend with the toolchain (flags only:
-# auth with groups, Admin Queries, storage), create the users, build the app, serve it on
+# auth with groups, Admin Queries, storage, the /items REST API), start the items service, create the users, build the app, serve it on
 # loopback and drive it in headless Chromium.
 # Usage: examples/react-admin/test/run.sh [path/to/cognate]
 set -euo pipefail
@@ -15,6 +15,7 @@ fi
 bin=$(realpath "${1:-target/debug/cognate}")
 port=${DEMO_PORT:-19600}
 app_port=${DEMO_APP_PORT:-19601}
+items_port=${DEMO_ITEMS_PORT:-19602}
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
@@ -26,8 +27,12 @@ echo "== cognate on $port"
 pids+=($!)
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 
-echo "== the backend, made by the toolchain"
+echo "== the /items service on $items_port (the API's upstream)"
 app=$work/app
+ITEMS_PORT=$items_port CONFIG="$app/src/amplify-config.json" node "$here/items-upstream.mjs" >"$work/items.log" 2>&1 &
+pids+=($!)
+
+echo "== the backend, made by the toolchain"
 mkdir -p "$app"
 cp -r "$here/index.html" "$here/vite.config.js" "$here/package.json" "$here/src" "$app/"
 ln -s "$here/node_modules" "$app/node_modules"
@@ -42,6 +47,8 @@ export COGNATE_HOME=$work/home
   "$bin" add storage --service content --resource-name groupsdemoFiles --bucket-name groupsdemo-files \
     --restrict-access-by both --access auth-and-guest --auth-access read --guest-access read \
     --group-access admin=create/update,read,delete --group-access editors=read --trigger false
+  "$bin" add api --service rest --resource-name itemsApi --path /items --upstream "http://127.0.0.1:$items_port" \
+    --restrict true --restrict-access-by groups --group-access admin=create,read --group-access editors=read
   "$bin" push --yes
   "$bin" status
 )
