@@ -695,3 +695,101 @@ async fn an_api_answers_at_its_own_host_too() {
         .unwrap();
     assert_eq!(jwks["keys"][0]["alg"], "RS256");
 }
+
+#[tokio::test]
+async fn expired_temporary_credentials_are_refused_with_api_gateways_expired_token() {
+    let p = crate::identity_pools::Project::new().await;
+    let api = gateway_api(&p.t, &echo_upstream().await).await;
+    let guest = p.id_of(None).await;
+    let credentials = p
+        .credentials(&guest, None, None)
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let expired = crate::support::expired_session_token(
+        p.t.data_dir.path(),
+        credentials.session_token().unwrap(),
+    );
+    let keys = crate::support::Keys {
+        id: credentials.access_key_id().unwrap(),
+        secret: credentials.secret_key().unwrap(),
+        token: Some(&expired),
+    };
+    let url = format!("{}/restapis/{api}/dev/items", p.t.url());
+    let answer = signed("GET", &url, b"", &keys).await;
+    assert_eq!(answer.status(), 403);
+    assert_eq!(error_type(&answer), "ExpiredTokenException");
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "The security token included in the request is expired"
+    );
+    // The same credentials unexpired reach the evaluator, which finds no policy for the guest.
+    let fresh = crate::support::Keys {
+        token: credentials.session_token(),
+        ..keys
+    };
+    let answer = signed("GET", &url, b"", &fresh).await;
+    assert_eq!(error_type(&answer), "AccessDeniedException");
+}
+
+#[tokio::test]
+async fn a_large_answer_streams_back_through_the_gateway() {
+    let t = TestServer::start().await;
+    const CHUNKS: usize = 64;
+    const CHUNK: usize = 256 * 1024;
+    // The upstream sends its first piece, then waits until the client has read it: a gateway
+    // that buffered the answer would never deliver that piece, and the test would time out.
+    let first_read = std::sync::Arc::new(tokio::sync::Notify::new());
+    let signal = first_read.clone();
+    let app = axum::Router::new().fallback(move || {
+        let signal = signal.clone();
+        async move {
+            let chunks = futures::stream::unfold(0usize, move |i| {
+                let signal = signal.clone();
+                async move {
+                    if i == CHUNKS {
+                        return None;
+                    }
+                    if i == 1 {
+                        signal.notified().await;
+                    }
+                    let piece = axum::body::Bytes::from(vec![i as u8; CHUNK]);
+                    Some((Ok::<_, std::io::Error>(piece), i + 1))
+                }
+            });
+            axum::body::Body::from_stream(chunks)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (_, created) = t
+        .manage(
+            "PutRestApi",
+            json!({"Name": "files", "Stages": ["dev"], "Routes": [
+                {"Path": "/big", "Method": "GET", "Authorization": "NONE", "Upstream": upstream}
+            ]}),
+        )
+        .await;
+    let api = created["RestApi"]["ApiId"].as_str().unwrap();
+    let read_all = async {
+        let mut answer = reqwest::get(format!("{}/restapis/{api}/dev/big", t.url()))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        let mut total = 0;
+        while let Some(piece) = answer.chunk().await.unwrap() {
+            total += piece.len();
+            if total >= CHUNK {
+                first_read.notify_one();
+            }
+        }
+        total
+    };
+    let total = tokio::time::timeout(std::time::Duration::from_secs(20), read_all)
+        .await
+        .expect("the first piece arrived before the rest was sent");
+    assert_eq!(total, CHUNKS * CHUNK);
+}
