@@ -303,6 +303,20 @@ fn ask_path(
         )?,
     };
     check_upstream(&upstream)?;
+    let access_flags = args.restrict.is_some()
+        || args.restrict_access_by.is_some()
+        || args.access.is_some()
+        || args.auth_access.is_some()
+        || args.guest_access.is_some()
+        || !args.group_access.is_empty();
+    // `update api --path P --upstream URL` alone gives a path its service and keeps its access
+    // (what push asks of an Amplify project's path served by a function).
+    if let (Some(current), Some(_), false) = (current, &args.upstream, access_flags) {
+        return Ok(ApiPath {
+            upstream: Some(upstream),
+            ..current.clone()
+        });
+    }
     let restrict = match args.restrict {
         Some(answer) => answer,
         None if !args.group_access.is_empty() || args.auth_access.is_some() => true,

@@ -1651,17 +1651,16 @@ async fn an_amplify_rest_api_with_a_function_asks_for_its_upstream_at_push() {
         "/items",
         "--upstream",
         "http://127.0.0.1:9000",
-        "--restrict-access-by",
-        "auth-guest",
-        "--access",
-        "auth",
-        "--auth-access",
-        "read",
     ]);
     let inputs = env.json("amplify/backend/api/legacy/cli-inputs.json");
     assert_eq!(
         inputs["paths"]["/items"]["lambdaFunction"], "itemsFn",
         "kept as written"
+    );
+    assert_eq!(
+        inputs["paths"]["/items"]["permissions"],
+        serde_json::json!({"setting": "private", "auth": ["read"]}),
+        "the path keeps its access"
     );
     let pushed = env.ok(&["push", "--yes"]);
     assert!(pushed.contains("create REST API legacy"), "{pushed}");
