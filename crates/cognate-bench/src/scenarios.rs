@@ -49,6 +49,8 @@ pub enum Scenario {
     /// GET through the REST gateway, SigV4-signed with a guest's temporary credentials, the
     /// role's execute-api:Invoke policy checked, proxied to a small upstream this process runs.
     RestProxy,
+    /// The same GET through an open (`NONE`) route: the proxy hop without SigV4 and the policy.
+    RestOpen,
     /// The same GET sent to that upstream directly: rest-proxy's baseline.
     RestDirect,
     /// Wrong passwords for one user from every connection at once: an attack, not a workload.
@@ -67,7 +69,10 @@ impl Scenario {
     }
 
     fn is_rest(self) -> bool {
-        matches!(self, Scenario::RestProxy | Scenario::RestDirect)
+        matches!(
+            self,
+            Scenario::RestProxy | Scenario::RestOpen | Scenario::RestDirect
+        )
     }
 
     pub fn name(self) -> String {
@@ -149,22 +154,36 @@ async fn prepare_rest(c: &Client, scenario: Scenario) -> Result<RestTarget, Call
             credentials: None,
         });
     }
+    let authorization = if scenario == Scenario::RestOpen {
+        "NONE"
+    } else {
+        "AWS_IAM"
+    };
     let api = c
         .manage(
             "PutRestApi",
             &json!({"Name": "bench", "Stages": ["bench"], "Routes": [
-                {"Path": "/items", "Method": "GET", "Authorization": "AWS_IAM", "Upstream": upstream}]}),
+                {"Path": "/items", "Method": "GET", "Authorization": authorization, "Upstream": upstream}]}),
         )
         .await?;
     let api_id = field(&api, "/RestApi/ApiId")?;
+    let url = format!(
+        "{}/restapis/{api_id}/bench/items",
+        c.endpoint().trim_end_matches('/')
+    );
+    if scenario == Scenario::RestOpen {
+        return Ok(RestTarget {
+            http,
+            url,
+            region: c.region().to_owned(),
+            credentials: None,
+        });
+    }
     let identity_pool = guest_identity_pool(c).await?;
     let issued = guest_credentials(c, &identity_pool).await?;
     Ok(RestTarget {
         http,
-        url: format!(
-            "{}/restapis/{api_id}/bench/items",
-            c.endpoint().trim_end_matches('/')
-        ),
+        url,
         region: c.region().to_owned(),
         credentials: Some(aws_credential_types::Credentials::new(
             field(&issued, "/Credentials/AccessKeyId")?,
@@ -628,7 +647,7 @@ pub async fn run_once(
                 .await
                 .map_err(s3_error)?;
         }
-        Scenario::RestProxy | Scenario::RestDirect => {
+        Scenario::RestProxy | Scenario::RestOpen | Scenario::RestDirect => {
             p.rest.as_ref().expect("prepared for REST").call().await?;
         }
         Scenario::AdminGetUser => {

@@ -324,45 +324,16 @@ async fn serve(
         .get::<Transport>()
         .is_some_and(|t| t.secure);
     let address = crate::client_address(state, peer, &headers);
-    let caller: Option<GatewayCaller> = match &route.auth {
-        RouteAuth::None => None,
-        RouteAuth::Iam => {
-            let request = sigv4::Request {
-                method: &method,
-                uri: &uri,
-                headers: &headers,
-                body: &body,
-                secure,
-            };
-            let caller = match sigv4::verify(state, &SURFACE, &request, address).await {
-                Ok(caller) => caller,
-                Err(e) => return refused(e, None, &arn, &config.account_id),
-            };
-            let mut context = Context::new();
-            context.insert("aws:SourceIp", address.to_string());
-            context.insert("aws:SecureTransport", secure.to_string());
-            if let Err(e) = state
-                .cognito
-                .authorize(&caller.principal, "execute-api:Invoke", &arn, context)
-                .await
-            {
-                let who = caller.principal.arn(&config.account_id);
-                return refused(e, Some(&who), &arn, &config.account_id);
-            }
-            match state.cognito.gateway_caller(&caller.principal).await {
-                Ok(caller) => Some(caller),
-                Err(e) => return refused(e, None, &arn, &config.account_id),
-            }
-        }
-        RouteAuth::UserPool(pool) => {
-            let Some(token) = id_token(&headers) else {
-                return unauthorized();
-            };
-            match state.cognito.gateway_user(pool, token).await {
-                Ok(caller) => Some(caller),
-                Err(e) => return refused(e, None, &arn, &config.account_id),
-            }
-        }
+    let request = sigv4::Request {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+        body: &body,
+        secure,
+    };
+    let caller = match authenticate(state, &route.auth, &request, address, &arn).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
     };
     let caller_token = match &caller {
         Some(caller) => match state.cognito.caller_token(&served, caller).await {
@@ -381,6 +352,45 @@ async fn serve(
         body,
     };
     proxy(call, state.upstream_timeout).await
+}
+
+/// Who calls a route, by its authorization: nobody (an open route), the SigV4 signer whose
+/// policies allow `execute-api:Invoke` on `arn`, or the owner of a user pool's ID token. A
+/// refusal is the answer to send.
+async fn authenticate(
+    state: &AppState,
+    auth: &RouteAuth,
+    request: &sigv4::Request<'_>,
+    address: std::net::IpAddr,
+    arn: &str,
+) -> Result<Option<GatewayCaller>, Response> {
+    let account = &state.cognito.config().account_id;
+    match auth {
+        RouteAuth::None => Ok(None),
+        RouteAuth::Iam => {
+            let caller = sigv4::verify(state, &SURFACE, request, address)
+                .await
+                .map_err(|e| refused(e, None, arn, account))?;
+            let mut context = Context::new();
+            context.insert("aws:SourceIp", address.to_string());
+            context.insert("aws:SecureTransport", request.secure.to_string());
+            if let Err(e) = state
+                .cognito
+                .authorize(&caller.principal, "execute-api:Invoke", arn, context)
+                .await
+            {
+                let who = caller.principal.arn(account);
+                return Err(refused(e, Some(&who), arn, account));
+            }
+            let known = state.cognito.gateway_caller(&caller.principal).await;
+            known.map(Some).map_err(|e| refused(e, None, arn, account))
+        }
+        RouteAuth::UserPool(pool) => {
+            let token = id_token(request.headers).ok_or_else(unauthorized)?;
+            let known = state.cognito.gateway_user(pool, token).await;
+            known.map(Some).map_err(|e| refused(e, None, arn, account))
+        }
+    }
 }
 
 /// The token of a user-pool route: the raw JWT in `Authorization`, as API Gateway's Cognito
