@@ -46,7 +46,7 @@ pub use keys::{KeyRotation, KEY_CACHE_LIFETIME, SUPERSEDED_KEY_LIFETIME};
 pub use keys_door::Keys;
 pub use messages::{CodeDelivery, MessageSender};
 pub use pools::{requirable_standard_attributes, PoolSettings, PASSWORD_MIN_LENGTH_RANGE};
-pub use rest_apis::{RestApiBackend, RestApiSettings};
+pub use rest_apis::{check_upstream, RestApiBackend, RestApiSettings};
 pub use srp_auth::parse_timestamp as parse_srp_timestamp;
 pub use storage::{
     CopySource, Integrity, ListQuery, Listing, NewObject, Storage, MAX_LIST_KEYS, ORPHAN_AGE,

@@ -36,7 +36,8 @@ fn not_found(id: &str) -> Error {
     Error::ResourceNotFound(format!("REST API {id} does not exist."))
 }
 
-fn check_upstream(url: &str) -> Result<()> {
+/// An upstream is an http(s) URL with a host.
+pub fn check_upstream(url: &str) -> Result<()> {
     let rest = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"));

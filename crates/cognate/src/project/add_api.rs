@@ -6,12 +6,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use cognate_core::rest_api::ResourcePath;
+use cognate_core::service::check_upstream;
 use serde_json::Value;
 
 use super::api::{parse_cruds, Access, ApiPath, Crud, RestApi};
 use super::auth::Auth;
-use super::files::{object_at, read_object, Changes, Layout};
-use super::prompts::{ask, ask_group_rights, confirm, select, text_question};
+use super::files::{
+    object_at, pick_resource, read_object, remove_resource, Changes, Layout, ResourceWords,
+};
+use super::prompts::{
+    ask_choices, ask_group_rights, confirm, confirm_removal, select, text_question,
+};
 use super::ProjectError;
 
 const DEFAULT_UPSTREAM: &str = "http://127.0.0.1:8080";
@@ -68,25 +73,16 @@ pub struct RemoveApiArgs {
 }
 
 fn pick(layout: &Layout, name: Option<&str>) -> Result<RestApi, ProjectError> {
-    let all = RestApi::all(layout)?;
-    match name {
-        Some(name) => all.into_iter().find(|a| a.resource == name).ok_or_else(|| {
-            ProjectError::Input(format!("there is no REST API {name:?} in this project"))
-        }),
-        None => match all.len() {
-            0 => Err(ProjectError::Input(
-                "this project has no REST API; run `cognate add api`".into(),
-            )),
-            1 => Ok(all.into_iter().next().expect("one")),
-            _ => Err(ProjectError::Input(format!(
-                "this project has several REST APIs ({}); name one with --resource-name",
-                all.iter()
-                    .map(|a| a.resource.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
+    pick_resource(
+        RestApi::all(layout)?,
+        name,
+        |a| a.resource.as_str(),
+        ResourceWords {
+            one: "REST API",
+            many: "REST APIs",
+            none: "this project has no REST API; run `cognate add api`",
         },
-    }
+    )
 }
 
 fn check_path(path: &str, api: &RestApi, replacing: bool) -> Result<(), ProjectError> {
@@ -103,18 +99,6 @@ fn check_path(path: &str, api: &RestApi, replacing: bool) -> Result<(), ProjectE
         )));
     }
     Ok(())
-}
-
-fn check_upstream(url: &str) -> Result<(), ProjectError> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"));
-    match rest {
-        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(()),
-        _ => Err(ProjectError::Input(format!(
-            "{url:?} is not an upstream: give the http:// or https:// URL of the service that answers, e.g. {DEFAULT_UPSTREAM}"
-        ))),
-    }
 }
 
 pub fn add_api(dir: &Path, args: ApiArgs) -> Result<(), ProjectError> {
@@ -256,28 +240,13 @@ pub fn update_api(dir: &Path, args: ApiArgs) -> Result<(), ProjectError> {
 pub fn remove_api(dir: &Path, args: RemoveApiArgs) -> Result<(), ProjectError> {
     let layout = Layout::find(dir)?;
     let api = pick(&layout, args.resource_name.as_deref())?;
-    if !args.yes
-        && !confirm(
-            "--yes",
-            &format!("Are you sure you want to delete the resource {}? This action deletes all files related to this resource from the backend directory.", api.resource),
-            false,
-        )?
-    {
-        return Err(ProjectError::Aborted);
-    }
-    let mut backend = read_object(&layout.backend_config())?;
-    if let Some(category) = backend.get_mut("api").and_then(Value::as_object_mut) {
-        category.remove(&api.resource);
-    }
-    let mut changes = Changes::default();
-    changes.json(layout.backend_config(), Value::Object(backend));
-    changes.write()?;
-    std::fs::remove_dir_all(layout.api_dir(&api.resource)).map_err(|e| {
-        ProjectError::Io(format!(
-            "cannot remove {}: {e}",
-            layout.api_dir(&api.resource).display()
-        ))
-    })?;
+    confirm_removal(&api.resource, args.yes)?;
+    remove_resource(
+        &layout,
+        "api",
+        &api.resource,
+        &layout.api_dir(&api.resource),
+    )?;
     println!(
         "✔ Removed REST API {}; the next `cognate push` deletes it from the gateway and takes its policies off the roles",
         api.resource
@@ -302,7 +271,7 @@ fn ask_path(
                 .unwrap_or(DEFAULT_UPSTREAM),
         )?,
     };
-    check_upstream(&upstream)?;
+    check_upstream(&upstream).map_err(|e| ProjectError::Input(e.message().to_owned()))?;
     let access_flags = args.restrict.is_some()
         || args.restrict_access_by.is_some()
         || args.access.is_some()
@@ -351,22 +320,7 @@ fn ask_path(
 }
 
 fn ask_cruds(flag: &str, prompt: &str, current: &[Crud]) -> Result<Vec<Crud>, ProjectError> {
-    let items: Vec<&str> = Crud::ALL.iter().map(|c| c.word()).collect();
-    let defaults: Vec<bool> = Crud::ALL.iter().map(|c| current.contains(c)).collect();
-    let chosen = ask(flag, || {
-        dialoguer::MultiSelect::new()
-            .with_prompt(prompt)
-            .items(&items)
-            .defaults(&defaults)
-            .interact()
-            .map_err(std::io::Error::other)
-    })?;
-    if chosen.is_empty() {
-        return Err(ProjectError::Input(format!(
-            "{prompt}: choose at least one"
-        )));
-    }
-    Ok(chosen.into_iter().map(|i| Crud::ALL[i]).collect())
+    ask_choices(flag, prompt, &Crud::ALL, Crud::word, current)
 }
 
 fn ask_access(

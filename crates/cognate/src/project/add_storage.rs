@@ -7,8 +7,12 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::auth::Auth;
-use super::files::{object_at, read_object, Changes, Layout};
-use super::prompts::{ask, ask_group_rights, confirm, select, text_question};
+use super::files::{
+    object_at, pick_resource, read_object, remove_resource, Changes, Layout, ResourceWords,
+};
+use super::prompts::{
+    ask_choices, ask_group_rights, confirm, confirm_removal, select, text_question,
+};
 use super::storage::{Permission, Storage};
 use super::ProjectError;
 
@@ -79,49 +83,21 @@ fn ask_rights(
     prompt: &str,
     current: &[Permission],
 ) -> Result<Vec<Permission>, ProjectError> {
-    let items: Vec<&str> = Permission::ALL.iter().map(|p| p.spoken()).collect();
-    let defaults: Vec<bool> = Permission::ALL
-        .iter()
-        .map(|p| current.contains(p))
-        .collect();
-    let chosen = ask(flag, || {
-        dialoguer::MultiSelect::new()
-            .with_prompt(prompt)
-            .items(&items)
-            .defaults(&defaults)
-            .interact()
-            .map_err(std::io::Error::other)
-    })?;
-    if chosen.is_empty() {
-        return Err(ProjectError::Input(format!(
-            "{prompt}: choose at least one"
-        )));
-    }
-    Ok(chosen.into_iter().map(|i| Permission::ALL[i]).collect())
+    ask_choices(flag, prompt, &Permission::ALL, Permission::spoken, current)
 }
 
 /// The project's storage resource named `name`, or its only one.
 fn pick(layout: &Layout, name: Option<&str>) -> Result<Storage, ProjectError> {
-    let all = Storage::all(layout)?;
-    match name {
-        Some(name) => all.into_iter().find(|s| s.resource == name).ok_or_else(|| {
-            ProjectError::Input(format!(
-                "there is no storage resource {name:?} in this project"
-            ))
-        }),
-        None => {
-            match all.len() {
-                0 => Err(ProjectError::Input(
-                    "this project has no storage; run `cognate add storage`".into(),
-                )),
-                1 => Ok(all.into_iter().next().expect("one")),
-                _ => Err(ProjectError::Input(format!(
-                "this project has several storage resources ({}); name one with --resource-name",
-                all.iter().map(|s| s.resource.as_str()).collect::<Vec<_>>().join(", ")
-            ))),
-            }
-        }
-    }
+    pick_resource(
+        Storage::all(layout)?,
+        name,
+        |s| s.resource.as_str(),
+        ResourceWords {
+            one: "storage resource",
+            many: "storage resources",
+            none: "this project has no storage; run `cognate add storage`",
+        },
+    )
 }
 
 fn check_bucket_name(name: &str) -> Result<(), ProjectError> {
@@ -237,28 +213,13 @@ pub fn update_storage(dir: &Path, args: StorageArgs) -> Result<(), ProjectError>
 pub fn remove_storage(dir: &Path, args: RemoveStorageArgs) -> Result<(), ProjectError> {
     let layout = Layout::find(dir)?;
     let storage = pick(&layout, args.resource_name.as_deref())?;
-    if !args.yes
-        && !confirm(
-            "--yes",
-            &format!("Are you sure you want to delete the resource {}? This action deletes all files related to this resource from the backend directory.", storage.resource),
-            false,
-        )?
-    {
-        return Err(ProjectError::Aborted);
-    }
-    let mut backend = read_object(&layout.backend_config())?;
-    if let Some(category) = backend.get_mut("storage").and_then(Value::as_object_mut) {
-        category.remove(&storage.resource);
-    }
-    let mut changes = Changes::default();
-    changes.json(layout.backend_config(), Value::Object(backend));
-    changes.write()?;
-    std::fs::remove_dir_all(layout.storage_dir(&storage.resource)).map_err(|e| {
-        ProjectError::Io(format!(
-            "cannot remove {}: {e}",
-            layout.storage_dir(&storage.resource).display()
-        ))
-    })?;
+    confirm_removal(&storage.resource, args.yes)?;
+    remove_resource(
+        &layout,
+        "storage",
+        &storage.resource,
+        &layout.storage_dir(&storage.resource),
+    )?;
     println!(
         "✔ Removed storage {}; the next `cognate push` takes its policies off the roles and keeps the bucket {} with its files (delete it with `aws s3 rb s3://{} --force`)",
         storage.resource, storage.bucket, storage.bucket

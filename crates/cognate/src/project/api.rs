@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use cognate_core::rest_api::ResourcePath;
 use serde_json::{json, Map, Value};
 
-use super::files::{read_json, read_object, Layout};
+use super::files::{category_inputs, read_json, Layout};
 use super::storage::RolePolicy;
 use super::ProjectError;
 
@@ -113,18 +114,10 @@ fn alnum(path: &str) -> String {
         .collect()
 }
 
-/// The path as policies name it: each `{x}` as `*`.
+/// The path as policies name it, each `{x}` as `*` (a path that is not one is left as written;
+/// the gateway refuses it at push).
 fn policy_path(path: &str) -> String {
-    path.split('/')
-        .map(|segment| {
-            if segment.starts_with('{') && segment.ends_with('}') {
-                "*"
-            } else {
-                segment
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+    ResourcePath::parse(path).map_or_else(|_| path.to_owned(), |p| p.policy_path())
 }
 
 /// Where a push puts an API and for whom: what the ARNs are made of.
@@ -195,21 +188,15 @@ fn consolidated(role: &str, prefix: &str, resources: &[String]) -> Vec<RolePolic
 impl RestApi {
     /// Every REST API of the project (API Gateway resources but Admin Queries, which is auth's).
     pub fn all(layout: &Layout) -> Result<Vec<RestApi>, ProjectError> {
-        let backend = read_object(&layout.backend_config())?;
-        let mut found = Vec::new();
-        for (name, resource) in backend
-            .get("api")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if resource["service"] == "API Gateway" && name != "AdminQueries" {
-                let path = layout.api_inputs(name);
-                let inputs = Value::Object(read_object(&path)?);
-                found.push(Self::from_inputs(&path, &inputs, name)?);
-            }
-        }
-        Ok(found)
+        category_inputs(
+            layout,
+            "api",
+            |name, entry| entry["service"] == "API Gateway" && name != "AdminQueries",
+            Layout::api_inputs,
+        )?
+        .iter()
+        .map(|(name, path, inputs)| Self::from_inputs(path, inputs, name))
+        .collect()
     }
 
     /// `resource` as the last push left it; None when it was never pushed.

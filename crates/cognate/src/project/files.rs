@@ -186,3 +186,80 @@ pub fn object_at<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<
     }
     entry.as_object_mut().expect("just made an object")
 }
+
+/// The resources of `category` in backend-config.json whose entry `wanted` accepts, each with
+/// its inputs (from `inputs_of(layout, name)`) and that file's path, for messages.
+pub fn category_inputs(
+    layout: &Layout,
+    category: &str,
+    wanted: impl Fn(&str, &Value) -> bool,
+    inputs_of: impl Fn(&Layout, &str) -> PathBuf,
+) -> Result<Vec<(String, PathBuf, Value)>, ProjectError> {
+    let backend = read_object(&layout.backend_config())?;
+    let mut found = Vec::new();
+    for (name, resource) in backend
+        .get(category)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if wanted(name, resource) {
+            let path = inputs_of(layout, name);
+            let inputs = Value::Object(read_object(&path)?);
+            found.push((name.clone(), path, inputs));
+        }
+    }
+    Ok(found)
+}
+
+/// How a kind of resource is named in `pick_resource`'s refusals.
+pub struct ResourceWords<'a> {
+    pub one: &'a str,
+    pub many: &'a str,
+    /// What to say when the project has none.
+    pub none: &'a str,
+}
+
+/// The one of `all` named `name`, or the only one when no name is given.
+pub fn pick_resource<T>(
+    all: Vec<T>,
+    name: Option<&str>,
+    name_of: impl Fn(&T) -> &str,
+    words: ResourceWords,
+) -> Result<T, ProjectError> {
+    if let Some(name) = name {
+        return all.into_iter().find(|r| name_of(r) == name).ok_or_else(|| {
+            ProjectError::Input(format!(
+                "there is no {} {name:?} in this project",
+                words.one
+            ))
+        });
+    }
+    match all.len() {
+        0 => Err(ProjectError::Input(words.none.to_owned())),
+        1 => Ok(all.into_iter().next().expect("one")),
+        _ => Err(ProjectError::Input(format!(
+            "this project has several {} ({}); name one with --resource-name",
+            words.many,
+            all.iter().map(&name_of).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// Takes `resource` out of `category` in backend-config.json and deletes its directory.
+pub fn remove_resource(
+    layout: &Layout,
+    category: &str,
+    resource: &str,
+    dir: &Path,
+) -> Result<(), ProjectError> {
+    let mut backend = read_object(&layout.backend_config())?;
+    if let Some(entries) = backend.get_mut(category).and_then(Value::as_object_mut) {
+        entries.remove(resource);
+    }
+    let mut changes = Changes::default();
+    changes.json(layout.backend_config(), Value::Object(backend));
+    changes.write()?;
+    std::fs::remove_dir_all(dir)
+        .map_err(|e| ProjectError::Io(format!("cannot remove {}: {e}", dir.display())))
+}

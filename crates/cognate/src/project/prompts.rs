@@ -207,3 +207,45 @@ pub(crate) fn ask_group_rights<R: Clone>(
     }
     Ok(access)
 }
+
+/// A multiple choice among `all` (each shown as `word` says), at least one; `current` is
+/// ticked to begin with.
+pub(crate) fn ask_choices<T: Copy + PartialEq>(
+    flag: &str,
+    prompt: &str,
+    all: &[T],
+    word: impl Fn(T) -> &'static str,
+    current: &[T],
+) -> Result<Vec<T>, ProjectError> {
+    let items: Vec<&str> = all.iter().map(|c| word(*c)).collect();
+    let defaults: Vec<bool> = all.iter().map(|c| current.contains(c)).collect();
+    let chosen = ask(flag, || {
+        dialoguer::MultiSelect::new()
+            .with_prompt(prompt)
+            .items(&items)
+            .defaults(&defaults)
+            .interact()
+            .map_err(std::io::Error::other)
+    })?;
+    if chosen.is_empty() {
+        return Err(ProjectError::Input(format!(
+            "{prompt}: choose at least one"
+        )));
+    }
+    Ok(chosen.into_iter().map(|i| all[i]).collect())
+}
+
+/// "Are you sure you want to delete the resource …?", unless `yes`.
+pub(crate) fn confirm_removal(resource: &str, yes: bool) -> Result<(), ProjectError> {
+    if yes
+        || confirm(
+            "--yes",
+            &format!("Are you sure you want to delete the resource {resource}? This action deletes all files related to this resource from the backend directory."),
+            false,
+        )?
+    {
+        Ok(())
+    } else {
+        Err(ProjectError::Aborted)
+    }
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::files::{read_json, read_object, Layout};
+use super::files::{category_inputs, read_json, Layout};
 use super::ProjectError;
 
 /// One access right, as Amplify stores it and as its prompt names it.
@@ -94,21 +94,15 @@ const SUB: &str = "${cognito-identity.amazonaws.com:sub}";
 impl Storage {
     /// Every S3 storage resource of the project, by name.
     pub fn all(layout: &Layout) -> Result<Vec<Storage>, ProjectError> {
-        let backend = read_object(&layout.backend_config())?;
-        let mut found = Vec::new();
-        for (name, resource) in backend
-            .get("storage")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if resource["service"] == "S3" {
-                let path = layout.storage_inputs(name);
-                let inputs = Value::Object(read_object(&path)?);
-                found.push(Self::from_inputs(&path, &inputs, name)?);
-            }
-        }
-        Ok(found)
+        category_inputs(
+            layout,
+            "storage",
+            |_, entry| entry["service"] == "S3",
+            Layout::storage_inputs,
+        )?
+        .iter()
+        .map(|(name, path, inputs)| Self::from_inputs(path, inputs, name))
+        .collect()
     }
 
     /// `resource` as the last push left it; None when it was never pushed.
