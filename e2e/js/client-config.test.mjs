@@ -11,7 +11,7 @@ import { Amplify } from 'aws-amplify';
 import { get } from 'aws-amplify/api';
 import { fetchAuthSession, signIn, signOut } from 'aws-amplify/auth';
 
-import { PASSWORD, endpoint, newProject, user } from './helpers.mjs';
+import { PASSWORD, endpoint, newProject, refuseAws, user } from './helpers.mjs';
 
 const credentialsFile = process.env.COGNATE_CREDENTIALS_FILE;
 const { dir: project, run } = newProject('app');
@@ -27,12 +27,7 @@ before(async () => {
   run('add', 'auth', '--default');
   run('update', 'auth', '--groups', 'admin,editors', '--admin-queries-groups', 'admin');
   pushed = run('push', '--yes');
-  globalThis.fetch = async (input, init) => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    hosts.add(url.host);
-    if (url.hostname.endsWith('amazonaws.com')) throw new Error(`aws-amplify reached AWS: ${url}`);
-    return realFetch(input, init);
-  };
+  refuseAws((url) => hosts.add(url.host));
 });
 
 after(() => {

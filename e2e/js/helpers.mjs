@@ -96,3 +96,17 @@ export function newProject(name) {
     });
   return { dir, run };
 }
+
+/**
+ * Makes any request to an AWS host fail the test (aws-amplify must reach cognate only), and
+ * tells `seen` each URL requested.
+ */
+export function refuseAws(seen = () => {}) {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    seen(url);
+    if (url.hostname.endsWith('amazonaws.com')) throw new Error(`aws-amplify reached AWS: ${url}`);
+    return realFetch(input, init);
+  };
+}

@@ -12,7 +12,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Amplify } from 'aws-amplify';
 import { fetchAuthSession, signIn, signOut } from 'aws-amplify/auth';
 
-import { PASSWORD, endpoint, newProject, user } from './helpers.mjs';
+import { PASSWORD, endpoint, newProject, refuseAws, user } from './helpers.mjs';
 
 const { dir: project, run } = newProject('identity');
 
@@ -29,12 +29,7 @@ before(async () => {
   writeFileSync(inputsFile, JSON.stringify(inputs, null, 2));
   run('push', '--yes');
   config = JSON.parse(readFileSync(join(project, 'src/amplifyconfiguration.json')));
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = async (input, init) => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    if (url.hostname.endsWith('amazonaws.com')) throw new Error(`aws-amplify reached AWS: ${url}`);
-    return realFetch(input, init);
-  };
+  refuseAws();
 });
 
 function readdir(dir) {

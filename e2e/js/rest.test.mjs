@@ -16,7 +16,7 @@ import { del, get, post, put } from 'aws-amplify/api';
 import { signIn, signOut } from 'aws-amplify/auth';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
-import { PASSWORD, endpoint, newProject, user } from './helpers.mjs';
+import { PASSWORD, endpoint, newProject, refuseAws, user } from './helpers.mjs';
 
 const { dir: project, run } = newProject('rest');
 
@@ -85,12 +85,7 @@ before(async () => {
   run('push', '--yes');
   config = JSON.parse(readFileSync(join(project, 'src/amplifyconfiguration.json')));
   apiId = config.API.REST.itemsApi.endpoint.split('/restapis/')[1].split('/')[0];
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = async (input, init) => {
-    const target = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    if (target.hostname.endsWith('amazonaws.com')) throw new Error(`aws-amplify reached AWS: ${target}`);
-    return realFetch(input, init);
-  };
+  refuseAws();
   Amplify.configure(config);
 });
 

@@ -15,7 +15,7 @@ import { signIn, signOut } from 'aws-amplify/auth';
 import { copy, downloadData, getUrl, list, remove, uploadData } from 'aws-amplify/storage';
 import { Agent, setGlobalDispatcher } from 'undici';
 
-import { PASSWORD, endpoint, newProject, user } from './helpers.mjs';
+import { PASSWORD, endpoint, newProject, refuseAws, user } from './helpers.mjs';
 import { rootS3 } from './management.mjs';
 
 const { dir: project, run } = newProject('storage');
@@ -45,12 +45,7 @@ before(async () => {
   run('push', '--yes');
   config = JSON.parse(readFileSync(join(project, 'src/amplifyconfiguration.json')));
   options = { customEndpoint: config.cognate.storageEndpoint };
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = async (input, init) => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    if (url.hostname.endsWith('amazonaws.com')) throw new Error(`aws-amplify reached AWS: ${url}`);
-    return realFetch(input, init);
-  };
+  refuseAws();
   Amplify.configure(config);
 });
 

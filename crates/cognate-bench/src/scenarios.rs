@@ -117,6 +117,28 @@ pub struct Prepared {
     rest: Option<RestTarget>,
 }
 
+impl Prepared {
+    /// A scenario that needs no pool or users (storage, REST): the rest is set by the caller.
+    fn without_users(scenario: Scenario) -> Prepared {
+        Prepared {
+            scenario,
+            pool: String::new(),
+            client_id: String::new(),
+            usernames: Vec::new(),
+            access_token: String::new(),
+            refresh_token: String::new(),
+            digits: 0,
+            next: AtomicUsize::new(0),
+            checked: AtomicUsize::new(0),
+            started: std::time::Instant::now(),
+            identity_pool: String::new(),
+            session: None,
+            storage: None,
+            rest: None,
+        }
+    }
+}
+
 /// The REST scenarios' URL, and for rest-proxy the credentials that sign each call.
 struct RestTarget {
     http: reqwest::Client,
@@ -469,38 +491,14 @@ pub async fn prepare(
 ) -> Result<Prepared, CallError> {
     if scenario.is_storage() {
         return Ok(Prepared {
-            scenario,
-            pool: String::new(),
-            client_id: String::new(),
-            usernames: Vec::new(),
-            access_token: String::new(),
-            refresh_token: String::new(),
-            digits: 0,
-            next: AtomicUsize::new(0),
-            checked: AtomicUsize::new(0),
-            started: std::time::Instant::now(),
-            identity_pool: String::new(),
-            session: None,
             storage: Some(prepare_storage(c, scenario, options).await?),
-            rest: None,
+            ..Prepared::without_users(scenario)
         });
     }
     if scenario.is_rest() {
         return Ok(Prepared {
-            scenario,
-            pool: String::new(),
-            client_id: String::new(),
-            usernames: Vec::new(),
-            access_token: String::new(),
-            refresh_token: String::new(),
-            digits: 0,
-            next: AtomicUsize::new(0),
-            checked: AtomicUsize::new(0),
-            started: std::time::Instant::now(),
-            identity_pool: String::new(),
-            session: None,
-            storage: None,
             rest: Some(prepare_rest(c, scenario).await?),
+            ..Prepared::without_users(scenario)
         });
     }
     let (pool, client_id) = match (&options.pool_id, scenario) {

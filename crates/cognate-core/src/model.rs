@@ -369,14 +369,7 @@ pub struct SigningKey {
 impl SigningKey {
     /// The key's entry in a JWKS document.
     pub fn jwk(&self) -> serde_json::Value {
-        serde_json::json!({
-            "alg": "RS256",
-            "e": self.e,
-            "kid": self.kid,
-            "kty": "RSA",
-            "n": self.n,
-            "use": "sig",
-        })
+        crate::tokens::rs256_jwk(&self.kid, &self.n, &self.e)
     }
 }
 

@@ -38,6 +38,11 @@ pub fn generate_rsa_key() -> Result<GeneratedKey> {
     })
 }
 
+/// An RS256 public key as a JWKS lists it.
+pub fn rs256_jwk(kid: &str, n: &str, e: &str) -> Value {
+    serde_json::json!({"alg": "RS256", "e": e, "kid": kid, "kty": "RSA", "n": n, "use": "sig"})
+}
+
 /// A pool key ready to sign and verify.
 #[derive(Clone)]
 pub struct ActiveKey {

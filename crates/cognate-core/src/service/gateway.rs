@@ -181,9 +181,7 @@ impl Cognito {
             .caller_key
             .as_ref()
             .ok_or_else(|| Error::internal("a served API has a caller key"))?;
-        Ok(json!({"keys": [{
-            "alg": "RS256", "e": key.e, "kid": key.kid, "kty": "RSA", "n": key.n, "use": "sig",
-        }]}))
+        Ok(json!({"keys": [tokens::rs256_jwk(&key.kid, &key.n, &key.e)]}))
     }
 
     /// The identity token for the upstream: `iss` the API's issuer, `aud` the API id, valid for
