@@ -45,7 +45,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub cognito: Cognito,
+    /// Shared, not copied: the state is cloned for every request.
+    pub cognito: Arc<Cognito>,
     pub credentials: Arc<dyn CredentialSource>,
     pub rate_limits: Arc<rate_limit::RateLimits>,
     /// How many proxies in front of the server append to X-Forwarded-For; 0: the peer is the
@@ -63,7 +64,6 @@ pub(crate) fn client_address(state: &AppState, peer: SocketAddr, headers: &Heade
 }
 
 /// Which surface a request is for, before cognate's routes see it.
-#[derive(Clone)]
 struct Surfaces {
     s3: s3::S3Surface,
     /// `.execute-api.<domain>`: hosts that name a REST API.
@@ -74,7 +74,7 @@ struct Surfaces {
 /// S3 surface before cognate's routes, its request timeout and its body limit: objects stream
 /// in and out for as long as they take.
 async fn dispatch(
-    axum::extract::State(surfaces): axum::extract::State<Surfaces>,
+    axum::extract::State(surfaces): axum::extract::State<Arc<Surfaces>>,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -155,7 +155,10 @@ fn router(
     // router's own layers run after.
     Router::new()
         .fallback_service(routes)
-        .layer(axum::middleware::from_fn_with_state(surfaces, dispatch))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(surfaces),
+            dispatch,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request
@@ -372,7 +375,7 @@ pub async fn start(
         None => services,
     };
     let state = AppState {
-        cognito: services.clone(),
+        cognito: Arc::new(services.clone()),
         credentials: Arc::new(Keys::new(
             RootCredentials::new(&access_key_id, &secret_access_key),
             services.clone(),

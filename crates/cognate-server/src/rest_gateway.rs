@@ -16,12 +16,17 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use cognate_core::rest_api::{find_route, invoke_arn, serves_path, RouteAuth};
 use cognate_core::service::GatewayCaller;
 use cognate_core::Error;
 use cognate_iam::Context;
+use http_body_util::Full;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use serde_json::json;
 
 use crate::admin_queries::{requested_headers, ALLOW_HEADERS};
@@ -63,13 +68,25 @@ const HOP_BY_HOP: &[&str] = &[
     "content-length",
 ];
 
-fn upstream_client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+/// The upstreams' client: hyper's own pool, plain or TLS (the web's roots) as the route's URL
+/// says, with no redirects followed (the caller gets the upstream's answer as it is).
+type UpstreamClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+fn upstream_client() -> &'static UpstreamClient {
+    static CLIENT: OnceLock<UpstreamClient> = OnceLock::new();
     CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("an HTTP client")
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(std::sync::Arc::new(
+                rustls::crypto::aws_lc_rs::default_provider(),
+            ))
+            .expect("TLS 1.2 and 1.3 with aws-lc-rs")
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Client::builder(TokioExecutor::new()).build(connector)
     })
 }
 
@@ -418,7 +435,9 @@ async fn proxy(call: Call<'_>, timeout: Duration) -> Response {
         url.push('?');
         url.push_str(query);
     }
-    let mut forwarded = reqwest::header::HeaderMap::new();
+    let mut outgoing = Request::new(Full::new(call.body));
+    *outgoing.method_mut() = call.method;
+    let forwarded = outgoing.headers_mut();
     for (name, value) in call.headers {
         let name_text = name.as_str();
         if !HOP_BY_HOP.contains(&name_text) && !name_text.starts_with(RESERVED_PREFIX) {
@@ -431,14 +450,13 @@ async fn proxy(call: Call<'_>, timeout: Duration) -> Response {
     {
         forwarded.insert(CALLER_HEADER, token);
     }
-    let sent = upstream_client()
-        .request(call.method, &url)
-        .headers(forwarded)
-        .body(call.body)
-        .send();
+    match url.parse::<Uri>() {
+        Ok(uri) => *outgoing.uri_mut() = uri,
+        Err(e) => return upstream_failed(&url, &e),
+    }
     // The limit is on the upstream beginning its answer; the body then streams for as long
     // as it takes.
-    let answer = match tokio::time::timeout(timeout, sent).await {
+    let answer = match tokio::time::timeout(timeout, upstream_client().request(outgoing)).await {
         Ok(Ok(answer)) => answer,
         Err(_) => {
             return refusal(
@@ -448,28 +466,22 @@ async fn proxy(call: Call<'_>, timeout: Duration) -> Response {
                 "Endpoint request timed out",
             )
         }
-        Ok(Err(e)) => {
-            tracing::warn!(upstream = %url, error = %e, "the upstream did not answer");
-            return refusal(
-                StatusCode::BAD_GATEWAY,
-                "InternalServerErrorException",
-                "message",
-                "Internal server error",
-            );
-        }
+        Ok(Err(e)) => return upstream_failed(&url, &e),
     };
-    let mut response = Response::builder().status(answer.status().as_u16());
-    for (name, value) in answer.headers() {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_str().as_bytes()),
-                HeaderValue::from_bytes(value.as_bytes()),
-            ) {
-                response = response.header(name, value);
-            }
-        }
+    let (mut parts, body) = answer.into_parts();
+    for name in HOP_BY_HOP {
+        parts.headers.remove(*name);
     }
-    response
-        .body(Body::from_stream(answer.bytes_stream()))
-        .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+    Response::from_parts(parts, Body::new(body))
+}
+
+/// The upstream could not be reached, or broke off: API Gateway's 502.
+fn upstream_failed(url: &str, error: &dyn std::fmt::Display) -> Response {
+    tracing::warn!(upstream = %url, error = %error, "the upstream did not answer");
+    refusal(
+        StatusCode::BAD_GATEWAY,
+        "InternalServerErrorException",
+        "message",
+        "Internal server error",
+    )
 }
