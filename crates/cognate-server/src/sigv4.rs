@@ -98,9 +98,17 @@ pub async fn verify(
         .lookup(&authorization.access_key_id, session_token.as_deref())
         .await?
         .ok_or_else(credentials::unrecognized)?;
+    // Only what the signature covers, and the date it is checked against.
     let header_list: Vec<(String, String)> = request
         .headers
         .iter()
+        .filter(|(name, _)| {
+            *name == "x-amz-date"
+                || authorization
+                    .signed_headers
+                    .iter()
+                    .any(|h| h == name.as_str())
+        })
         .map(|(name, value)| {
             (
                 name.as_str().to_owned(),

@@ -1,5 +1,6 @@
-//! What every call signed with temporary credentials reads besides its own data: whether the
-//! session's identity still exists, and the policies of its role; and what every storage
+//! What every call signed with temporary credentials reads besides its own data: its opened
+//! session token, whether the session's identity still exists, and the policies of its role;
+//! and what every storage
 //! request reads: its bucket (policy, CORS rules). They are kept for
 //! [`DECISION_INPUTS_LIFETIME`]: reading them for every call halved the throughput of
 //! AdminGetUser (BENCHMARKS.md, temp-creds-admin-get-user). A change made through this server
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::authorize::SourcedPolicy;
+use super::identity::OpenedSession;
 use crate::identity::IdentityId;
 use crate::storage::{Bucket, BucketName};
 
@@ -79,15 +81,41 @@ impl<K: Eq + std::hash::Hash, V: Clone> Recent<K, V> {
     }
 }
 
-#[derive(Clone, Default)]
+/// How long an opened session token is kept. A token never changes, and its expiry and
+/// identity are checked on every call, so this only bounds how long it stays in memory.
+const OPENED_SESSION_LIFETIME: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
 pub(super) struct DecisionCache {
+    /// Session tokens as opened, by token.
+    sessions: Arc<Recent<String, Arc<OpenedSession>>>,
     identities: Arc<Recent<IdentityId, ()>>,
     /// A role's policies; `None`: no such role.
     roles: Arc<Recent<String, Option<RolePolicies>>>,
     buckets: Arc<Recent<BucketName, Bucket>>,
 }
 
+impl Default for DecisionCache {
+    fn default() -> Self {
+        DecisionCache {
+            sessions: Arc::new(Recent::kept_for(OPENED_SESSION_LIFETIME)),
+            identities: Arc::default(),
+            roles: Arc::default(),
+            buckets: Arc::default(),
+        }
+    }
+}
+
 impl DecisionCache {
+    /// A session token opened within its lifetime.
+    pub fn session(&self, token: &str) -> Option<Arc<OpenedSession>> {
+        self.sessions.get(token)
+    }
+
+    pub fn saw_session(&self, token: String, opened: Arc<OpenedSession>) {
+        self.sessions.saw(token, opened);
+    }
+
     /// Whether the identity was seen to exist within the lifetime.
     pub fn identity_exists(&self, id: &IdentityId) -> bool {
         self.identities.get(id).is_some()

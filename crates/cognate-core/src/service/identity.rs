@@ -10,6 +10,7 @@
 //! so the key) verifies them without a write, and none can be altered.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -64,6 +65,15 @@ struct SealedSession {
     session: String,
     expires: i64,
     identity: Option<(String, String, Vec<String>)>,
+}
+
+/// An opened session token, as the decision cache keeps it: opening one (base64, AES-GCM, JSON
+/// and the secret's derivation) is most of the cost of checking a call's temporary credentials.
+pub(super) struct OpenedSession {
+    /// The access key id the token was issued with.
+    key: String,
+    session: RoleSession,
+    secret: Zeroizing<String>,
 }
 
 /// A verified login: the normalised login, the provider as the caller named it, and the ID
@@ -472,6 +482,44 @@ impl Cognito {
         access_key_id: &str,
         session_token: &str,
     ) -> Result<Option<Credential>> {
+        let opened = match self.decisions.session(session_token) {
+            Some(opened) => opened,
+            None => match self.open_session(session_token)? {
+                Some(opened) => {
+                    let opened = Arc::new(opened);
+                    self.decisions
+                        .saw_session(session_token.to_owned(), opened.clone());
+                    opened
+                }
+                None => return Ok(None),
+            },
+        };
+        if !constant_time_eq(opened.key.as_bytes(), access_key_id.as_bytes()) {
+            return Ok(None);
+        }
+        if opened.session.expires <= now() {
+            return Err(Error::ExpiredToken(
+                "The security token included in the request is expired".into(),
+            ));
+        }
+        if let Some(identity) = &opened.session.identity {
+            let identity_id = &identity.identity_id;
+            if !self.decisions.identity_exists(identity_id) {
+                if self.store.get_identity(identity_id).await?.is_none() {
+                    return Ok(None);
+                }
+                self.decisions.saw_identity(identity_id);
+            }
+        }
+        Ok(Some(Credential {
+            principal: Principal::Role(opened.session.clone()),
+            secret_access_key: opened.secret.clone(),
+        }))
+    }
+
+    /// What a session token seals, if this deployment sealed it: the role session and the
+    /// secret of the access key it was issued with.
+    fn open_session(&self, session_token: &str) -> Result<Option<OpenedSession>> {
         let Ok(sealed) = URL_SAFE_NO_PAD.decode(session_token) else {
             return Ok(None);
         };
@@ -481,34 +529,17 @@ impl Cognito {
         let Ok(session) = serde_json::from_slice::<SealedSession>(&plain) else {
             return Ok(None);
         };
-        let secret = self.temporary_secret(access_key_id);
-        if !constant_time_eq(session.key.as_bytes(), access_key_id.as_bytes()) {
-            return Ok(None);
-        }
-        if Timestamp(session.expires) <= now() {
-            return Err(Error::ExpiredToken(
-                "The security token included in the request is expired".into(),
-            ));
-        }
         let identity = match session.identity {
             None => None,
-            Some((identity_id, pool_id, amr)) => {
-                let identity_id = IdentityId::parse(&identity_id)?;
-                if !self.decisions.identity_exists(&identity_id) {
-                    if self.store.get_identity(&identity_id).await?.is_none() {
-                        return Ok(None);
-                    }
-                    self.decisions.saw_identity(&identity_id);
-                }
-                Some(WebIdentity {
-                    identity_id,
-                    identity_pool_id: IdentityPoolId::parse(&pool_id)?,
-                    amr,
-                })
-            }
+            Some((identity_id, pool_id, amr)) => Some(WebIdentity {
+                identity_id: IdentityId::parse(&identity_id)?,
+                identity_pool_id: IdentityPoolId::parse(&pool_id)?,
+                amr,
+            }),
         };
-        Ok(Some(Credential {
-            principal: Principal::Role(RoleSession {
+        Ok(Some(OpenedSession {
+            secret: self.temporary_secret(&session.key),
+            session: RoleSession {
                 role: IamName::role(&session.role)?,
                 role_arn: session.role_arn,
                 role_id: session.role_id,
@@ -516,8 +547,8 @@ impl Cognito {
                 account: self.config.account_id.clone(),
                 expires: Timestamp(session.expires),
                 identity,
-            }),
-            secret_access_key: secret,
+            },
+            key: session.key,
         }))
     }
 

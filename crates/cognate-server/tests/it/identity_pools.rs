@@ -860,6 +860,41 @@ async fn two_servers_on_one_postgresql_accept_each_others_temporary_credentials(
 
 /// Credentials past their expiration answer ExpiredToken (aws-amplify and the SDKs refresh on
 /// it). The session is resealed with the server's own master key, an hour in the past.
+/// A session token is opened once and then remembered, but only ever with the access key it
+/// was issued with: another credential's key beside it, even one of the same role, is unknown.
+#[tokio::test]
+async fn a_used_session_token_works_only_with_its_own_access_key() {
+    let p = Project::new().await;
+    let issue = |guest: String| {
+        let p = &p;
+        async move {
+            p.credentials(&guest, None, None)
+                .await
+                .unwrap()
+                .credentials
+                .unwrap()
+        }
+    };
+    let first = issue(p.id_of(None).await).await;
+    let second = issue(p.id_of(None).await).await;
+    p.caller_arn(&first).await;
+    let borrowed = Keys {
+        id: second.access_key_id().unwrap(),
+        secret: second.secret_key().unwrap(),
+        token: first.session_token(),
+    };
+    assert_eq!(
+        error(
+            sts_client(p.t.url(), &borrowed)
+                .get_caller_identity()
+                .send()
+                .await
+        )
+        .0,
+        "InvalidClientTokenId"
+    );
+}
+
 #[tokio::test]
 async fn expired_temporary_credentials_answer_expired_token() {
     let p = Project::new().await;
