@@ -35,8 +35,8 @@ enum Command {
     /// (a guest's GetId + GetCredentialsForIdentity), temp-creds-admin-get-user (AdminGetUser
     /// signed with identity-pool credentials), wrong-password (the parallel-guess attack),
     /// s3-get-4k, s3-put-4k, s3-put-256m (S3 with a guest's temporary credentials), rest-proxy
-    /// (a signed GET through the REST gateway to an upstream in this process) and rest-direct (the
-    /// same GET straight to that upstream).
+    /// (a signed GET through the REST gateway to an upstream), rest-open (the same through an
+    /// open route) and rest-direct (the same GET straight to that upstream).
     Run {
         /// The endpoint, e.g. http://127.0.0.1:9230
         #[arg(long)]
@@ -67,6 +67,15 @@ enum Command {
         /// credentials (for a peer without identity pools, such as s3s-fs).
         #[arg(long)]
         storage_root: bool,
+        /// The REST scenarios' upstream, e.g. one `cognate-bench upstream` serves in its own
+        /// process, as a real service runs; without it this process serves one beside the load.
+        #[arg(long)]
+        upstream: Option<String>,
+    },
+    /// Serve the REST scenarios' upstream (`GET /items`, a small JSON list) until stopped.
+    Upstream {
+        #[arg(long, default_value = "127.0.0.1:19431")]
+        listen: std::net::SocketAddr,
     },
     /// Add users straight into a cognate store, for list-users-filter on a large pool (through
     /// the store: a million sign-ups through the API would take hours of password hashing).
@@ -270,6 +279,7 @@ async fn main() {
             secret_access_key,
             json,
             storage_root,
+            upstream,
         } => run(
             &endpoint,
             scenario,
@@ -280,6 +290,7 @@ async fn main() {
                 pool_id,
                 root_keys: (access_key_id.clone(), secret_access_key.clone()),
                 storage_root,
+                upstream,
             },
             (&access_key_id, &secret_access_key),
         )
@@ -291,6 +302,12 @@ async fn main() {
                 println!("{}", report.to_text())
             }
         }),
+        Command::Upstream { listen } => match tokio::net::TcpListener::bind(listen).await {
+            Ok(listener) => axum::serve(listener, scenarios::upstream_app())
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("listening on {listen}: {e}")),
+        },
         Command::Seed {
             pool_id,
             users,

@@ -94,6 +94,9 @@ pub struct Options {
     /// Storage scenarios sign with the root keys instead of temporary credentials (for a
     /// peer without identity pools).
     pub storage_root: bool,
+    /// The REST scenarios' upstream (`cognate-bench upstream`); without one, this process
+    /// serves it beside the load.
+    pub upstream: Option<String>,
 }
 
 /// What the repeated operation needs.
@@ -150,23 +153,34 @@ struct RestTarget {
 /// What the upstream answers: a small JSON list, as a typical API would.
 const UPSTREAM_ANSWER: &str = r#"[{"id":"a1","name":"lamp"},{"id":"b2","name":"desk"}]"#;
 
-/// An upstream in this process (the same for both scenarios, so its cost is in both), and for
-/// rest-proxy an API in front of it whose route the guest role may invoke.
-async fn prepare_rest(c: &Client, scenario: Scenario) -> Result<RestTarget, CallError> {
-    let app = axum::Router::new().route(
+/// The REST scenarios' upstream: `GET /items` answers [`UPSTREAM_ANSWER`].
+pub fn upstream_app() -> axum::Router {
+    axum::Router::new().route(
         "/items",
         axum::routing::get(|| async { ([("content-type", "application/json")], UPSTREAM_ANSWER) }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| CallError::Transport(e.to_string()))?;
-    let upstream = format!(
-        "http://{}",
-        listener
-            .local_addr()
-            .map_err(|e| CallError::Transport(e.to_string()))?
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    )
+}
+
+/// The upstream (the same for all three scenarios, so its cost is in each): the one given, or
+/// one served in this process. For rest-proxy and rest-open, an API in front of it.
+async fn prepare_rest(
+    c: &Client,
+    scenario: Scenario,
+    upstream: Option<&str>,
+) -> Result<RestTarget, CallError> {
+    let upstream = match upstream {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| CallError::Transport(e.to_string()))?;
+            let address = listener
+                .local_addr()
+                .map_err(|e| CallError::Transport(e.to_string()))?;
+            tokio::spawn(async move { axum::serve(listener, upstream_app()).await });
+            format!("http://{address}")
+        }
+    };
     let http = reqwest::Client::new();
     if scenario == Scenario::RestDirect {
         return Ok(RestTarget {
@@ -497,7 +511,7 @@ pub async fn prepare(
     }
     if scenario.is_rest() {
         return Ok(Prepared {
-            rest: Some(prepare_rest(c, scenario).await?),
+            rest: Some(prepare_rest(c, scenario, options.upstream.as_deref()).await?),
             ..Prepared::without_users(scenario)
         });
     }
