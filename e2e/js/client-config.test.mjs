@@ -46,6 +46,16 @@ const imports = {
   'src/amplify-config.json': async () => JSON.parse(readFileSync(join(project, 'src/amplify-config.json'))),
 };
 
+test('aws-exports.js also carries aws_cloud_logic_custom, for app code that reads it', async () => {
+  const config = await imports['src/aws-exports.js']();
+  const [adminQueries] = config.aws_cloud_logic_custom;
+  assert.equal(adminQueries.name, 'AdminQueries');
+  assert.equal(adminQueries.endpoint, config.API.REST.AdminQueries.endpoint);
+  assert.equal(adminQueries.region, 'us-east-1');
+  // Not among the keys aws-amplify v6 looks at to tell an AWS config from its own.
+  assert.ok(!Object.keys(config).some((key) => key.startsWith('aws_')));
+});
+
 for (const [file, load] of Object.entries(imports)) {
   test(`Amplify.configure with ${file} signs in against cognate`, async () => {
     const config = await load();

@@ -619,12 +619,27 @@ fn write_outputs(
     let pretty = serde_json::to_string_pretty(&config).expect("JSON");
     changes.text(
         source.join("aws-exports.js"),
-        format!("/* eslint-disable */\n// WARNING: DO NOT EDIT. This file is written by `cognate push`; changes are lost.\n// It holds no `aws_` keys on purpose: aws-amplify would then read it as an AWS config and\n// sign in against AWS. This shape carries cognate's endpoint to aws-amplify v5 and v6.\n\nconst awsmobile = {pretty};\n\nexport default awsmobile;\n"),
+        format!("/* eslint-disable */\n// WARNING: DO NOT EDIT. This file is written by `cognate push`; changes are lost.\n// It holds no enumerable `aws_` keys on purpose: aws-amplify would then read it as an AWS\n// config and sign in against AWS. This shape carries cognate's endpoint to aws-amplify v5 and v6.\n\nconst awsmobile = {pretty};\n{}\nexport default awsmobile;\n", cloud_logic_custom(&config)),
     );
     for name in CONFIG_FILES.iter().filter(|name| name.ends_with(".json")) {
         changes.json(source.join(name), config.clone());
     }
     changes.write()
+}
+
+/// Amplify's own key for the REST APIs, `aws_cloud_logic_custom: [{name, endpoint, region}]`, for
+/// app code that reads it from aws-exports (`awsconfig.aws_cloud_logic_custom[0].endpoint`). It
+/// is defined not enumerable: aws-amplify v6 parses a config with any `aws_` key among
+/// `Object.keys` as an AWS one (`parseAmplifyConfig`), which has no place for cognate's
+/// endpoint; a property access still finds it. Empty without REST APIs.
+fn cloud_logic_custom(config: &Value) -> String {
+    match config["API"]["endpoints"].as_array() {
+        Some(apis) if !apis.is_empty() => {
+            let list = serde_json::to_string_pretty(apis).expect("JSON");
+            format!("\n// Amplify's list of REST APIs, for app code that reads it; not enumerable, so that\n// aws-amplify v6 still reads this file as the v6 config it is.\nObject.defineProperty(awsmobile, 'aws_cloud_logic_custom', {{ value: {list}, enumerable: false }});\n")
+        }
+        _ => String::new(),
+    }
 }
 
 /// The app's source directory, where the client config goes.

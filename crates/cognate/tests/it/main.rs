@@ -350,6 +350,12 @@ async fn the_groups_flow_with_flags_builds_the_backend() {
     let exports = std::fs::read_to_string(env.dir().join("src/aws-exports.js")).unwrap();
     assert!(exports.contains("export default awsmobile;") && exports.contains(&env.pool_id()));
     assert!(!exports.contains("\"aws_"), "{exports}");
+    // Amplify's own key for REST APIs is there for app code that reads it, not enumerable.
+    assert!(
+        exports.contains("Object.defineProperty(awsmobile, 'aws_cloud_logic_custom', { value: [")
+            && exports.contains("enumerable: false"),
+        "{exports}"
+    );
 
     // Admin Queries is restricted to admin.
     assert_eq!(env.admin_queries_status("boss", &["admin"]).await, 200);
