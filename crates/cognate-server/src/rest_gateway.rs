@@ -22,7 +22,8 @@ use cognate_core::rest_api::{find_route, invoke_arn, serves_path, RouteAuth};
 use cognate_core::service::GatewayCaller;
 use cognate_core::Error;
 use cognate_iam::Context;
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -70,7 +71,7 @@ const HOP_BY_HOP: &[&str] = &[
 
 /// The upstreams' client: hyper's own pool, plain or TLS (the web's roots) as the route's URL
 /// says, with no redirects followed (the caller gets the upstream's answer as it is).
-type UpstreamClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type UpstreamClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
 
 fn upstream_client() -> &'static UpstreamClient {
     static CLIENT: OnceLock<UpstreamClient> = OnceLock::new();
@@ -297,14 +298,12 @@ async fn serve(
         Some(HostedUri(signed)) => signed.clone(),
         None => parts.uri,
     };
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return refusal(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestTooLarge",
-            "message",
-            "Request Too Long",
-        );
-    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return too_long();
+    }
     let path = format!("/{path}");
     let config = state.cognito.config();
     let served = match state.cognito.served_rest_api(&api_id).await {
@@ -341,11 +340,23 @@ async fn serve(
         .get::<Transport>()
         .is_some_and(|t| t.secure);
     let address = crate::client_address(state, peer, &headers);
+    // A SigV4 signature covers the body's hash, so a signed call is read whole before anything
+    // reaches the upstream; any other streams through, held to the same limit.
+    let (signed_body, body) = if route.auth == RouteAuth::Iam {
+        let Ok(whole) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+            return too_long();
+        };
+        let forwarded = Full::new(whole.clone()).map_err(|never| match never {});
+        (whole, UnsyncBoxBody::new(forwarded))
+    } else {
+        let limited = Limited::new(body, MAX_BODY_BYTES);
+        (Bytes::new(), UnsyncBoxBody::new(limited))
+    };
     let request = sigv4::Request {
         method: &method,
         uri: &uri,
         headers: &headers,
-        body: &body,
+        body: &signed_body,
         secure,
     };
     let caller = match authenticate(state, &route.auth, &request, address, &arn).await {
@@ -418,6 +429,9 @@ fn id_token(headers: &HeaderMap) -> Option<&str> {
     (!token.is_empty()).then_some(token)
 }
 
+/// A request body on its way to the upstream: read whole (signed calls) or streaming.
+type UpstreamBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
 /// What goes to the upstream.
 struct Call<'a> {
     upstream: &'a str,
@@ -426,7 +440,29 @@ struct Call<'a> {
     query: Option<&'a str>,
     headers: &'a HeaderMap,
     caller_token: Option<&'a str>,
-    body: Bytes,
+    body: UpstreamBody,
+}
+
+/// API Gateway's answer to a body past [`MAX_BODY_BYTES`].
+fn too_long() -> Response {
+    refusal(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestTooLarge",
+        "message",
+        "Request Too Long",
+    )
+}
+
+/// Whether the upstream call failed because the streamed body went past the limit.
+fn body_too_long(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<LengthLimitError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 async fn proxy(call: Call<'_>, timeout: Duration) -> Response {
@@ -435,7 +471,7 @@ async fn proxy(call: Call<'_>, timeout: Duration) -> Response {
         url.push('?');
         url.push_str(query);
     }
-    let mut outgoing = Request::new(Full::new(call.body));
+    let mut outgoing = Request::new(call.body);
     *outgoing.method_mut() = call.method;
     let forwarded = outgoing.headers_mut();
     for (name, value) in call.headers {
@@ -466,6 +502,7 @@ async fn proxy(call: Call<'_>, timeout: Duration) -> Response {
                 "Endpoint request timed out",
             )
         }
+        Ok(Err(e)) if body_too_long(&e) => return too_long(),
         Ok(Err(e)) => return upstream_failed(&url, &e),
     };
     let (mut parts, body) = answer.into_parts();

@@ -793,3 +793,91 @@ async fn a_large_answer_streams_back_through_the_gateway() {
         .expect("the first piece arrived before the rest was sent");
     assert_eq!(total, CHUNKS * CHUNK);
 }
+
+/// An unsigned call's body streams to the upstream as it comes: here the upstream has the first
+/// chunk while the client still holds the second, which it sends only once the upstream has
+/// the first. A body past API Gateway's 10 MB is refused with 413, declared or streamed.
+#[tokio::test]
+async fn an_open_routes_body_streams_to_the_upstream_and_past_10_mb_is_refused() {
+    use futures::StreamExt;
+    let (first_arrived, mut arrived) = tokio::sync::mpsc::channel::<()>(1);
+    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let first_arrived = first_arrived.clone();
+        async move {
+            let mut body = request.into_body().into_data_stream();
+            let mut bytes = 0;
+            while let Some(chunk) = body.next().await {
+                let Ok(chunk) = chunk else {
+                    return (axum::http::StatusCode::BAD_REQUEST, "broken off".to_owned());
+                };
+                if bytes == 0 {
+                    let _ = first_arrived.send(()).await;
+                }
+                bytes += chunk.len();
+            }
+            (axum::http::StatusCode::OK, bytes.to_string())
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let t = TestServer::start().await;
+    let (status, created) = t
+        .manage(
+            "PutRestApi",
+            json!({"Name": "uploads", "Stages": ["dev"], "Routes": [
+                {"Path": "/upload", "Method": "POST", "Authorization": "NONE", "Upstream": upstream}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let url = format!(
+        "{}/restapis/{}/dev/upload",
+        t.url(),
+        created["RestApi"]["ApiId"].as_str().unwrap()
+    );
+    let http = reqwest::Client::new();
+
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let sender = tokio::spawn(async move {
+        tx.send(Ok(vec![b'a'; 1000])).await.unwrap();
+        arrived
+            .recv()
+            .await
+            .expect("the upstream has the first chunk");
+        tx.send(Ok(vec![b'b'; 500])).await.unwrap();
+    });
+    let chunks = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let body = reqwest::Body::wrap_stream(chunks);
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        http.post(&url).body(body).send(),
+    )
+    .await
+    .expect("the body streamed, not held back until its end")
+    .unwrap();
+    sender.await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "1500");
+
+    let too_long = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let answer = http.post(&url).body(too_long.clone()).send().await.unwrap();
+    assert_eq!(answer.status(), 413);
+    assert_eq!(error_type(&answer), "RequestTooLarge");
+    let streamed = futures::stream::iter(
+        too_long
+            .chunks(1024 * 1024)
+            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+            .collect::<Vec<_>>(),
+    );
+    let answer = http
+        .post(&url)
+        .body(reqwest::Body::wrap_stream(streamed))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 413);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body, json!({"message": "Request Too Long"}));
+}
