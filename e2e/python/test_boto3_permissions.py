@@ -96,3 +96,37 @@ def test_a_member_and_a_guest_get_their_roles_credentials(project):
     arn = client("sts", aws_access_key_id=issued["AccessKeyId"], aws_secret_access_key=issued["SecretKey"],
                  aws_session_token=issued["SessionToken"]).get_caller_identity()["Arn"]
     assert arn == f"arn:aws:sts::{ACCOUNT}:assumed-role/{pool}-unauthRole/CognitoIdentityCredentials"
+
+
+def test_a_guest_uploads_through_a_post_policy_only_where_its_role_allows(project):
+    """generate_presigned_post with a guest's temporary credentials puts the session token in the
+    form and in the signed policy; the upload is decided by the guest role's policy."""
+    import requests
+    from botocore.config import Config
+
+    bucket = f"posts-{project['pool'].split('_')[1].lower()}"
+    client("s3").create_bucket(Bucket=bucket)
+    client("iam").put_role_policy(
+        RoleName=f"{project['pool']}-unauthRole", PolicyName="uploads",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+            "Resource": f"arn:aws:s3:::{bucket}/uploads/*"}]}))
+    identity = client("cognito-identity")
+    guest = identity.get_id(IdentityPoolId=project["identity_pool"])["IdentityId"]
+    issued = identity.get_credentials_for_identity(IdentityId=guest)["Credentials"]
+    s3 = client("s3", aws_access_key_id=issued["AccessKeyId"], aws_secret_access_key=issued["SecretKey"],
+                aws_session_token=issued["SessionToken"],
+                config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
+
+    allowed = s3.generate_presigned_post(bucket, "uploads/note.txt", ExpiresIn=300)
+    assert allowed["fields"]["x-amz-security-token"] == issued["SessionToken"]
+    answer = requests.post(allowed["url"], data=allowed["fields"],
+                           files={"file": ("note.txt", b"posted by a guest")})
+    assert answer.status_code in (200, 204), answer.text
+    assert s3.get_object(Bucket=bucket, Key="uploads/note.txt")["Body"].read() == b"posted by a guest"
+
+    denied = s3.generate_presigned_post(bucket, "private/note.txt", ExpiresIn=300)
+    answer = requests.post(denied["url"], data=denied["fields"],
+                           files={"file": ("note.txt", b"not here")})
+    assert answer.status_code == 403, answer.text
+    assert "<Code>AccessDenied</Code>" in answer.text
