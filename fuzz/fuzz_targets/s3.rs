@@ -5,6 +5,9 @@
 //! query strings and XML bodies reach s3s's parsing and cognate's key, bucket, listing, copy-source
 //! and multipart handling behind it.
 //!
+//! One bit of the first byte makes the request a browser POST form (`multipart/form-data` with the
+//! boundary `fz`), whose start cognate reads for a session token before s3s parses the rest.
+//!
 //! One server runs for the whole run, on SQLite and local blobs in a temporary directory, with a
 //! bucket `fuzz` whose policy lets anyone do anything in it, so that unsigned requests get past
 //! the access check into the operations. Afterwards, no file exists in the data directory outside
@@ -127,7 +130,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&shape, rest)) = data.split_first() else {
         return;
     };
-    let method = METHODS[usize::from(shape & 0x7) % METHODS.len()];
+    let form = shape & 0x20 != 0;
+    let method = if form { "POST" } else { METHODS[usize::from(shape & 0x7) % METHODS.len()] };
     // Path-style on cognate's address, or virtual-hosted under the default S3 domain.
     let virtual_hosted = shape & 0x8 != 0;
     let (target_bytes, rest) = match rest.iter().position(|&b| b == b'\n') {
@@ -149,7 +153,8 @@ fuzz_target!(|data: &[u8]| {
         target = format!("/fuzz{target}");
     }
     let mut request = format!(
-        "{method} {target} HTTP/1.1\r\nhost: {host}\r\n{}content-length: {}\r\nconnection: close\r\n\r\n",
+        "{method} {target} HTTP/1.1\r\nhost: {host}\r\n{}{}content-length: {}\r\nconnection: close\r\n\r\n",
+        if form { "content-type: multipart/form-data; boundary=fz\r\n" } else { "" },
         headers(header_bytes),
         body.len()
     )
