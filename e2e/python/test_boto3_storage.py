@@ -1,7 +1,7 @@
 """boto3 against cognate's S3 API on the one endpoint, both addressing styles: objects with
 metadata and checksums (boto3 sends x-amz-checksum-crc32 by default), listings with
 encoding-type=url, upload_fileobj's multipart upload, delete_objects, a presigned GET and a
-browser POST-policy upload made with generate_presigned_post."""
+browser POST-policy upload made with generate_presigned_post (one keyed with ${filename})."""
 import io
 import os
 import uuid
@@ -76,3 +76,15 @@ def test_presigned_get_and_a_browser_post_policy_upload(bucket):
     too_big = requests.post(post["url"], data=post["fields"],
                             files={"file": ("big.txt", b"x" * 2048)})
     assert too_big.status_code == 400, too_big.text
+
+
+def test_a_post_policy_key_with_filename_takes_the_uploaded_files_name(bucket):
+    client = s3("path")
+    post = client.generate_presigned_post(bucket, "inbox/${filename}", ExpiresIn=300)
+    answer = requests.post(post["url"], data=post["fields"],
+                           files={"file": ("report 2026.txt", b"named by the browser")})
+    assert answer.status_code in (200, 204), answer.text
+    listed = client.list_objects_v2(Bucket=bucket, Prefix="inbox/")
+    assert [o["Key"] for o in listed["Contents"]] == ["inbox/report 2026.txt"]
+    got = client.get_object(Bucket=bucket, Key="inbox/report 2026.txt")
+    assert got["Body"].read() == b"named by the browser"

@@ -212,7 +212,7 @@ impl S3Surface {
         }
         let bucket = origin.as_ref().and_then(|_| self.bucket_of(&request));
         let method = request.method().clone();
-        let request = post_form::lift_session_token(request).await;
+        let request = post_form::prepare_form(request).await;
         let mut response = match tower::ServiceExt::oneshot(self.service.clone(), request).await {
             Ok(response) => response.map(Body::new),
             Err(e) => {

@@ -1,57 +1,87 @@
-//! A browser POST upload's session token, lifted from the form into the request's header.
+//! A browser POST upload, made ready for s3s: its session token lifted from the form into the
+//! request's header, and `${filename}` in its key replaced by the uploaded file's name.
 //!
 //! Temporary credentials sign a POST form like long-term keys, with their session token as the
 //! form field `x-amz-security-token`. s3s checks the form's signature but keeps the field to
-//! itself, so cognate could not tell which session the key belongs to. The fields come before
-//! the file (S3 requires `file` to be last), so the start of the body is read here, the field
-//! found, and the body handed on whole with the token as `x-amz-security-token`, where every
-//! other request carries it. Trusting it is safe for the reason a header is: a session token is
-//! sealed to the one access key it was issued with, and the signature proves that key's secret.
-//! (A multipart crate would consume the body that s3s must still read, hence this small scan.)
+//! itself, so cognate could not tell which session the key belongs to; nor does it hand over the
+//! file's name, which S3 puts in place of `${filename}`. The fields come before the file (S3
+//! requires `file` to be last), so the start of the body is read here, up to the file's own
+//! headers, and the body handed on whole. Trusting the token is safe for the reason a header is:
+//! a session token is sealed to the one access key it was issued with, and the signature proves
+//! that key's secret. (A multipart crate would consume the body that s3s must still read, hence
+//! this small scan.)
+
+use std::ops::Range;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, Method, Request};
 use futures::StreamExt;
 
 const TOKEN_FIELD: &str = "x-amz-security-token";
+const FILENAME: &str = "${filename}";
 /// How much of a form is read looking for its fields; past this the form goes on as it is.
 const FIELDS_LIMIT: usize = 1024 * 1024;
 
-/// The request, with a POST form's session token copied into its header when it has one.
-pub async fn lift_session_token(request: Request<Body>) -> Request<Body> {
+/// The request, with a POST form's session token copied into its header when it has one and
+/// `${filename}` in its key replaced.
+pub async fn prepare_form(request: Request<Body>) -> Request<Body> {
     let Some(boundary) = form_boundary(&request) else {
         return request;
     };
-    if request.headers().contains_key(TOKEN_FIELD) {
-        return request;
-    }
     let (mut parts, body) = request.into_parts();
     let mut stream = body.into_data_stream();
-    let mut read: Vec<Bytes> = Vec::new();
     let mut head: Vec<u8> = Vec::new();
-    let file_part = b"name=\"file\"";
-    while head.len() < FIELDS_LIMIT && !contains(&head, file_part) {
+    while head.len() < FIELDS_LIMIT && file_headers(&head, &boundary).is_none() {
         match stream.next().await {
-            Some(Ok(chunk)) => {
-                head.extend_from_slice(&chunk);
-                read.push(chunk);
-            }
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
             Some(Err(e)) => {
                 // Handed on as it came: s3s answers the broken body.
-                let rest = futures::stream::iter(read.into_iter().map(Ok))
-                    .chain(futures::stream::once(async move { Err(e) }));
+                let rest = futures::stream::iter([Ok(Bytes::from(head)), Err(e)]);
                 return Request::from_parts(parts, Body::from_stream(rest));
             }
             None => break,
         }
     }
-    if let Some(value) = form_field(&head, &boundary, TOKEN_FIELD)
-        .and_then(|token| HeaderValue::from_str(token.trim()).ok())
-    {
-        parts.headers.insert(TOKEN_FIELD, value);
+    if !parts.headers.contains_key(TOKEN_FIELD) {
+        if let Some(value) = form_field(&head, &boundary, TOKEN_FIELD)
+            .and_then(|token| HeaderValue::from_str(token.trim()).ok())
+        {
+            parts.headers.insert(TOKEN_FIELD, value);
+        }
     }
-    let whole = futures::stream::iter(read.into_iter().map(Ok)).chain(stream);
+    if let Some(named) = with_file_name(&head, &boundary) {
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if let Some(length) = declared {
+            let length = length.saturating_sub(head.len()) + named.len();
+            parts.headers.insert(header::CONTENT_LENGTH, length.into());
+        }
+        head = named;
+    }
+    let whole = futures::stream::once(async move { Ok(Bytes::from(head)) }).chain(stream);
     Request::from_parts(parts, Body::from_stream(whole))
+}
+
+/// The form's start with `${filename}` in its `key` field replaced by the name the file part
+/// gives, as S3 does; none when the key has no `${filename}`.
+fn with_file_name(head: &[u8], boundary: &str) -> Option<Vec<u8>> {
+    let range = field_range(head, boundary, "key")?;
+    let key = std::str::from_utf8(&head[range.clone()]).ok()?;
+    if !key.contains(FILENAME) {
+        return None;
+    }
+    let name = file_name(file_headers(head, boundary)?)?;
+    let mut named = head[..range.start].to_vec();
+    named.extend_from_slice(key.replace(FILENAME, &name).as_bytes());
+    named.extend_from_slice(&head[range.end..]);
+    Some(named)
+}
+
+/// The `filename` parameter of the file part's Content-Disposition.
+fn file_name(headers: &str) -> Option<String> {
+    parameter(disposition(headers)?, "filename").map(str::to_owned)
 }
 
 /// A POST with a `multipart/form-data` body: its boundary.
@@ -64,60 +94,79 @@ fn form_boundary(request: &Request<Body>) -> Option<String> {
     if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
         return None;
     }
-    parameters.split(';').find_map(|parameter| {
-        let (name, value) = parameter.trim().split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| value.trim().trim_matches('"').to_owned())
+    parameter(parameters, "boundary").map(str::to_owned)
+}
+
+/// The parameter `name` of a header's value such as `form-data; name="key"`, unquoted.
+fn parameter<'a>(value: &'a str, name: &str) -> Option<&'a str> {
+    value.split(';').find_map(|parameter| {
+        let (key, value) = parameter.trim().split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// A part's Content-Disposition.
+fn disposition(headers: &str) -> Option<&str> {
+    headers.lines().find_map(|line| {
+        let (header, value) = line.split_once(':')?;
+        header
+            .trim()
+            .eq_ignore_ascii_case("content-disposition")
+            .then_some(value)
     })
 }
 
 /// The value of the form field `name` among the complete parts at the start of `body`.
 fn form_field<'a>(body: &'a [u8], boundary: &str, name: &str) -> Option<&'a str> {
+    std::str::from_utf8(&body[field_range(body, boundary, name)?]).ok()
+}
+
+/// Where the value of the form field `name` is, among the complete parts at the start of `body`.
+fn field_range(body: &[u8], boundary: &str, name: &str) -> Option<Range<usize>> {
     let delimiter = format!("--{boundary}");
-    let mut rest = body;
+    let mut at = 0;
     loop {
-        let start = find(rest, delimiter.as_bytes())? + delimiter.len();
-        rest = &rest[start..];
-        let part_end = find(rest, delimiter.as_bytes())?;
-        let part = &rest[..part_end];
+        at += find(&body[at..], delimiter.as_bytes())? + delimiter.len();
+        let part_end = at + find(&body[at..], delimiter.as_bytes())?;
+        let part = &body[at..part_end];
         let headers_end = find(part, b"\r\n\r\n")?;
         let headers = std::str::from_utf8(&part[..headers_end]).ok()?;
         if names_field(headers, name) {
             let value = &part[headers_end + 4..];
-            let value = value.strip_suffix(b"\r\n").unwrap_or(value);
-            return std::str::from_utf8(value).ok();
+            let trimmed = value.strip_suffix(b"\r\n").unwrap_or(value).len();
+            let start = at + headers_end + 4;
+            return Some(start..start + trimmed);
+        }
+    }
+}
+
+/// The headers of the file part, once the start of the body holds them whole.
+fn file_headers<'a>(body: &'a [u8], boundary: &str) -> Option<&'a str> {
+    let delimiter = format!("--{boundary}");
+    let mut at = 0;
+    loop {
+        at += find(&body[at..], delimiter.as_bytes())? + delimiter.len();
+        let headers_end = at + find(&body[at..], b"\r\n\r\n")?;
+        let headers = std::str::from_utf8(&body[at..headers_end]).ok()?;
+        if names_field(headers, "file") {
+            return Some(headers);
         }
     }
 }
 
 /// Whether a part's headers say it is the form field `name`.
 fn names_field(headers: &str, name: &str) -> bool {
-    headers.lines().any(|line| {
-        let Some((header, value)) = line.split_once(':') else {
-            return false;
-        };
-        header.trim().eq_ignore_ascii_case("content-disposition")
-            && value.split(';').any(|parameter| {
-                parameter
-                    .trim()
-                    .split_once('=')
-                    .is_some_and(|(key, field)| {
-                        key.trim().eq_ignore_ascii_case("name")
-                            && field.trim().trim_matches('"').eq_ignore_ascii_case(name)
-                    })
-            })
-    })
+    disposition(headers)
+        .and_then(|value| parameter(value, "name"))
+        .is_some_and(|field| field.eq_ignore_ascii_case(name))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack
         .windows(needle.len())
         .position(|window| window == needle)
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    find(haystack, needle).is_some()
 }
 
 #[cfg(test)]
@@ -150,6 +199,28 @@ mod tests {
         assert_eq!(form_field(&body, "XyZ", "missing"), None);
     }
 
+    #[tokio::test]
+    async fn filename_in_the_key_becomes_the_files_name_and_the_length_follows() {
+        let body = form(&[("key", "uploads/${filename}")]);
+        let request = Request::post("/bucket")
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+            .header(header::CONTENT_LENGTH, body.len())
+            .body(Body::from(body.clone()))
+            .unwrap();
+        let prepared = prepare_form(request).await;
+        let expected = String::from_utf8(body)
+            .unwrap()
+            .replace("uploads/${filename}", "uploads/a.txt");
+        assert_eq!(
+            prepared.headers()[header::CONTENT_LENGTH],
+            expected.len().to_string()
+        );
+        let after = axum::body::to_bytes(prepared.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(after, expected.as_bytes());
+    }
+
     #[test]
     fn a_field_named_in_the_files_content_is_not_taken_for_one() {
         let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nname=\"x-amz-security-token\"\r\n--XyZ--\r\n";
@@ -166,7 +237,7 @@ mod tests {
             )
             .body(Body::from(body.clone()))
             .unwrap();
-        let lifted = lift_session_token(request).await;
+        let lifted = prepare_form(request).await;
         assert_eq!(lifted.headers()[TOKEN_FIELD], "the-token");
         let after = axum::body::to_bytes(lifted.into_body(), usize::MAX)
             .await
@@ -183,13 +254,13 @@ mod tests {
             .body(Body::from(body))
             .unwrap();
         assert_eq!(
-            lift_session_token(request).await.headers()[TOKEN_FIELD],
+            prepare_form(request).await.headers()[TOKEN_FIELD],
             "from-the-header"
         );
         let request = Request::put("/bucket/key")
             .body(Body::from(form(&[(TOKEN_FIELD, "x")])))
             .unwrap();
-        assert!(!lift_session_token(request)
+        assert!(!prepare_form(request)
             .await
             .headers()
             .contains_key(TOKEN_FIELD));
