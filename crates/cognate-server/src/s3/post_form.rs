@@ -31,9 +31,14 @@ pub async fn prepare_form(request: Request<Body>) -> Request<Body> {
     let (mut parts, body) = request.into_parts();
     let mut stream = body.into_data_stream();
     let mut head: Vec<u8> = Vec::new();
-    while head.len() < FIELDS_LIMIT && file_headers(&head, &boundary).is_none() {
+    let mut scan = FileScan::new(&boundary);
+    let mut file_headers = None;
+    while head.len() < FIELDS_LIMIT && file_headers.is_none() {
         match stream.next().await {
-            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Ok(chunk)) => {
+                head.extend_from_slice(&chunk);
+                file_headers = scan.advance(&head);
+            }
             Some(Err(e)) => {
                 // Handed on as it came: s3s answers the broken body.
                 let rest = futures::stream::iter([Ok(Bytes::from(head)), Err(e)]);
@@ -49,7 +54,11 @@ pub async fn prepare_form(request: Request<Body>) -> Request<Body> {
             parts.headers.insert(TOKEN_FIELD, value);
         }
     }
-    if let Some(named) = with_file_name(&head, &boundary) {
+    let named = file_headers.and_then(|range| {
+        let headers = std::str::from_utf8(&head[range]).ok()?;
+        with_file_name(&head, &boundary, headers)
+    });
+    if let Some(named) = named {
         let declared = parts
             .headers
             .get(header::CONTENT_LENGTH)
@@ -66,13 +75,13 @@ pub async fn prepare_form(request: Request<Body>) -> Request<Body> {
 
 /// The form's start with `${filename}` in its `key` field replaced by the name the file part
 /// gives, as S3 does; none when the key has no `${filename}`.
-fn with_file_name(head: &[u8], boundary: &str) -> Option<Vec<u8>> {
+fn with_file_name(head: &[u8], boundary: &str, file_headers: &str) -> Option<Vec<u8>> {
     let range = field_range(head, boundary, "key")?;
     let key = std::str::from_utf8(&head[range.clone()]).ok()?;
     if !key.contains(FILENAME) {
         return None;
     }
-    let name = file_name(file_headers(head, boundary)?)?;
+    let name = file_name(file_headers)?;
     let mut named = head[..range.start].to_vec();
     named.extend_from_slice(key.replace(FILENAME, &name).as_bytes());
     named.extend_from_slice(&head[range.end..]);
@@ -94,7 +103,10 @@ fn form_boundary(request: &Request<Body>) -> Option<String> {
     if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
         return None;
     }
-    parameter(parameters, "boundary").map(str::to_owned)
+    // RFC 2046 allows 70 characters; a longer one is left to s3s.
+    parameter(parameters, "boundary")
+        .filter(|boundary| (1..=70).contains(&boundary.len()))
+        .map(str::to_owned)
 }
 
 /// The parameter `name` of a header's value such as `form-data; name="key"`, unquoted.
@@ -142,16 +154,54 @@ fn field_range(body: &[u8], boundary: &str, name: &str) -> Option<Range<usize>> 
     }
 }
 
-/// The headers of the file part, once the start of the body holds them whole.
-fn file_headers<'a>(body: &'a [u8], boundary: &str) -> Option<&'a str> {
-    let delimiter = format!("--{boundary}");
-    let mut at = 0;
-    loop {
-        at += find(&body[at..], delimiter.as_bytes())? + delimiter.len();
-        let headers_end = at + find(&body[at..], b"\r\n\r\n")?;
-        let headers = std::str::from_utf8(&body[at..headers_end]).ok()?;
-        if names_field(headers, "file") {
-            return Some(headers);
+/// Looks through a form's start as it arrives for the file part's headers. It resumes where it
+/// stopped, so each byte is looked at about once however finely the body is cut up: a client
+/// sending a byte at a time costs no more than one sending it all at once.
+struct FileScan {
+    delimiter: Vec<u8>,
+    /// Where to look next.
+    at: usize,
+    /// Where the headers of the part being read begin, once its delimiter was seen.
+    headers: Option<usize>,
+}
+
+impl FileScan {
+    fn new(boundary: &str) -> FileScan {
+        FileScan {
+            delimiter: format!("--{boundary}").into_bytes(),
+            at: 0,
+            headers: None,
+        }
+    }
+
+    /// Where the file part's headers are, once `body` (the form's start so far) holds them.
+    fn advance(&mut self, body: &[u8]) -> Option<Range<usize>> {
+        loop {
+            let start = match self.headers {
+                Some(start) => start,
+                None => match find(&body[self.at..], &self.delimiter) {
+                    Some(found) => {
+                        let start = self.at + found + self.delimiter.len();
+                        (self.headers, self.at) = (Some(start), start);
+                        start
+                    }
+                    None => {
+                        // A delimiter may be cut in two by the end of what has arrived.
+                        self.at = self.at.max(body.len().saturating_sub(self.delimiter.len()));
+                        return None;
+                    }
+                },
+            };
+            let Some(found) = find(&body[self.at..], b"\r\n\r\n") else {
+                self.at = self.at.max(body.len().saturating_sub(3));
+                return None;
+            };
+            let end = self.at + found;
+            (self.headers, self.at) = (None, end + 4);
+            let headers = std::str::from_utf8(&body[start..end]).unwrap_or_default();
+            if names_field(headers, "file") {
+                return Some(start..end);
+            }
         }
     }
 }
@@ -219,6 +269,18 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(after, expected.as_bytes());
+    }
+
+    #[test]
+    fn the_file_headers_are_found_however_the_form_arrives() {
+        let body = form(&[("key", "uploads/${filename}"), (TOKEN_FIELD, "t")]);
+        let whole = FileScan::new("XyZ").advance(&body).unwrap();
+        assert!(std::str::from_utf8(&body[whole.clone()])
+            .unwrap()
+            .contains("filename=\"a.txt\""));
+        let mut scan = FileScan::new("XyZ");
+        let found = (1..=body.len()).find_map(|n| scan.advance(&body[..n]));
+        assert_eq!(found, Some(whole));
     }
 
     #[test]
