@@ -6,6 +6,8 @@ import os
 
 import boto3
 import pytest
+import requests
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 ENDPOINT = os.environ["COGNATE_ENDPOINT"]
@@ -101,9 +103,6 @@ def test_a_member_and_a_guest_get_their_roles_credentials(project):
 def test_a_guest_uploads_through_a_post_policy_only_where_its_role_allows(project):
     """generate_presigned_post with a guest's temporary credentials puts the session token in the
     form and in the signed policy; the upload is decided by the guest role's policy."""
-    import requests
-    from botocore.config import Config
-
     bucket = f"posts-{project['pool'].split('_')[1].lower()}"
     client("s3").create_bucket(Bucket=bucket)
     client("iam").put_role_policy(

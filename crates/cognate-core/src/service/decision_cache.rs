@@ -1,7 +1,7 @@
 //! What every call signed with temporary credentials reads besides its own data: its opened
 //! session token, whether the session's identity still exists, and the policies of its role;
-//! and what every storage
-//! request reads: its bucket (policy, CORS rules). They are kept for
+//! and what every storage request reads: its bucket (policy, CORS rules). Opened tokens are kept
+//! for [`OPENED_SESSION_LIFETIME`] (a token never changes), the rest for
 //! [`DECISION_INPUTS_LIFETIME`]: reading them for every call halved the throughput of
 //! AdminGetUser (BENCHMARKS.md, temp-creds-admin-get-user). A change made through this server
 //! (an IAM policy write, a deleted identity, a bucket's policy) forgets them at once; one made
