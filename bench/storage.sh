@@ -37,11 +37,14 @@ wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; slee
 results=$work/storage.jsonl
 : >"$results"
 
-# The disk's sequential write speed, through the page cache to the disk as a PUT's would go.
-dd if=/dev/zero of="$work/dd.bin" bs=1M count=1024 conv=fdatasync 2>"$work/dd.txt"
-disk_mbs=$(python3 -c 'import re,sys; t=open(sys.argv[1]).read(); m=re.search(r"([0-9.]+) s, ", t); print(round(1024*1.048576/float(m.group(1)),1))' "$work/dd.txt")
-rm -f "$work/dd.bin"
-printf '{"disk_mb_s": %s}\n' "$disk_mbs" >>"$results"
+# The disk's sequential write speed, through the page cache to the disk as a PUT's bytes go,
+# written for as long as a cell runs and then synced: the figure s3-put-256m is held to. A 1 GiB
+# burst (dd's usual measurement) is reported beside it but not compared: on these virtual
+# machines it is over in 0.6 s, taken by caches at memory speed (1.8 GB/s against 440-730 MB/s
+# sustained on the same machine), which no 10-second cell of 256 MiB PUTs sees.
+disk_mbs=$(python3 bench/disk-write.py "$work/disk.bin" --seconds "$seconds")
+burst_mbs=$(python3 bench/disk-write.py "$work/disk.bin" --mib 1024)
+printf '{"disk_mb_s": %s, "burst_mb_s": %s}\n' "$disk_mbs" "$burst_mbs" >>"$results"
 
 start() {  # name command...: starts a server, records its pid
   local name=$1; shift
@@ -102,7 +105,7 @@ rm -f "$work/1g.bin"
 python3 - "$results" "$seconds" "$concurrency" "$moto_version" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-disk = next(r["disk_mb_s"] for r in rows if "disk_mb_s" in r)
+disk, burst = next((r["disk_mb_s"], r["burst_mb_s"]) for r in rows if "disk_mb_s" in r)
 runs = {(r.get("target"), r.get("scenario")): r for r in rows if "scenario" in r}
 def cell(r, mb=0):
     if r is None: return "not run"
@@ -122,7 +125,7 @@ for s, mb in [("s3-get-4k", 0), ("s3-put-4k", 0), ("s3-put-256m", 256)]:
 gib = next((r for r in rows if "gib_streamed_rss_mb" in r), None)
 big = runs.get(("cognate", "s3-put-256m"))
 if big and big.get("rate"):
-    print(f"\n- s3-put-256m: {big['rate'] * 256:.0f} MB/s against the disk's {disk} MB/s sequential write (dd, fdatasync, same run): **{100 * big['rate'] * 256 / disk:.0f}%**; cognate's peak resident memory over the whole run {big['peak_rss_mb']} MB.")
+    print(f"\n- s3-put-256m: {big['rate'] * 256:.0f} MB/s against the disk's {disk} MB/s sequential write (1 MiB writes for {sys.argv[2]} s, then fdatasync, same run): **{100 * big['rate'] * 256 / disk:.0f}%** (a 1 GiB burst: {burst} MB/s, {100 * big['rate'] * 256 / burst:.0f}%); cognate's peak resident memory over the whole run {big['peak_rss_mb']} MB.")
 if gib:
     print(f"- a 1 GiB upload to a fresh cognate: peak resident memory {gib['gib_streamed_rss_mb']} MB as one streamed PUT (presigned, curl), {gib['gib_multipart_rss_mb']} MB as the AWS CLI's multipart upload (8 MiB parts, ten at a time).")
 PY
