@@ -16,14 +16,18 @@ group.add_argument("--seconds", type=float)
 group.add_argument("--mib", type=int)
 args = parser.parse_args()
 
+def done(written, start):
+    if args.mib is not None:
+        return written >= args.mib
+    return time.monotonic() - start >= args.seconds
+
+
 block = b"\0" * (1 << 20)
 fd = os.open(args.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 try:
     written = 0
     start = time.monotonic()
-    while (args.mib is not None and written < args.mib) or (
-        args.seconds is not None and time.monotonic() - start < args.seconds
-    ):
+    while not done(written, start):
         os.write(fd, block)
         written += 1
     os.fdatasync(fd)
