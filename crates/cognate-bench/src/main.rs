@@ -2,6 +2,7 @@
 //! cognito-local), plus the in-process baselines the results are compared with.
 
 mod scenarios;
+mod signed;
 mod stats;
 
 use std::sync::Arc;
@@ -67,6 +68,11 @@ enum Command {
         /// credentials (for a peer without identity pools, such as s3s-fs).
         #[arg(long)]
         storage_root: bool,
+        /// s3-get-4k and s3-put-4k go through the AWS SDK for Rust rather than the lean SigV4
+        /// client, which sends the same signed request for less CPU (s3-put-256m always uses
+        /// the SDK).
+        #[arg(long)]
+        s3_sdk: bool,
         /// The REST scenarios' upstream, e.g. one `cognate-bench upstream` serves in its own
         /// process, as a real service runs; without it this process serves one beside the load.
         #[arg(long)]
@@ -279,6 +285,7 @@ async fn main() {
             secret_access_key,
             json,
             storage_root,
+            s3_sdk,
             upstream,
         } => run(
             &endpoint,
@@ -290,6 +297,7 @@ async fn main() {
                 pool_id,
                 root_keys: (access_key_id.clone(), secret_access_key.clone()),
                 storage_root,
+                s3_sdk,
                 upstream,
             },
             (&access_key_id, &secret_access_key),

@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 
 use cognate_client::{CallError, Client};
 
+use crate::signed;
+
 pub const PASSWORD: &str = "Bench-Pass-1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -94,6 +96,8 @@ pub struct Options {
     /// Storage scenarios sign with the root keys instead of temporary credentials (for a
     /// peer without identity pools).
     pub storage_root: bool,
+    /// s3-get-4k and s3-put-4k go through the AWS SDK for Rust rather than the signed client.
+    pub s3_sdk: bool,
     /// The REST scenarios' upstream (`cognate-bench upstream`); without one, this process
     /// serves it beside the load.
     pub upstream: Option<String>,
@@ -238,28 +242,15 @@ impl RestTarget {
         let transport = |e: &dyn std::fmt::Display| CallError::Transport(e.to_string());
         let mut request = self.http.get(&self.url);
         if let Some(credentials) = &self.credentials {
-            use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-            let identity = credentials.clone().into();
-            let params = aws_sigv4::sign::v4::SigningParams::builder()
-                .identity(&identity)
-                .region(&self.region)
-                .name("execute-api")
-                .time(std::time::SystemTime::now())
-                .settings(SigningSettings::default())
-                .build()
-                .map_err(|e| transport(&e))?
-                .into();
-            let signable = SignableRequest::new(
-                "GET",
-                &self.url,
-                std::iter::empty(),
-                SignableBody::Bytes(b""),
-            )
-            .map_err(|e| transport(&e))?;
-            let (instructions, _) = sign(signable, &params)
-                .map_err(|e| transport(&e))?
-                .into_parts();
-            for (name, value) in instructions.headers() {
+            let signature = signed::signature_headers(
+                credentials,
+                &self.region,
+                "execute-api",
+                ("GET", &self.url),
+                &[],
+                signed::EMPTY_SHA256,
+            )?;
+            for (name, value) in signature {
                 request = request.header(name, value);
             }
         }
@@ -276,11 +267,14 @@ impl RestTarget {
     }
 }
 
-/// The storage scenarios' client (temporary credentials), bucket and body.
+/// The storage scenarios' clients (temporary credentials), bucket and body.
 struct StorageTarget {
     s3: aws_sdk_s3::Client,
+    /// The same credentials without the SDK, for s3-get-4k and s3-put-4k unless the SDK is asked
+    /// for (`signed`'s module doc says why).
+    signed: Option<signed::S3>,
     bucket: String,
-    body: bytes::Bytes,
+    body: signed::PutBody,
 }
 
 const STORAGE_BUCKET: &str = "bench-storage";
@@ -327,16 +321,14 @@ async fn prepare_storage(
         .send()
         .await
         .map_err(s3_error)?;
-    let s3 = if options.storage_root {
-        root
+    let (id, secret, token) = if options.storage_root {
+        (id.clone(), secret.clone(), None)
     } else {
         let identity_pool = guest_identity_pool(c).await?;
         let issued = guest_credentials(c, &identity_pool).await?;
-        s3_client(
-            c.endpoint(),
-            c.region(),
-            &field(&issued, "/Credentials/AccessKeyId")?,
-            &field(&issued, "/Credentials/SecretKey")?,
+        (
+            field(&issued, "/Credentials/AccessKeyId")?,
+            field(&issued, "/Credentials/SecretKey")?,
             Some(field(&issued, "/Credentials/SessionToken")?),
         )
     };
@@ -344,10 +336,16 @@ async fn prepare_storage(
         Scenario::S3Put256m => 256 * 1024 * 1024,
         _ => 4096,
     };
+    let signed = (scenario != Scenario::S3Put256m && !options.s3_sdk).then(|| {
+        let credentials =
+            aws_credential_types::Credentials::new(&id, &secret, token.clone(), None, "bench");
+        signed::S3::new(c.endpoint(), c.region(), credentials)
+    });
     Ok(StorageTarget {
-        s3,
+        s3: s3_client(c.endpoint(), c.region(), &id, &secret, token),
+        signed,
         bucket: STORAGE_BUCKET.to_owned(),
-        body: bytes::Bytes::from(vec![7u8; size]),
+        body: signed::PutBody::new(bytes::Bytes::from(vec![7u8; size])),
     })
 }
 
@@ -632,32 +630,43 @@ pub async fn run_once(
         }
         Scenario::S3Get4k => {
             let target = p.storage.as_ref().expect("prepared for storage");
-            let object = target
-                .s3
-                .get_object()
-                .bucket(&target.bucket)
-                .key("object-4k")
-                .send()
-                .await
-                .map_err(s3_error)?;
-            let body = object.body.collect().await.map_err(s3_error)?;
-            if body.into_bytes().len() != 4096 {
+            let body = match &target.signed {
+                Some(s3) => s3.get(&target.bucket, "object-4k").await?,
+                None => {
+                    let object = target
+                        .s3
+                        .get_object()
+                        .bucket(&target.bucket)
+                        .key("object-4k")
+                        .send()
+                        .await
+                        .map_err(s3_error)?;
+                    object.body.collect().await.map_err(s3_error)?.into_bytes()
+                }
+            };
+            if body.len() != 4096 {
                 return Err(CallError::Transport("a short object".into()));
             }
         }
         Scenario::S3Put4k | Scenario::S3Put256m => {
             let target = p.storage.as_ref().expect("prepared for storage");
-            target
-                .s3
-                .put_object()
-                .bucket(&target.bucket)
-                .key(format!("put/{}", i % 1024))
-                .body(aws_sdk_s3::primitives::ByteStream::from(
-                    target.body.clone(),
-                ))
-                .send()
-                .await
-                .map_err(s3_error)?;
+            let key = format!("put/{}", i % 1024);
+            match &target.signed {
+                Some(s3) => s3.put(&target.bucket, &key, &target.body).await?,
+                None => {
+                    target
+                        .s3
+                        .put_object()
+                        .bucket(&target.bucket)
+                        .key(key)
+                        .body(aws_sdk_s3::primitives::ByteStream::from(
+                            target.body.bytes().clone(),
+                        ))
+                        .send()
+                        .await
+                        .map_err(s3_error)?;
+                }
+            }
         }
         Scenario::RestProxy | Scenario::RestOpen | Scenario::RestDirect => {
             p.rest.as_ref().expect("prepared for REST").call().await?;

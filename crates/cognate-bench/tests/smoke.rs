@@ -13,15 +13,20 @@ async fn every_scenario_runs_without_errors() {
     let server = cognate_server::start(config, std::future::pending())
         .await
         .unwrap();
-    for scenario in [
-        "get-user",
-        "sign-in",
-        "refresh",
-        "admin-get-user",
-        "list-users-filter",
-        "groups-token",
-        "srp-sign-in",
-        "wrong-password",
+    for (scenario, client) in [
+        ("get-user", None),
+        ("sign-in", None),
+        ("refresh", None),
+        ("admin-get-user", None),
+        ("list-users-filter", None),
+        ("groups-token", None),
+        ("srp-sign-in", None),
+        ("wrong-password", None),
+        // The storage scenarios' own SigV4 client, and the SDK it stands in for.
+        ("s3-get-4k", None),
+        ("s3-put-4k", None),
+        ("s3-get-4k", Some("--s3-sdk")),
+        ("s3-put-4k", Some("--s3-sdk")),
     ] {
         let output = tokio::task::spawn_blocking({
             let (url, id, secret) = (
@@ -45,6 +50,7 @@ async fn every_scenario_runs_without_errors() {
                         "20",
                         "--json",
                     ])
+                    .args(client)
                     .env("AWS_ACCESS_KEY_ID", id)
                     .env("AWS_SECRET_ACCESS_KEY", secret)
                     .output()
