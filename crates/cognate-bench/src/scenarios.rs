@@ -239,7 +239,6 @@ impl RestTarget {
     /// One GET, signed for execute-api as aws-amplify's REST client signs when there are
     /// credentials; the answer must be the upstream's.
     async fn call(&self) -> Result<(), CallError> {
-        let transport = |e: &dyn std::fmt::Display| CallError::Transport(e.to_string());
         let mut request = self.http.get(&self.url);
         if let Some(credentials) = &self.credentials {
             let signature = signed::signature_headers(
@@ -254,9 +253,9 @@ impl RestTarget {
                 request = request.header(name, value);
             }
         }
-        let answer = request.send().await.map_err(|e| transport(&e))?;
+        let answer = request.send().await.map_err(signed::transport)?;
         let (status, headers) = (answer.status(), answer.headers().clone());
-        let body = answer.text().await.map_err(|e| transport(&e))?;
+        let body = answer.text().await.map_err(signed::transport)?;
         if !status.is_success() || body != UPSTREAM_ANSWER {
             return Err(CallError::Transport(format!(
                 "{} {status} {headers:?}: {body}",
@@ -271,15 +270,15 @@ impl RestTarget {
 struct StorageTarget {
     s3: aws_sdk_s3::Client,
     /// The same credentials without the SDK, for s3-get-4k and s3-put-4k unless the SDK is asked
-    /// for (`signed`'s module doc says why).
-    signed: Option<signed::S3>,
+    /// for (`signed`'s module doc says why), and the body with the hashes it signs.
+    signed: Option<(signed::S3, signed::PutBody)>,
     bucket: String,
-    body: signed::PutBody,
+    body: bytes::Bytes,
 }
 
 const STORAGE_BUCKET: &str = "bench-storage";
 
-fn s3_client(
+pub(crate) fn s3_client(
     endpoint: &str,
     region: &str,
     id: &str,
@@ -336,16 +335,20 @@ async fn prepare_storage(
         Scenario::S3Put256m => 256 * 1024 * 1024,
         _ => 4096,
     };
+    let body = bytes::Bytes::from(vec![7u8; size]);
     let signed = (scenario != Scenario::S3Put256m && !options.s3_sdk).then(|| {
         let credentials =
             aws_credential_types::Credentials::new(&id, &secret, token.clone(), None, "bench");
-        signed::S3::new(c.endpoint(), c.region(), credentials)
+        (
+            signed::S3::new(c.endpoint(), c.region(), credentials),
+            signed::PutBody::new(body.clone()),
+        )
     });
     Ok(StorageTarget {
         s3: s3_client(c.endpoint(), c.region(), &id, &secret, token),
         signed,
         bucket: STORAGE_BUCKET.to_owned(),
-        body: signed::PutBody::new(bytes::Bytes::from(vec![7u8; size])),
+        body,
     })
 }
 
@@ -631,7 +634,7 @@ pub async fn run_once(
         Scenario::S3Get4k => {
             let target = p.storage.as_ref().expect("prepared for storage");
             let body = match &target.signed {
-                Some(s3) => s3.get(&target.bucket, "object-4k").await?,
+                Some((s3, _)) => s3.get(&target.bucket, "object-4k").await?,
                 None => {
                     let object = target
                         .s3
@@ -652,7 +655,7 @@ pub async fn run_once(
             let target = p.storage.as_ref().expect("prepared for storage");
             let key = format!("put/{}", i % 1024);
             match &target.signed {
-                Some(s3) => s3.put(&target.bucket, &key, &target.body).await?,
+                Some((s3, body)) => s3.put(&target.bucket, &key, body).await?,
                 None => {
                     target
                         .s3
@@ -660,7 +663,7 @@ pub async fn run_once(
                         .bucket(&target.bucket)
                         .key(key)
                         .body(aws_sdk_s3::primitives::ByteStream::from(
-                            target.body.bytes().clone(),
+                            target.body.clone(),
                         ))
                         .send()
                         .await

@@ -17,7 +17,7 @@ use sha2::Digest;
 
 use cognate_client::CallError;
 
-fn transport(e: impl std::fmt::Display) -> CallError {
+pub(crate) fn transport(e: impl std::fmt::Display) -> CallError {
     CallError::Transport(e.to_string())
 }
 
@@ -85,10 +85,6 @@ impl PutBody {
             sha256,
             crc32,
         }
-    }
-
-    pub fn bytes(&self) -> &bytes::Bytes {
-        &self.bytes
     }
 }
 
@@ -261,22 +257,17 @@ mod tests {
         (endpoint, arrived)
     }
 
+    // The credentials both clients sign with.
+    const KEY_ID: &str = "ASIAEXAMPLE";
+    const SECRET: &str = "secret";
+    const TOKEN: &str = "token";
+
     fn credentials() -> Credentials {
-        Credentials::new("ASIAEXAMPLE", "secret", Some("token".into()), None, "test")
+        Credentials::new(KEY_ID, SECRET, Some(TOKEN.into()), None, "test")
     }
 
     fn sdk(endpoint: &str) -> aws_sdk_s3::Client {
-        use aws_sdk_s3::config::{BehaviorVersion, Region};
-        aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .endpoint_url(endpoint)
-                .force_path_style(true)
-                .credentials_provider(credentials())
-                .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
-                .build(),
-        )
+        crate::scenarios::s3_client(endpoint, "us-east-1", KEY_ID, SECRET, Some(TOKEN.into()))
     }
 
     /// Headers that only say which SDK sent a request and which attempt it was.
@@ -317,15 +308,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_signed_put_is_the_request_the_sdk_sends() {
-        let body = PutBody::new(bytes::Bytes::from(vec![7u8; 4096]));
+        let bytes = bytes::Bytes::from(vec![7u8; 4096]);
+        let body = PutBody::new(bytes.clone());
         let (endpoint, arrived) = one_request(PUT_ANSWER.to_vec()).await;
         sdk(&endpoint)
             .put_object()
             .bucket("bucket")
             .key("put/12")
-            .body(aws_sdk_s3::primitives::ByteStream::from(
-                body.bytes().clone(),
-            ))
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
             .send()
             .await
             .unwrap();
