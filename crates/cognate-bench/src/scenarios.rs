@@ -55,6 +55,10 @@ pub enum Scenario {
     RestOpen,
     /// The same GET sent to that upstream directly: rest-proxy's baseline.
     RestDirect,
+    /// rest-proxy's request, signed the same way, sent to that upstream directly: what a
+    /// gateway that cost nothing would reach, since the client still signs and the upstream
+    /// still reads the signature's headers.
+    RestSignedDirect,
     /// Wrong passwords for one user from every connection at once: an attack, not a workload.
     /// Every answer must be NotAuthorized, and no more guesses checked than Cognito's lockout
     /// allows in the time elapsed (five, then one more each time the doubling wait runs out);
@@ -73,7 +77,10 @@ impl Scenario {
     fn is_rest(self) -> bool {
         matches!(
             self,
-            Scenario::RestProxy | Scenario::RestOpen | Scenario::RestDirect
+            Scenario::RestProxy
+                | Scenario::RestOpen
+                | Scenario::RestDirect
+                | Scenario::RestSignedDirect
         )
     }
 
@@ -165,8 +172,9 @@ pub fn upstream_app() -> axum::Router {
     )
 }
 
-/// The upstream (the same for all three scenarios, so its cost is in each): the one given, or
-/// one served in this process. For rest-proxy and rest-open, an API in front of it.
+/// The upstream (the same for every REST scenario, so its cost is in each): the one given, or
+/// one served in this process. For rest-proxy and rest-open, an API in front of it; for
+/// rest-proxy and rest-signed-direct, a guest's credentials to sign with.
 async fn prepare_rest(
     c: &Client,
     scenario: Scenario,
@@ -185,53 +193,48 @@ async fn prepare_rest(
             format!("http://{address}")
         }
     };
-    let http = reqwest::Client::new();
-    if scenario == Scenario::RestDirect {
-        return Ok(RestTarget {
-            http,
-            url: format!("{upstream}/items"),
-            region: c.region().to_owned(),
-            credentials: None,
-        });
-    }
-    let authorization = if scenario == Scenario::RestOpen {
-        "NONE"
-    } else {
-        "AWS_IAM"
+    let region = c.region().to_owned();
+    let credentials = match scenario {
+        Scenario::RestProxy | Scenario::RestSignedDirect => {
+            let identity_pool = guest_identity_pool(c).await?;
+            let issued = guest_credentials(c, &identity_pool).await?;
+            Some(aws_credential_types::Credentials::new(
+                field(&issued, "/Credentials/AccessKeyId")?,
+                field(&issued, "/Credentials/SecretKey")?,
+                Some(field(&issued, "/Credentials/SessionToken")?),
+                None,
+                "bench",
+            ))
+        }
+        _ => None,
     };
-    let api = c
-        .manage(
-            "PutRestApi",
-            &json!({"Name": "bench", "Stages": ["bench"], "Routes": [
-                {"Path": "/items", "Method": "GET", "Authorization": authorization, "Upstream": upstream}]}),
-        )
-        .await?;
-    let api_id = field(&api, "/RestApi/ApiId")?;
-    let url = format!(
-        "{}/restapis/{api_id}/bench/items",
-        c.endpoint().trim_end_matches('/')
-    );
-    if scenario == Scenario::RestOpen {
-        return Ok(RestTarget {
-            http,
-            url,
-            region: c.region().to_owned(),
-            credentials: None,
-        });
-    }
-    let identity_pool = guest_identity_pool(c).await?;
-    let issued = guest_credentials(c, &identity_pool).await?;
+    let url = match scenario {
+        Scenario::RestDirect | Scenario::RestSignedDirect => format!("{upstream}/items"),
+        _ => {
+            let authorization = if scenario == Scenario::RestOpen {
+                "NONE"
+            } else {
+                "AWS_IAM"
+            };
+            let api = c
+                .manage(
+                    "PutRestApi",
+                    &json!({"Name": "bench", "Stages": ["bench"], "Routes": [
+                        {"Path": "/items", "Method": "GET", "Authorization": authorization, "Upstream": upstream}]}),
+                )
+                .await?;
+            let api_id = field(&api, "/RestApi/ApiId")?;
+            format!(
+                "{}/restapis/{api_id}/bench/items",
+                c.endpoint().trim_end_matches('/')
+            )
+        }
+    };
     Ok(RestTarget {
-        http,
+        http: reqwest::Client::new(),
         url,
-        region: c.region().to_owned(),
-        credentials: Some(aws_credential_types::Credentials::new(
-            field(&issued, "/Credentials/AccessKeyId")?,
-            field(&issued, "/Credentials/SecretKey")?,
-            Some(field(&issued, "/Credentials/SessionToken")?),
-            None,
-            "bench",
-        )),
+        region,
+        credentials,
     })
 }
 
@@ -671,7 +674,10 @@ pub async fn run_once(
                 }
             }
         }
-        Scenario::RestProxy | Scenario::RestOpen | Scenario::RestDirect => {
+        Scenario::RestProxy
+        | Scenario::RestOpen
+        | Scenario::RestDirect
+        | Scenario::RestSignedDirect => {
             p.rest.as_ref().expect("prepared for REST").call().await?;
         }
         Scenario::AdminGetUser => {

@@ -27,6 +27,11 @@ async fn every_scenario_runs_without_errors() {
         ("s3-put-4k", None),
         ("s3-get-4k", Some("--s3-sdk")),
         ("s3-put-4k", Some("--s3-sdk")),
+        // The REST scenarios, each with its upstream in the load tool.
+        ("rest-direct", None),
+        ("rest-signed-direct", None),
+        ("rest-open", None),
+        ("rest-proxy", None),
     ] {
         let output = tokio::task::spawn_blocking({
             let (url, id, secret) = (
