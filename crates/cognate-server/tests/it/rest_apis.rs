@@ -643,18 +643,8 @@ async fn a_slow_upstream_is_cut_off_with_endpoint_request_timed_out() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let slow = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let (_, created) = t
-        .manage(
-            "PutRestApi",
-            json!({"Name": "slow", "Stages": ["dev"], "Routes": [
-                {"Path": "/wait", "Method": "GET", "Authorization": "NONE", "Upstream": slow}
-            ]}),
-        )
-        .await;
-    let api = created["RestApi"]["ApiId"].as_str().unwrap();
-    let answer = reqwest::get(format!("{}/restapis/{api}/dev/wait", t.url()))
-        .await
-        .unwrap();
+    let base = open_api(&t, &slow).await;
+    let answer = reqwest::get(format!("{base}/wait")).await.unwrap();
     assert_eq!(answer.status(), 504);
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body, json!({"message": "Endpoint request timed out"}));
@@ -880,4 +870,96 @@ async fn an_open_routes_body_streams_to_the_upstream_and_past_10_mb_is_refused()
     assert_eq!(answer.status(), 413);
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body, json!({"message": "Request Too Long"}));
+}
+
+/// An open API with one route to `upstream`.
+async fn open_api(t: &TestServer, upstream: &str) -> String {
+    let (status, created) = t
+        .manage(
+            "PutRestApi",
+            json!({"Name": "open", "Stages": ["dev"], "Routes": [
+                {"Path": "/{proxy+}", "Method": "ANY", "Authorization": "NONE", "Upstream": upstream}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    format!(
+        "{}/restapis/{}/dev",
+        t.url(),
+        created["RestApi"]["ApiId"].as_str().unwrap()
+    )
+}
+
+#[tokio::test]
+async fn calls_one_after_another_reuse_one_upstream_connection() {
+    use axum::serve::ListenerExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let t = TestServer::start().await;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let app = axum::Router::new()
+        .route("/answer", axum::routing::get(|| async { "an answer" }))
+        .route(
+            "/nothing",
+            axum::routing::delete(|| async { axum::http::StatusCode::NO_CONTENT }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    let counted = accepted.clone();
+    let listener = listener.tap_io(move |_| {
+        counted.fetch_add(1, Ordering::SeqCst);
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = open_api(&t, &upstream).await;
+    let http = reqwest::Client::new();
+    for _ in 0..10 {
+        let answer = http.get(format!("{base}/answer")).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.text().await.unwrap(), "an answer");
+        let answer = http.delete(format!("{base}/nothing")).send().await.unwrap();
+        assert_eq!(answer.status(), 204, "an empty answer too");
+        let answer = http.head(format!("{base}/answer")).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "and a HEAD's");
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "thirty calls in turn, one upstream connection"
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_that_closes_idle_connections_is_called_again_on_a_new_one() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = TestServer::start().await;
+    // One answer per connection, kept alive by HTTP/1.1's default, and the connection closed
+    // soon after, as Node.js closes its idle ones after keepAliveTimeout.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let read = socket.read(&mut buffer).await.unwrap();
+                    assert!(read > 0, "the request came whole");
+                    request.extend_from_slice(&buffer[..read]);
+                }
+                socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .await
+                    .unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            });
+        }
+    });
+    let base = open_api(&t, &upstream).await;
+    for call in 0..3 {
+        let answer = reqwest::get(format!("{base}/again")).await.unwrap();
+        assert_eq!(answer.status(), 200, "call {call}");
+        assert_eq!(answer.text().await.unwrap(), "ok");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
