@@ -363,7 +363,7 @@ async fn serve(
         Ok(caller) => caller,
         Err(refusal) => return refusal,
     };
-    let caller_token = match &caller {
+    let caller_token = match caller {
         Some(caller) => match state.cognito.caller_token(&served, caller).await {
             Ok(token) => Some(token),
             Err(e) => return refused(e, None, &arn, &config.account_id),

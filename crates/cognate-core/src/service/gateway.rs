@@ -38,7 +38,7 @@ pub struct ServedApi {
 
 /// Who is calling through the gateway, as the upstream is told. Field names are API Gateway's
 /// `requestContext.identity` where it has one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct GatewayCaller {
     /// The caller's stable id: the identity id, the user pool user's `sub`, or the IAM ARN.
     pub subject: String,
@@ -101,8 +101,8 @@ impl GatewayCaller {
 #[derive(Clone)]
 pub(super) struct GatewayCache {
     apis: Arc<Recent<String, Arc<ServedApi>>>,
-    /// A caller's signed token, by API and claims.
-    tokens: Arc<Recent<String, String>>,
+    /// A caller's signed token, by API and caller (whose fields are the token's claims).
+    tokens: Arc<Recent<(String, GatewayCaller), Arc<str>>>,
     /// Who an identity-pool session is (its user and groups looked up), by role and identity.
     callers: Arc<Recent<String, GatewayCaller>>,
 }
@@ -186,12 +186,16 @@ impl Cognito {
 
     /// The identity token for the upstream: `iss` the API's issuer, `aud` the API id, valid for
     /// [`CALLER_TOKEN_LIFETIME`].
-    pub async fn caller_token(&self, served: &ServedApi, caller: &GatewayCaller) -> Result<String> {
-        let mut claims = caller.claims();
-        let key = format!("{}\n{}", served.api.id, Value::Object(claims.clone()));
+    pub async fn caller_token(
+        &self,
+        served: &ServedApi,
+        caller: GatewayCaller,
+    ) -> Result<Arc<str>> {
+        let key = (served.api.id.clone(), caller);
         if let Some(token) = self.gateway.tokens.get(&key) {
             return Ok(token);
         }
+        let mut claims = key.1.claims();
         let now = Timestamp::now().epoch_secs();
         claims.insert(
             "iss".into(),
@@ -201,7 +205,7 @@ impl Cognito {
         claims.insert("iat".into(), json!(now));
         claims.insert("exp".into(), json!(now + CALLER_TOKEN_LIFETIME));
         let signer = served.key.clone();
-        let token = self.cpu_bound(move || signer.sign(&claims)).await??;
+        let token: Arc<str> = self.cpu_bound(move || signer.sign(&claims)).await??.into();
         self.gateway.tokens.saw(key, token.clone());
         Ok(token)
     }
