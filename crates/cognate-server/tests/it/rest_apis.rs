@@ -207,6 +207,24 @@ async fn gateway_api(t: &TestServer, upstream: &str) -> String {
     created["RestApi"]["ApiId"].as_str().unwrap().to_owned()
 }
 
+/// An open API whose every path and method goes to `upstream`; the URL of its `dev` stage.
+async fn open_api(t: &TestServer, upstream: &str) -> String {
+    let (status, created) = t
+        .manage(
+            "PutRestApi",
+            json!({"Name": "open", "Stages": ["dev"], "Routes": [
+                {"Path": "/{proxy+}", "Method": "ANY", "Authorization": "NONE", "Upstream": upstream}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    format!(
+        "{}/restapis/{}/dev",
+        t.url(),
+        created["RestApi"]["ApiId"].as_str().unwrap()
+    )
+}
+
 fn error_type(response: &reqwest::Response) -> String {
     response
         .headers()
@@ -870,24 +888,6 @@ async fn an_open_routes_body_streams_to_the_upstream_and_past_10_mb_is_refused()
     assert_eq!(answer.status(), 413);
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body, json!({"message": "Request Too Long"}));
-}
-
-/// An open API with one route to `upstream`.
-async fn open_api(t: &TestServer, upstream: &str) -> String {
-    let (status, created) = t
-        .manage(
-            "PutRestApi",
-            json!({"Name": "open", "Stages": ["dev"], "Routes": [
-                {"Path": "/{proxy+}", "Method": "ANY", "Authorization": "NONE", "Upstream": upstream}
-            ]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{created}");
-    format!(
-        "{}/restapis/{}/dev",
-        t.url(),
-        created["RestApi"]["ApiId"].as_str().unwrap()
-    )
 }
 
 #[tokio::test]
