@@ -6,7 +6,9 @@
 # (where p50 minus p50 is the latency the gateway adds). rest-signed-direct sends rest-proxy's
 # signed request straight to the upstream: the ceiling for any gateway on these shared cores,
 # since the client's signing and the upstream's reading of the signature cost the same with or
-# without one. The upstream runs in a process of its own (`cognate-bench upstream`), as a real
+# without one. bare-proxy sends rest-direct's GET through `cognate-bench forward`, hyper's server
+# and hyper-util's client with nothing between them: the floor of the hop on the gateway's own
+# stack, so that the gateway's cost is seen apart from the hop's. The upstream runs in a process of its own (`cognate-bench upstream`), as a real
 # service does; rest-direct is also run with the upstream inside the load tool's process, where
 # calls to it need no other process to wake.
 # Prints a markdown section with the medians.
@@ -33,7 +35,9 @@ rm -rf "$work/rest-data"
 server=$!
 "$bin/cognate-bench" upstream --listen 127.0.0.1:19431 >"$work/upstream.log" 2>&1 &
 upstream=$!
-trap 'kill "$server" "$upstream" 2>/dev/null || true' EXIT
+"$bin/cognate-bench" forward --listen 127.0.0.1:19432 --to http://127.0.0.1:19431 >"$work/forward.log" 2>&1 &
+forwarder=$!
+trap 'kill "$server" "$upstream" "$forwarder" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:19430/healthz && break; sleep 0.2; done
 key() { awk -F' = ' "/$1/ {print \$2}" "$work/rest-data/credentials"; }
 # A process's CPU time so far, in clock ticks.
@@ -42,15 +46,19 @@ results=$work/rest.jsonl
 : >"$results"
 for c in "$concurrency" 1; do
   for round in 1 2 3; do
-    for scenario in rest-direct rest-signed-direct rest-open rest-proxy in-process; do
-      where=(--upstream http://127.0.0.1:19431)
-      if [ "$scenario" = in-process ]; then where=(); fi
-      before=("$(ticks "$server")" "$(ticks "$upstream")")
+    for scenario in rest-direct rest-signed-direct rest-open rest-proxy bare-proxy in-process; do
+      # The process between the load tool and the upstream, whose CPU is the "server" column.
+      where=(--upstream http://127.0.0.1:19431) run=$scenario proxy=$server
+      case "$scenario" in
+        in-process) where=() run=rest-direct ;;
+        bare-proxy) where=(--upstream http://127.0.0.1:19432) run=rest-direct proxy=$forwarder ;;
+      esac
+      before=("$(ticks "$proxy")" "$(ticks "$upstream")")
       /usr/bin/time -f '%U %S' -o "$work/load-cpu.txt" \
-        "$bin/cognate-bench" run --endpoint http://127.0.0.1:19430 --scenario "${scenario/in-process/rest-direct}" \
+        "$bin/cognate-bench" run --endpoint http://127.0.0.1:19430 --scenario "$run" \
         --seconds "$seconds" --concurrency "$c" "${where[@]}" --json \
         --access-key-id "$(key aws_access_key_id)" --secret-access-key "$(key aws_secret_access_key)" >"$work/one.json"
-      python3 - "$work/one.json" "$scenario" "$(( $(ticks "$server") - before[0] ))" \
+      python3 - "$work/one.json" "$scenario" "$(( $(ticks "$proxy") - before[0] ))" \
         "$(( $(ticks "$upstream") - before[1] ))" "$(cat "$work/load-cpu.txt")" "$(getconf CLK_TCK)" >>"$results" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -72,20 +80,20 @@ def median(where, c, key):
 def errors(where):
     return sum(r["errors"] for r in rows if r["where"] == where)
 print("## REST gateway (rest-proxy against rest-direct)\n")
-print("| concurrency | rest-direct ops/s | rest-signed-direct ops/s (÷ direct: a free gateway's ceiling) | rest-open ops/s | rest-proxy ops/s | proxy ÷ direct | direct p50 | open p50 | proxy p50 | added p50 (proxy) | direct, upstream in the load tool: ops/s, p50 |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| concurrency | rest-direct ops/s | rest-signed-direct ops/s (÷ direct: a free gateway's ceiling) | bare-proxy ops/s (÷ direct: the hop's floor) | rest-open ops/s | rest-proxy ops/s | proxy ÷ direct | direct p50 | open p50 | proxy p50 | added p50 (proxy) | direct, upstream in the load tool: ops/s, p50 |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for c in (full, 1):
-    d, sd, o, p, i = (median(s, c, "rate") for s in ("rest-direct", "rest-signed-direct", "rest-open", "rest-proxy", "in-process"))
+    d, sd, b, o, p, i = (median(s, c, "rate") for s in ("rest-direct", "rest-signed-direct", "bare-proxy", "rest-open", "rest-proxy", "in-process"))
     dp, op, pp, ip = (median(s, c, "p50_ms") for s in ("rest-direct", "rest-open", "rest-proxy", "in-process"))
-    print(f"| {c} | {d:,.0f} | {sd:,.0f} ({sd/d:.0%}) | {o:,.0f} | {p:,.0f} | {p/d:.0%} | {dp:.2f} ms | {op:.2f} ms | {pp:.2f} ms | {pp-dp:.2f} ms | {i:,.0f}, {ip:.2f} ms |")
-print("\nCPU time per call, in µs (medians; the server's and upstream's from /proc, the load tool's from time(1), which counts its set-up too):\n")
+    print(f"| {c} | {d:,.0f} | {sd:,.0f} ({sd/d:.0%}) | {b:,.0f} ({b/d:.0%}) | {o:,.0f} | {p:,.0f} | {p/d:.0%} | {dp:.2f} ms | {op:.2f} ms | {pp:.2f} ms | {pp-dp:.2f} ms | {i:,.0f}, {ip:.2f} ms |")
+print("\nCPU time per call, in µs (medians; the server's (for bare-proxy the forwarder's) and upstream's from /proc, the load tool's from time(1), which counts its set-up too):\n")
 print("| concurrency | scenario | server | upstream | load tool | all |")
 print("|---|---|---|---|---|---|")
 def cpu_us(where, c, who):
     return statistics.median(r["cpu_s"][who] * 1e6 / r["requests"] for r in rows if r["where"] == where and r["concurrency"] == c)
 for c in (full, 1):
-    for where in ("rest-direct", "rest-signed-direct", "rest-open", "rest-proxy"):
+    for where in ("rest-direct", "rest-signed-direct", "bare-proxy", "rest-open", "rest-proxy"):
         parts = [cpu_us(where, c, who) for who in ("server", "upstream", "load tool")]
         print(f"| {c} | {where} | {parts[0]:.0f} | {parts[1]:.0f} | {parts[2]:.0f} | {sum(parts):.0f} |")
-print(f"\nMedians of three alternated runs each; errors: " + ", ".join(f"{w} {errors(w)}" for w in ("rest-direct", "rest-signed-direct", "rest-open", "rest-proxy", "in-process")) + ".")
+print(f"\nMedians of three alternated runs each; errors: " + ", ".join(f"{w} {errors(w)}" for w in ("rest-direct", "rest-signed-direct", "bare-proxy", "rest-open", "rest-proxy", "in-process")) + ".")
 PY

@@ -1,6 +1,7 @@
 //! cognate-bench: load for anything that speaks Cognito's user-pool protocol (cognate, moto,
 //! cognito-local), plus the in-process baselines the results are compared with.
 
+mod forward;
 mod scenarios;
 mod signed;
 mod stats;
@@ -82,6 +83,16 @@ enum Command {
     Upstream {
         #[arg(long, default_value = "127.0.0.1:19431")]
         listen: std::net::SocketAddr,
+    },
+    /// Forward every request to an upstream through hyper's server and hyper-util's client with
+    /// nothing else (no routing, signature or policy), until stopped: the floor of the REST
+    /// gateway's hop, measured as rest-direct pointed here.
+    Forward {
+        #[arg(long, default_value = "127.0.0.1:19432")]
+        listen: std::net::SocketAddr,
+        /// The upstream, e.g. http://127.0.0.1:19431
+        #[arg(long)]
+        to: hyper::Uri,
     },
     /// Add users straight into a cognate store, for list-users-filter on a large pool (through
     /// the store: a million sign-ups through the API would take hours of password hashing).
@@ -314,6 +325,10 @@ async fn main() {
             Ok(listener) => axum::serve(listener, scenarios::upstream_app())
                 .await
                 .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("listening on {listen}: {e}")),
+        },
+        Command::Forward { listen, to } => match tokio::net::TcpListener::bind(listen).await {
+            Ok(listener) => forward::serve(listener, to).await,
             Err(e) => Err(format!("listening on {listen}: {e}")),
         },
         Command::Seed {

@@ -162,7 +162,7 @@ struct RestTarget {
 }
 
 /// What the upstream answers: a small JSON list, as a typical API would.
-const UPSTREAM_ANSWER: &str = r#"[{"id":"a1","name":"lamp"},{"id":"b2","name":"desk"}]"#;
+pub(crate) const UPSTREAM_ANSWER: &str = r#"[{"id":"a1","name":"lamp"},{"id":"b2","name":"desk"}]"#;
 
 /// The REST scenarios' upstream: `GET /items` answers [`UPSTREAM_ANSWER`].
 pub fn upstream_app() -> axum::Router {
