@@ -8,9 +8,9 @@
 # since the client's signing and the upstream's reading of the signature cost the same with or
 # without one. bare-proxy sends rest-direct's GET through `cognate-bench forward`, hyper's server
 # and hyper-util's client with nothing between them: the floor of the hop on the gateway's own
-# stack, so that the gateway's cost is seen apart from the hop's. The upstream runs in a process of its own (`cognate-bench upstream`), as a real
-# service does; rest-direct is also run with the upstream inside the load tool's process, where
-# calls to it need no other process to wake.
+# stack, so that the gateway's cost is seen apart from the hop's. The upstream runs in a process
+# of its own (`cognate-bench upstream`), as a real service does; rest-direct is also run with the
+# upstream inside the load tool's process, where calls to it need no other process to wake.
 # Prints a markdown section with the medians.
 #
 #   bench/rest.sh [--seconds 8] [--concurrency 16] [--work DIR]

@@ -6,7 +6,6 @@
 //! same cores, so the gateway's own cost can be told apart from the hop's.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode, Uri};
@@ -31,7 +30,7 @@ pub async fn serve(listener: tokio::net::TcpListener, upstream: Uri) -> Result<(
         .ok_or_else(|| format!("{upstream} has no host"))?;
     let builder = Builder::new(TokioExecutor::new());
     loop {
-        let (stream, _): (_, SocketAddr) = listener.accept().await.map_err(|e| e.to_string())?;
+        let (stream, _peer) = listener.accept().await.map_err(|e| e.to_string())?;
         let _ = stream.set_nodelay(true);
         let client = client.clone();
         let authority = authority.clone();
